@@ -1,0 +1,17 @@
+"""The ``driftwatch`` command: a thin shell over the typed functions of the package.
+
+Every :class:`~driftwatch.errors.DriftwatchError` becomes one line on stderr and exit code 2;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+from driftwatch.cli.db import db
+from driftwatch.cli.main import cli, main
+from driftwatch.cli.run import run, validate
+
+cli.add_command(run)
+cli.add_command(validate)
+cli.add_command(db)
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,106 @@
+"""The root command group and the error edge shared by every subcommand."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from driftwatch.config import Config, load_config
+from driftwatch.errors import DriftwatchError
+
+__all__ = ["EXIT_DRIFT", "EXIT_USER_ERROR", "cli", "config_option", "database_option", "main"]
+
+EXIT_DRIFT = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERNAL_ERROR = 3
+
+
+def fail(message: str) -> None:
+    """Print one error line to stderr (used for problems reported without raising)."""
+    click.echo(f"driftwatch: error: {message}", err=True)
+
+
+class DriftwatchGroup(click.Group):
+    """Turns driftwatch errors into one line and exit code 2, unless --debug asks for tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DriftwatchError as exc:
+            if _debug(ctx):
+                raise
+            fail(str(exc))
+            ctx.exit(EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            click.echo("driftwatch: interrupted", err=True)
+            ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not a user error: still one line unless --debug
+            if _debug(ctx):
+                raise
+            click.echo(
+                f"driftwatch: internal error: {type(exc).__name__}: {exc} "
+                "(a bug in driftwatch: rerun with --debug for the traceback and report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.params.get("debug")) or os.environ.get("DRIFTWATCH_DEBUG") == "1"
+
+
+config_option = click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=str),
+    envvar="DRIFTWATCH_CONFIG",
+    default="driftwatch.yaml",
+    show_default=True,
+    help="driftwatch YAML config file (env DRIFTWATCH_CONFIG).",
+)
+
+database_option = click.option(
+    "--database",
+    "database",
+    default=None,
+    metavar="URL",
+    help="Results database URL; overrides the config's 'database' key.",
+)
+
+
+def load(config_path: str) -> Config:
+    return load_config(config_path)
+
+
+@click.group(cls=DriftwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="Verbosity of driftwatch's log lines on stderr.",
+)
+@click.version_option(package_name="driftwatch")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, log_level: str) -> None:
+    """driftwatch: KL / Jensen-Shannon drift per feature, stored in SQL, with alerts."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    logging.basicConfig(
+        level=getattr(logging, log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="driftwatch")

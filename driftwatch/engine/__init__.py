@@ -1,0 +1,59 @@
+"""The drift engine: bins fitted on the reference, mergeable histograms, divergences.
+
+Pure numpy, no I/O and no pandas: sources hand it arrays (or ``pandas.factorize`` codes) and get
+back integer counts and floats. Exact semantics are in DESIGN.md section 4.
+
+    bins = fit_numeric_bins(reference_values)              # or fit_categorical_bins(...)
+    ref, live = histogram(reference_values, bins), histogram(live_values, bins)
+    js_divergence(live.counts, ref.counts)                 # bits, 0 ≤ js ≤ 1
+    get_metric("kl").compute(live.counts, ref.counts, 0.5) # nats, smoothed
+"""
+
+from driftwatch.engine.binning import (
+    MISSING_LABEL,
+    OTHER_LABEL,
+    UNSEEN_LABEL,
+    Bins,
+    CategoricalBins,
+    NumericBins,
+    bins_from_dict,
+    fit_categorical_bins,
+    fit_numeric_bins,
+)
+from driftwatch.engine.histogram import Histogram, histogram
+from driftwatch.engine.metrics import (
+    METRICS,
+    Metric,
+    bin_contributions,
+    get_metric,
+    hellinger,
+    js_divergence,
+    kl_divergence,
+    metric_names,
+    psi,
+    total_variation,
+)
+
+__all__ = [
+    "METRICS",
+    "MISSING_LABEL",
+    "OTHER_LABEL",
+    "UNSEEN_LABEL",
+    "Bins",
+    "CategoricalBins",
+    "Histogram",
+    "Metric",
+    "NumericBins",
+    "bin_contributions",
+    "bins_from_dict",
+    "fit_categorical_bins",
+    "fit_numeric_bins",
+    "get_metric",
+    "hellinger",
+    "histogram",
+    "js_divergence",
+    "kl_divergence",
+    "metric_names",
+    "psi",
+    "total_variation",
+]

@@ -1,0 +1,130 @@
+"""Thresholds → a status per (feature, metric), and dataset-level drift.
+
+Threshold kinds sit behind a name → class registry so that new rules (a significance test, a
+threshold calibrated on the reference at the live window's sample size) plug in without touching
+the run orchestration. Every rule sees the two histograms, so it knows n_live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from driftwatch.config import ThresholdConfig
+from driftwatch.engine import Histogram
+from driftwatch.errors import ConfigError
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "EvaluationContext",
+    "ThresholdRule",
+    "Verdict",
+    "dataset_drift",
+    "evaluate",
+    "register_threshold_kind",
+    "threshold_kinds",
+    "worst",
+]
+
+SEVERITY_ORDER = {"ok": 0, "no_data": 0, "error": 0, "warn": 1, "critical": 2}
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """What a rule may look at besides the metric's value."""
+
+    feature: str
+    metric: str
+    reference: Histogram
+    live: Histogram
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A rule's decision and the numbers it used, stored beside the value."""
+
+    status: str
+    warn: float | None
+    critical: float | None
+    kind: str
+    p_value: float | None = None
+    test: str | None = None
+    dof: int | None = None
+    note: str | None = None
+
+
+class ThresholdRule(Protocol):
+    """Turns one metric value into ``ok``/``warn``/``critical``.
+
+    ``evaluate`` receives the finite value, the merged threshold settings and the context; it
+    returns a :class:`Verdict`. It must not raise for any finite non-negative value.
+    """
+
+    def evaluate(
+        self, value: float, threshold: ThresholdConfig, context: EvaluationContext
+    ) -> Verdict: ...
+
+
+def _grade(value: float, warn: float | None, critical: float | None) -> str:
+    if critical is not None and value >= critical:
+        return "critical"
+    if warn is not None and value >= warn:
+        return "warn"
+    return "ok"
+
+
+class ConstantThreshold:
+    """Fixed magnitudes: ``critical`` when value ≥ critical, else ``warn`` when value ≥ warn."""
+
+    def evaluate(
+        self, value: float, threshold: ThresholdConfig, context: EvaluationContext
+    ) -> Verdict:
+        return Verdict(
+            _grade(value, threshold.warn, threshold.critical),
+            threshold.warn,
+            threshold.critical,
+            "constant",
+        )
+
+
+_RULES: dict[str, Callable[[], ThresholdRule]] = {"constant": ConstantThreshold}
+
+
+def register_threshold_kind(name: str, factory: Callable[[], ThresholdRule]) -> None:
+    """Make ``kind: name`` available in configs."""
+    _RULES[name] = factory
+
+
+def threshold_kinds() -> tuple[str, ...]:
+    return tuple(sorted(_RULES))
+
+
+def evaluate(value: float, threshold: ThresholdConfig, context: EvaluationContext) -> Verdict:
+    """The verdict of the rule ``threshold.kind`` on ``value``."""
+    try:
+        factory = _RULES[threshold.kind]
+    except KeyError:
+        raise ConfigError(
+            f"feature {context.feature!r}, metric {context.metric!r}: unknown threshold kind "
+            f"{threshold.kind!r}; choose one of: {', '.join(threshold_kinds())}"
+        ) from None
+    return factory().evaluate(value, threshold, context)
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """The most severe of ``statuses`` (``ok`` for none); no_data/error rank with ok."""
+    best = "ok"
+    for status in statuses:
+        if SEVERITY_ORDER.get(status, 0) > SEVERITY_ORDER[best]:
+            best = status
+    return best
+
+
+def dataset_drift(feature_statuses: Mapping[str, str], share: float) -> bool:
+    """True when at least ``share`` of the evaluated features are at warn or worse."""
+    graded = [s for s in feature_statuses.values() if s in ("ok", "warn", "critical")]
+    if not graded:
+        return False
+    drifted = sum(1 for s in graded if s in ("warn", "critical"))
+    return drifted / len(graded) >= share

@@ -1,0 +1,571 @@
+"""One run of one monitor over one live window: orchestration only.
+
+source → histogram → divergence → evaluate → store. The reference profile (fitted bins + reference
+counts) is reused from the store when the reference data and the binning config are unchanged.
+One bad feature becomes an ``error``/``no_data`` row with its reason; the others are still computed.
+A problem with a whole source fails the run (a ``failed`` run row with the error), never the
+other monitors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
+from driftwatch.engine import (
+    Bins,
+    CategoricalBins,
+    Histogram,
+    bin_contributions,
+    bins_from_dict,
+    fit_categorical_bins,
+    fit_numeric_bins,
+    get_metric,
+)
+from driftwatch.errors import ColumnError, DriftwatchError, EngineError, SourceError
+from driftwatch.evaluate import EvaluationContext, Verdict, dataset_drift, evaluate, worst
+from driftwatch.sources import Source, TimeWindow, categorical_codes, numeric_values, open_source
+from driftwatch.store.repository import Store, TransactionHook, dumps
+from driftwatch.timeutil import Clock, as_utc, system_clock
+
+__all__ = [
+    "FeatureOutcome",
+    "MetricOutcome",
+    "MonitorRunner",
+    "RunOutcome",
+    "aligned_window",
+    "results_frame",
+    "sort_results",
+]
+
+log = logging.getLogger("driftwatch.monitor")
+
+RESULT_COLUMNS = [
+    "monitor",
+    "window_start",
+    "window_end",
+    "feature",
+    "kind",
+    "metric",
+    "value",
+    "unit",
+    "status",
+    "threshold_kind",
+    "warn_threshold",
+    "critical_threshold",
+    "p_value",
+    "n_reference",
+    "n_live",
+    "missing_share",
+    "unseen_share",
+    "reason",
+]
+
+
+@dataclass(frozen=True)
+class MetricOutcome:
+    metric: str
+    value: float | None
+    unit: str
+    status: str
+    verdict: Verdict | None = None
+    reason: str | None = None
+    smoothing: float | None = None
+    log_base: float | None = None
+    p_value_adjusted: float | None = None
+
+
+@dataclass(frozen=True)
+class FeatureOutcome:
+    """Everything computed for one feature: histograms, metric values, statuses, explanation."""
+
+    name: str
+    kind: str
+    status: str
+    metrics: tuple[MetricOutcome, ...]
+    reference: Histogram | None = None
+    live: Histogram | None = None
+    reason: str | None = None
+    explanation: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def n_reference(self) -> int | None:
+        return self.reference.n if self.reference is not None else None
+
+    @property
+    def n_live(self) -> int | None:
+        return self.live.n if self.live is not None else None
+
+    @property
+    def missing_share(self) -> float | None:
+        return self.live.missing_share if self.live is not None and self.live.n else None
+
+    @property
+    def unseen_share(self) -> float | None:
+        return self.live.unseen_share if self.live is not None and self.live.n else None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The result of one monitor over one window, before or after it is stored."""
+
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: Literal["succeeded", "no_data", "failed"]
+    started_at: datetime
+    finished_at: datetime
+    duration_seconds: float
+    features: tuple[FeatureOutcome, ...] = ()
+    n_reference: int | None = None
+    n_live: int | None = None
+    dataset_drift: bool = False
+    error: str | None = None
+    trigger: str = "manual"
+    profile_id: int | None = None
+    claimed_by: str | None = None
+    run_id: int | None = None
+    save_action: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def window_label(self) -> str:
+        return f"[{self.window_start.isoformat()}, {self.window_end.isoformat()})"
+
+    @property
+    def n_drifted(self) -> int:
+        return sum(1 for f in self.features if f.status in ("warn", "critical"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per feature × metric, drifted features first (the CLI table's order)."""
+        rows = []
+        for feature in self.features:
+            for metric in feature.metrics:
+                verdict = metric.verdict
+                rows.append(
+                    {
+                        "monitor": self.monitor,
+                        "window_start": self.window_start,
+                        "window_end": self.window_end,
+                        "feature": feature.name,
+                        "kind": feature.kind,
+                        "metric": metric.metric,
+                        "value": metric.value,
+                        "unit": metric.unit,
+                        "status": metric.status,
+                        "threshold_kind": verdict.kind if verdict else None,
+                        "warn_threshold": verdict.warn if verdict else None,
+                        "critical_threshold": verdict.critical if verdict else None,
+                        "p_value": verdict.p_value if verdict else None,
+                        "n_reference": feature.n_reference,
+                        "n_live": feature.n_live,
+                        "missing_share": feature.missing_share,
+                        "unseen_share": feature.unseen_share,
+                        "reason": metric.reason or feature.reason,
+                    }
+                )
+        frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        return sort_results(frame)
+
+
+_STATUS_RANK = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
+
+
+def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first; within a status, the larger divergence first."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    rank = frame["status"].map(_STATUS_RANK).fillna(5)
+    order = pd.DataFrame({"rank": rank, "value": -frame["value"].fillna(-np.inf)})
+    index = order.sort_values(["rank", "value"], kind="stable").index
+    return frame.loc[index].reset_index(drop=True)
+
+
+def aligned_window(now: datetime, length: timedelta) -> TimeWindow:
+    """The window of ``length`` ending at ``now`` floored to a multiple of ``length`` (UTC epoch).
+
+    Flooring makes a manual ``driftwatch run`` land on the same window key as a scheduled one.
+    """
+    seconds = length.total_seconds()
+    epoch = as_utc(now).timestamp()
+    end = datetime.fromtimestamp(math.floor(epoch / seconds) * seconds, tz=as_utc(now).tzinfo)
+    return TimeWindow(end - length, end)
+
+
+@dataclass
+class _ReferenceProfile:
+    """Per feature: fitted bins + reference histogram, or the reason there are none."""
+
+    histograms: dict[str, Histogram]
+    problems: dict[str, tuple[str, str]]  # feature -> (status, reason)
+    n_rows: int
+    profile_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            name: {"bins": h.bins.to_dict(), "counts": h.counts.tolist()}
+            for name, h in self.histograms.items()
+        }
+        for name, (status, reason) in self.problems.items():
+            out[name] = {"status": status, "reason": reason}
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], n_rows: int, profile_id: int) -> _ReferenceProfile:
+        histograms, problems = {}, {}
+        for name, entry in data.items():
+            if "bins" in entry:
+                bins = bins_from_dict(entry["bins"])
+                histograms[name] = Histogram(bins, np.asarray(entry["counts"], dtype=np.int64))
+            else:
+                problems[name] = (entry["status"], entry["reason"])
+        return cls(histograms, problems, n_rows, profile_id)
+
+
+def _binning_key(specs: Sequence[FeatureSpec]) -> str:
+    payload = [
+        {"name": s.name, "kind": s.kind, "binning": s.binning.model_dump(mode="json")}
+        for s in specs
+    ]
+    return hashlib.sha256(dumps(payload).encode()).hexdigest()
+
+
+def _convert(
+    series: pd.Series, spec: FeatureSpec, where: str
+) -> np.ndarray | tuple[np.ndarray, list[object]]:
+    if spec.kind == "numeric":
+        return numeric_values(series, column=spec.name, where=where)
+    return categorical_codes(series)
+
+
+def _count(bins: Bins, values: np.ndarray | tuple[np.ndarray, list[object]]) -> np.ndarray:
+    if isinstance(values, tuple):
+        assert isinstance(bins, CategoricalBins)
+        return bins.count_codes(*values)
+    return bins.count(values)
+
+
+def _fit(spec: FeatureSpec, values: np.ndarray | tuple[np.ndarray, list[object]]) -> Bins:
+    binning = spec.binning
+    if isinstance(values, tuple):
+        codes, categories = values
+        raw = np.array([*categories, None], dtype=object)  # code -1 (missing) picks None
+        return fit_categorical_bins(raw[codes], top_k=binning.top_k)
+    return fit_numeric_bins(
+        values, strategy=binning.strategy, bins=binning.bins, edges=binning.edges
+    )
+
+
+class MonitorRunner:
+    """Runs monitors of one config against one store (or none, for the pure Python API)."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        store: Store | None = None,
+        clock: Clock = system_clock,
+        frames: Mapping[str, pd.DataFrame] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.frames = frames
+
+    # --- windows -------------------------------------------------------------------------------
+
+    def default_window(self, monitor: MonitorConfig, now: datetime) -> tuple[datetime, datetime]:
+        """The run key when none is given: the window ending now, the fixed range, or 'now'."""
+        live = monitor.live
+        if live.window is not None:
+            window = aligned_window(now, live.window)
+            return window.start, window.end
+        if live.start is not None or live.end is not None:
+            start = live.start or now
+            end = live.end or now
+            return (start, end) if start < end else (now, now)
+        return now, now
+
+    # --- the run -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        monitor_name: str,
+        *,
+        window: TimeWindow | None = None,
+        trigger: str = "manual",
+        claimed_by: str | None = None,
+        in_transaction: Callable[[RunOutcome], TransactionHook | None] | None = None,
+    ) -> RunOutcome:
+        """Compute one window of one monitor and (with a store) save it atomically."""
+        monitor = self.config.monitor(monitor_name)
+        outcome = self.compute(monitor, window=window, trigger=trigger)
+        if claimed_by is not None:
+            outcome = _replace(outcome, claimed_by=claimed_by)
+        if self.store is None:
+            return outcome
+        on_rerun = monitor.on_rerun or self.config.defaults.on_rerun
+        hook = in_transaction(outcome) if in_transaction is not None else None
+        saved = self.store.save_run(outcome, on_rerun=on_rerun, in_transaction=hook)
+        return _replace(outcome, run_id=saved.run_id, save_action=saved.action)
+
+    def compute(
+        self, monitor: MonitorConfig, *, window: TimeWindow | None = None, trigger: str = "manual"
+    ) -> RunOutcome:
+        """Everything but the write: never raises for data problems, returns a failed outcome."""
+        started_at = self.clock()
+        started = time.perf_counter()
+        source_window = window
+        if window is not None:
+            key = (window.start, window.end)
+        else:
+            key = self.default_window(monitor, started_at)
+            if monitor.live.window is not None:
+                source_window = TimeWindow(*key)
+
+        def finish(**kwargs: Any) -> RunOutcome:
+            return RunOutcome(
+                monitor=monitor.name,
+                window_start=key[0],
+                window_end=key[1],
+                started_at=started_at,
+                finished_at=self.clock(),
+                duration_seconds=time.perf_counter() - started,
+                trigger=trigger,
+                **kwargs,
+            )
+
+        specs = resolve_features(self.config, monitor)
+        try:
+            reference = self._reference(monitor, specs)
+            live, n_live = self._live(monitor, specs, reference, source_window)
+        except DriftwatchError as exc:
+            log.warning("monitor %s window %s failed: %s", monitor.name, key, exc)
+            return finish(status="failed", error=str(exc))
+
+        min_rows = monitor.min_rows or self.config.defaults.min_rows
+        too_few = (
+            f"live window has {n_live} row{'s' if n_live != 1 else ''}, fewer than "
+            f"min_rows={min_rows}"
+            if n_live < min_rows
+            else None
+        )
+        features = tuple(self._feature(spec, reference, live, too_few) for spec in specs)
+        statuses = {f.name: f.status for f in features}
+        drift_config = monitor.dataset_drift
+        status: Literal["succeeded", "no_data"] = "no_data" if too_few else "succeeded"
+        return finish(
+            status=status,
+            features=features,
+            n_reference=reference.n_rows,
+            n_live=n_live,
+            dataset_drift=dataset_drift(statuses, drift_config.share),
+            profile_id=reference.profile_id,
+        )
+
+    # --- reference -------------------------------------------------------------------------------
+
+    def _open(self, monitor: MonitorConfig, role: str) -> Source:
+        config = monitor.reference if role == "reference" else monitor.live
+        return open_source(config, frames=self.frames, role=f"monitor {monitor.name!r} {role}")
+
+    def _reference(self, monitor: MonitorConfig, specs: Sequence[FeatureSpec]) -> _ReferenceProfile:
+        source = self._open(monitor, "reference")
+        fingerprint = source.fingerprint()
+        config_hash = _binning_key(specs)
+        if self.store is not None:
+            stored = self.store.find_profile(monitor.name, fingerprint, config_hash)
+            if stored is not None:
+                return _ReferenceProfile.from_json(stored.features, stored.n_rows, stored.id)
+        profile = self._fit_reference(source, specs)
+        if self.store is not None:
+            profile.profile_id = self.store.save_profile(
+                monitor=monitor.name,
+                fingerprint=fingerprint,
+                config_hash=config_hash,
+                source=source.describe(),
+                n_rows=profile.n_rows,
+                features=profile.to_json(),
+                created_at=self.clock(),
+            )
+        return profile
+
+    def _fit_reference(self, source: Source, specs: Sequence[FeatureSpec]) -> _ReferenceProfile:
+        where = f"{source.describe()}"
+        available = set(source.columns())
+        problems: dict[str, tuple[str, str]] = {}
+        present = []
+        for spec in specs:
+            if spec.name in available:
+                present.append(spec)
+            else:
+                problems[spec.name] = (
+                    "error",
+                    f"column {spec.name!r} is absent from the reference data ({where}); "
+                    "fix the feature name or the data",
+                )
+        chunks = list(source.read([s.name for s in present]))
+        frame = (
+            pd.concat(chunks, ignore_index=True)
+            if chunks
+            else pd.DataFrame(columns=[s.name for s in present])
+        )
+        if frame.empty:
+            raise SourceError(
+                f"{where}: the reference data has no rows (after its time filter); "
+                "point 'reference' at a non-empty dataset"
+            )
+        histograms = {}
+        for spec in present:
+            try:
+                values = _convert(frame[spec.name], spec, f"reference {where}")
+                bins = _fit(spec, values)
+                histograms[spec.name] = Histogram(bins, _count(bins, values))
+            except ColumnError as exc:
+                problems[spec.name] = ("error", str(exc))
+            except EngineError as exc:
+                problems[spec.name] = ("no_data", f"reference: {exc}")
+        return _ReferenceProfile(histograms, problems, len(frame))
+
+    # --- live ------------------------------------------------------------------------------------
+
+    def _live(
+        self,
+        monitor: MonitorConfig,
+        specs: Sequence[FeatureSpec],
+        reference: _ReferenceProfile,
+        window: TimeWindow | None,
+    ) -> tuple[dict[str, Histogram | tuple[str, str]], int]:
+        source = self._open(monitor, "live")
+        where = source.describe()
+        available = set(source.columns())
+        results: dict[str, Histogram | tuple[str, str]] = {}
+        wanted = []
+        for spec in specs:
+            if spec.name not in reference.histograms:
+                continue
+            if spec.name not in available:
+                results[spec.name] = (
+                    "error",
+                    f"column {spec.name!r} is absent from the live data ({where}); "
+                    "fix the feature name or the data",
+                )
+            else:
+                wanted.append(spec)
+                results[spec.name] = Histogram.empty(reference.histograms[spec.name].bins)
+        n_live = 0
+        chunk_rows = self.config.defaults.chunk_rows
+        for chunk in source.read([s.name for s in wanted], window=window, chunk_rows=chunk_rows):
+            n_live += len(chunk)
+            for spec in wanted:
+                current = results[spec.name]
+                if not isinstance(current, Histogram):
+                    continue  # this feature already failed; the others go on
+                try:
+                    values = _convert(chunk[spec.name], spec, f"live {where}")
+                    counts = _count(current.bins, values)
+                except ColumnError as exc:
+                    results[spec.name] = ("error", str(exc))
+                    continue
+                results[spec.name] = current + Histogram(current.bins, counts)
+        return results, n_live
+
+    # --- metrics and verdicts --------------------------------------------------------------------
+
+    def _feature(
+        self,
+        spec: FeatureSpec,
+        reference: _ReferenceProfile,
+        live: Mapping[str, Histogram | tuple[str, str]],
+        too_few: str | None,
+    ) -> FeatureOutcome:
+        ref_hist = reference.histograms.get(spec.name)
+        problem = reference.problems.get(spec.name)
+        live_entry = live.get(spec.name)
+        if isinstance(live_entry, tuple):
+            problem = live_entry
+        live_hist = live_entry if isinstance(live_entry, Histogram) else None
+        if problem is None and too_few is not None:
+            problem = ("no_data", too_few)
+        if problem is None and live_hist is not None and live_hist.n_valid == 0:
+            problem = (
+                "no_data",
+                f"no live values: all {live_hist.n} rows are missing"
+                if live_hist.n
+                else "the live window has no rows",
+            )
+        if problem is not None or ref_hist is None or live_hist is None:
+            status, reason = problem or ("error", "no histogram could be computed")
+            return FeatureOutcome(
+                name=spec.name,
+                kind=spec.kind,
+                status=status,
+                metrics=tuple(
+                    MetricOutcome(m, None, get_metric(m).unit, status, reason=reason)
+                    for m in spec.metrics
+                ),
+                reference=ref_hist,
+                live=live_hist,
+                reason=reason,
+            )
+        context_base = {"reference": ref_hist, "live": live_hist}
+        metrics = []
+        for name in spec.metrics:
+            metric = get_metric(name)
+            value = float(metric.compute(live_hist.counts, ref_hist.counts, spec.smoothing))
+            smoothing = spec.smoothing if name in ("kl", "psi") else None
+            base = {"kl": math.e, "js": 2.0, "psi": math.e}.get(name)
+            if not math.isfinite(value):
+                metrics.append(
+                    MetricOutcome(
+                        name, None, metric.unit, "error",
+                        reason=f"{name} is not finite for these bins",
+                        smoothing=smoothing, log_base=base,
+                    )
+                )  # fmt: skip
+                continue
+            context = EvaluationContext(feature=spec.name, metric=name, **context_base)
+            verdict = evaluate(value, spec.thresholds[name], context)
+            metrics.append(
+                MetricOutcome(
+                    name, value, metric.unit, verdict.status, verdict,
+                    smoothing=smoothing, log_base=base,
+                )
+            )  # fmt: skip
+        explanation = tuple(
+            bin_contributions(live_hist.counts, ref_hist.counts, ref_hist.labels, top=5)
+        )
+        return FeatureOutcome(
+            name=spec.name,
+            kind=spec.kind,
+            status=worst(m.status for m in metrics),
+            metrics=tuple(metrics),
+            reference=ref_hist,
+            live=live_hist,
+            explanation=explanation,
+        )
+
+
+def _replace(outcome: RunOutcome, **changes: Any) -> RunOutcome:
+    from dataclasses import replace
+
+    return replace(outcome, **changes)
+
+
+def results_frame(outcomes: Iterable[RunOutcome]) -> pd.DataFrame:
+    """All outcomes' rows in one DataFrame (empty with the right columns when there are none)."""
+    frames = [o.to_frame() for o in outcomes]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)

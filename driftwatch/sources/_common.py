@@ -1,0 +1,308 @@
+"""Machinery shared by the backends: read planning, timestamp parsing, time filtering, chunking.
+
+Each backend subclasses :class:`BaseSource` and implements ``columns``, ``describe``,
+``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing) lives here so
+every backend behaves the same way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+from pandas.tseries.api import guess_datetime_format
+
+from driftwatch.errors import ColumnError, SourceError
+from driftwatch.sources.base import DEFAULT_CHUNK_ROWS, TimeWindow
+from driftwatch.timeutil import as_utc
+
+_MAX_LISTED = 40
+
+
+class TimeFiltered(Protocol):
+    """The config fields every source shares (see ``driftwatch.config._SourceBase``)."""
+
+    @property
+    def timestamp_column(self) -> str | None: ...
+    @property
+    def start(self) -> datetime | None: ...
+    @property
+    def end(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """What one ``read`` call fetches: validated columns, time bounds and chunk size."""
+
+    columns: tuple[str, ...]
+    """The requested columns, in order (duplicates kept: the output repeats them)."""
+    fetch: tuple[str, ...]
+    """The distinct columns to read: the requested ones, plus the timestamp column if filtering."""
+    timestamp_column: str | None
+    lower: datetime | None
+    upper: datetime | None
+    chunk_rows: int
+
+    @property
+    def filters_time(self) -> bool:
+        return self.lower is not None or self.upper is not None
+
+    @property
+    def empty(self) -> bool:
+        """True when the fixed range and the window do not overlap: nothing can match."""
+        return self.lower is not None and self.upper is not None and self.lower >= self.upper
+
+
+def intersect(
+    start: datetime | None, end: datetime | None, window: TimeWindow | None
+) -> tuple[datetime | None, datetime | None]:
+    """The intersection of ``[start, end)`` (either side open) with ``window``."""
+    if window is None:
+        return start, end
+    lower = window.start if start is None else max(start, window.start)
+    upper = window.end if end is None else min(end, window.end)
+    return lower, upper
+
+
+def _show(value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def parse_timestamps(values: pd.Series, *, column: str, where: str, role: str) -> pd.Series:
+    """``values`` as tz-aware UTC datetimes (naive ones are taken as UTC).
+
+    Text is parsed as ISO 8601 first (fast), then with the format pandas infers from the first
+    value, then element by element. Numbers are refused rather than guessed as epoch offsets.
+
+    Raises:
+        SourceError: a non-missing value is not a timestamp; the message (``role: column 'ts' of
+            <where> holds values that are not timestamps, such as 'abc'; ...``) shows one.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return cast(pd.Series, values.dt.tz_convert("UTC"))
+    if is_datetime64_any_dtype(dtype):
+        return cast(pd.Series, values.dt.tz_localize("UTC"))
+    present = values.dropna()
+    if present.empty:
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
+    if isinstance(dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    elif is_numeric_dtype(dtype) or is_bool_dtype(dtype):
+        raise _not_timestamps(role, column, where, present.iloc[0])
+    try:
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    except (ValueError, TypeError, OverflowError):
+        pass
+    first = present.iloc[0]
+    fmt = (guess_datetime_format(first) if isinstance(first, str) else None) or "mixed"
+    try:
+        return pd.to_datetime(values, utc=True, format=fmt)
+    except (ValueError, TypeError, OverflowError):
+        coerced = pd.to_datetime(values, utc=True, format=fmt, errors="coerce")
+        bad = values[values.notna() & coerced.isna()]
+        raise _not_timestamps(role, column, where, bad.iloc[0] if len(bad) else first) from None
+
+
+def _not_timestamps(role: str, column: str, where: str, example: object) -> SourceError:
+    return SourceError(
+        f"{role}: column {column!r} of {where} holds values that are not timestamps, such as "
+        f"{_show(example)}; fix 'timestamp_column' or the data"
+    )
+
+
+def time_mask(stamps: pd.Series, lower: datetime | None, upper: datetime | None) -> np.ndarray:
+    """A boolean array: which UTC ``stamps`` lie in ``[lower, upper)``; missing ones never do."""
+    mask = stamps.notna().to_numpy(dtype=bool)
+    if lower is not None:
+        mask = mask & (stamps >= pd.Timestamp(lower)).to_numpy(dtype=bool)
+    if upper is not None:
+        mask = mask & (stamps < pd.Timestamp(upper)).to_numpy(dtype=bool)
+    return mask
+
+
+def file_digest(paths: Iterable[Path], *extra: object) -> str:
+    """sha256 of each file's (resolved path, size, mtime_ns) plus ``extra`` settings."""
+    h = hashlib.sha256()
+    for path in sorted(p.resolve() for p in paths):
+        stat = path.stat()
+        h.update(json.dumps([str(path), stat.st_size, stat.st_mtime_ns]).encode())
+    h.update(json.dumps([_jsonable(x) for x in extra]).encode())
+    return h.hexdigest()
+
+
+def _jsonable(value: object) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def absolute(path: Path) -> Path:
+    """``path`` made absolute (``~`` expanded) without resolving symlinks, for messages."""
+    return Path(os.path.abspath(os.path.expanduser(path)))
+
+
+def listing(names: Sequence[str]) -> str:
+    """``a, b, c`` (shortened when long), or ``(none)``."""
+    if not names:
+        return "(none)"
+    shown = ", ".join(names[:_MAX_LISTED])
+    more = len(names) - _MAX_LISTED
+    return f"{shown}, ... ({more} more)" if more > 0 else shown
+
+
+class BaseSource(ABC):
+    """Common behaviour of every backend: plan a read, validate it, select and size chunks."""
+
+    config: TimeFiltered
+
+    def __init__(self, config: TimeFiltered, *, role: str) -> None:
+        self.config = config
+        self.role = role
+
+    @property
+    def fixed_range(self) -> tuple[datetime | None, datetime | None]:
+        """The config's own ``[start, end)`` as aware UTC (a YAML date arrives naive)."""
+        start, end = self.config.start, self.config.end
+        return (
+            as_utc(start) if start is not None else None,
+            as_utc(end) if end is not None else None,
+        )
+
+    @abstractmethod
+    def columns(self) -> list[str]: ...
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+    @abstractmethod
+    def fingerprint(self) -> str: ...
+
+    @abstractmethod
+    def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
+        """Frames holding at least ``plan.columns``, already filtered to the plan's time bounds.
+
+        Backends read only ``plan.fetch`` and call :meth:`_filter` unless they pushed the time
+        filter down to the storage engine exactly.
+        """
+
+    def read(
+        self,
+        columns: Sequence[str],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """See :meth:`driftwatch.sources.Source.read`."""
+        plan = self._plan(columns, window, chunk_rows)
+        return self._chunks(plan)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+    # --- helpers for subclasses -----------------------------------------------------------------
+
+    def _fail(self, message: str) -> SourceError:
+        return SourceError(f"{self.role}: {message}")
+
+    def _filter(self, frame: pd.DataFrame, plan: ReadPlan) -> pd.DataFrame:
+        """The rows of ``frame`` whose timestamp lies in the plan's bounds (all if unbounded)."""
+        if not plan.filters_time or plan.timestamp_column is None or frame.empty:
+            return frame
+        column = plan.timestamp_column
+        stamps = parse_timestamps(
+            frame[column], column=column, where=self.describe(), role=self.role
+        )
+        keep = time_mask(stamps, plan.lower, plan.upper)
+        return frame if keep.all() else frame.loc[keep]
+
+    # --- internals ------------------------------------------------------------------------------
+
+    def _plan(self, columns: Sequence[str], window: TimeWindow | None, chunk_rows: int) -> ReadPlan:
+        if isinstance(columns, str):
+            raise TypeError("columns must be a sequence of column names, not a single string")
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, found {chunk_rows}")
+        config = self.config
+        timestamp = config.timestamp_column or None
+        if window is not None and timestamp is None:
+            raise self._fail(
+                f"a time window {window} was requested but {self.describe()} has no "
+                "'timestamp_column'; set it to the column holding each row's time"
+            )
+        lower, upper = intersect(*self.fixed_range, window)
+        filters = lower is not None or upper is not None
+        if filters and timestamp is None:
+            raise self._fail(
+                f"'start'/'end' need 'timestamp_column' to be set for {self.describe()}"
+            )
+        wanted = list(dict.fromkeys(columns))
+        available = self.columns()
+        known = set(available)
+        missing = [c for c in wanted if c not in known]
+        if missing:
+            raise ColumnError(f"{self.role}: {self._missing_message(missing, available)}")
+        if filters and timestamp not in known:
+            hint = _did_you_mean(str(timestamp), available)
+            raise ColumnError(
+                f"{self.role}: timestamp column {timestamp!r} not found in {self.describe()}"
+                f"{hint}; fix 'timestamp_column'; available columns: {listing(available)}"
+            )
+        fetch = [*wanted, timestamp] if filters and timestamp not in wanted else wanted
+        return ReadPlan(
+            columns=tuple(columns),
+            fetch=tuple(str(c) for c in fetch),
+            timestamp_column=timestamp,
+            lower=lower,
+            upper=upper,
+            chunk_rows=chunk_rows,
+        )
+
+    def _missing_message(self, missing: list[str], available: list[str]) -> str:
+        names = ", ".join(repr(c) for c in missing)
+        noun = "column" if len(missing) == 1 else "columns"
+        hint = _did_you_mean(missing[0], available) if len(missing) == 1 else ""
+        return (
+            f"{noun} {names} not found in {self.describe()}{hint}; "
+            f"available columns: {listing(available)}"
+        )
+
+    def _chunks(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
+        if plan.empty:
+            return
+        selection = list(plan.columns)
+        for frame in self._scan(plan):
+            if frame.empty:
+                continue
+            chunk = frame[selection].reset_index(drop=True)
+            yield from split_rows(chunk, plan.chunk_rows)
+
+
+def _did_you_mean(word: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def split_rows(frame: pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """``frame`` cut into pieces of at most ``chunk_rows`` rows (itself if it already fits)."""
+    rows = len(frame)
+    if rows <= chunk_rows:
+        if rows:
+            yield frame
+        return
+    for begin in range(0, rows, chunk_rows):
+        yield frame.iloc[begin : begin + chunk_rows].reset_index(drop=True)

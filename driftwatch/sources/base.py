@@ -1,0 +1,191 @@
+"""The source contract: a time window, the :class:`Source` protocol and :func:`open_source`.
+
+A source turns one ``reference:`` or ``live:`` config block into chunks of pandas DataFrames holding
+exactly the feature columns a monitor asks for. Backends live one per module (``csv``, ``parquet``,
+``sql``, ``dataframe``) and are imported lazily, so reading a CSV never imports SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+from driftwatch.config import (
+    CsvSourceConfig,
+    DataFrameSourceConfig,
+    ParquetSourceConfig,
+    SourceConfig,
+    SqlSourceConfig,
+)
+from driftwatch.errors import SourceError
+from driftwatch.timeutil import as_utc
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "Source", "TimeWindow", "open_source"]
+
+DEFAULT_CHUNK_ROWS = 250_000
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A half-open time range ``[start, end)`` in UTC; naive datetimes are taken to be UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.start, datetime) or not isinstance(self.end, datetime):
+            raise TypeError(
+                f"a time window needs two datetimes, found {self.start!r} and {self.end!r}"
+            )
+        start, end = as_utc(self.start), as_utc(self.end)
+        if start >= end:
+            raise ValueError(
+                f"a time window needs start < end, found start={start.isoformat()} "
+                f"and end={end.isoformat()}"
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def contains(self, moment: datetime) -> bool:
+        """Whether ``moment`` (naive = UTC) lies in ``[start, end)``."""
+        return self.start <= as_utc(moment) < self.end
+
+    def __str__(self) -> str:
+        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where a monitor's reference or live rows come from.
+
+    Every error is a :class:`~driftwatch.errors.SourceError` (or its subclass
+    :class:`~driftwatch.errors.ColumnError`) whose message starts with the source's *role*
+    (e.g. ``monitor 'weather' live``) and never contains a password.
+    """
+
+    def columns(self) -> list[str]:
+        """The column names the data has, from a cheap schema or header peek (no full read).
+
+        Raises:
+            SourceError: the data cannot be opened (missing file, unreadable Parquet,
+                unreachable database, bad query).
+        """
+        ...
+
+    def read(
+        self,
+        columns: Sequence[str],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Iterator[pd.DataFrame]:
+        """Stream the rows in the source's fixed range and in ``window``, as chunks.
+
+        Args:
+            columns: the columns each chunk holds, exactly and in this order. Only these (plus
+                the timestamp column when filtering by time) are read from disk or the database.
+            window: keep only rows whose timestamp lies in ``[window.start, window.end)``, on top
+                of the source's own ``[start, end)`` from its config (the two intersect).
+            chunk_rows: the most rows a chunk holds (memory stays flat on large data).
+
+        Returns:
+            An iterator of non-empty DataFrames with a fresh RangeIndex; it may yield nothing
+            when no row matches. Column validation happens before the iterator is returned.
+
+        Raises:
+            ColumnError: a requested column (or the timestamp column) is missing; the message
+                lists the available columns.
+            SourceError: ``window`` is given but the source has no ``timestamp_column``; the
+                timestamp column holds values that are not timestamps; the data cannot be read.
+        """
+        ...
+
+    def fingerprint(self) -> str:
+        """A hex digest that changes when the data content (or the fixed range) changes.
+
+        Cheap by design so a stored reference profile can be reused: file sources hash the
+        resolved path, size and mtime of each file; SQL sources the redacted URL, the table or
+        query text and a ``COUNT(*)``; DataFrame sources the frame's own content hash.
+
+        Raises:
+            SourceError: the data cannot be opened.
+        """
+        ...
+
+    def describe(self) -> str:
+        """A one-line human description with secrets redacted, e.g. ``csv file /data/x.csv``."""
+        ...
+
+
+Factory = Callable[[SourceConfig, Mapping[str, pd.DataFrame] | None, str], Source]
+
+
+def _csv(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+    from driftwatch.sources.csv import CsvSource
+
+    if not isinstance(config, CsvSourceConfig):
+        raise TypeError(f"expected CsvSourceConfig, found {type(config).__name__}")
+    return CsvSource(config, role=role)
+
+
+def _parquet(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+    from driftwatch.sources.parquet import ParquetSource
+
+    if not isinstance(config, ParquetSourceConfig):
+        raise TypeError(f"expected ParquetSourceConfig, found {type(config).__name__}")
+    return ParquetSource(config, role=role)
+
+
+def _sql(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+    from driftwatch.sources.sql import SqlSource
+
+    if not isinstance(config, SqlSourceConfig):
+        raise TypeError(f"expected SqlSourceConfig, found {type(config).__name__}")
+    return SqlSource(config, role=role)
+
+
+def _dataframe(
+    config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str
+) -> Source:
+    from driftwatch.sources.dataframe import DataFrameSource
+
+    if not isinstance(config, DataFrameSourceConfig):
+        raise TypeError(f"expected DataFrameSourceConfig, found {type(config).__name__}")
+    return DataFrameSource(config, frames=frames, role=role)
+
+
+_REGISTRY: dict[str, Factory] = {
+    "csv": _csv,
+    "dataframe": _dataframe,
+    "parquet": _parquet,
+    "sql": _sql,
+}
+
+
+def open_source(
+    config: SourceConfig,
+    *,
+    frames: Mapping[str, pd.DataFrame] | None = None,
+    role: str = "source",
+) -> Source:
+    """Build the :class:`Source` for a config block; nothing is opened until it is used.
+
+    Args:
+        config: a validated source config; its ``type`` selects the backend.
+        frames: in-memory DataFrames by name, for ``type: dataframe`` sources.
+        role: where the source sits (``"monitor 'weather' live"``); prefixes every error message.
+
+    Raises:
+        SourceError: ``config.type`` names no known backend (the message lists accepted types).
+    """
+    kind = getattr(config, "type", None)
+    factory = _REGISTRY.get(kind) if isinstance(kind, str) else None
+    if factory is None:
+        raise SourceError(
+            f"{role}: unknown source type {kind!r}; choose one of: {', '.join(sorted(_REGISTRY))}"
+        )
+    return factory(config, frames, role)

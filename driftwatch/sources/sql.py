@@ -1,0 +1,306 @@
+"""A table or query in any SQLAlchemy database, streamed with a server-side cursor.
+
+Only the needed columns are selected, and the time filter runs in the database as
+``ts >= :start AND ts < :end``. A ``query`` is wrapped as a subquery so the same column selection
+and filter apply outside it; if its text uses ``:window_start``/``:window_end`` those binds receive
+the effective bounds too (the whole time axis when a side is open).
+
+Time semantics match the other backends exactly: rows are re-checked in pandas after the fetch
+(cheap, on already-filtered rows). This matters for SQLite, which has no timestamp type: its
+values are text in whatever format the writer chose, so the database-side filter there is a
+``julianday()`` superset and pandas makes the exact cut. PostgreSQL sessions are set to UTC so
+``timestamp without time zone`` columns are read as UTC, as everywhere in driftwatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement
+
+from driftwatch.config import SqlSourceConfig
+from driftwatch.errors import redact_url
+from driftwatch.sources._common import BaseSource, ReadPlan, listing
+
+__all__ = ["SqlSource", "dispose_engines"]
+
+_SUBQUERY = "driftwatch_source"
+# What ':window_start' / ':window_end' become when that side of the range is open.
+_AXIS_START = datetime(1, 1, 1, tzinfo=UTC)
+_AXIS_END = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+# SQLite's julianday() is a double (~50 µs resolution): widen its superset filter by a second.
+_SQLITE_SLACK = timedelta(seconds=1)
+_WINDOW_BIND = re.compile(r"(?<![:\w]):(window_start|window_end)\b(?!:)")
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    """Make every new PostgreSQL connection use UTC, so naive timestamps mean UTC."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    finally:
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+
+def _engine(url: str) -> Engine:
+    """One pooled engine per URL, shared by every source (``pool_pre_ping`` drops stale ones)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is None:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+            if engine.dialect.name == "postgresql":
+                event.listen(engine, "connect", _utc_session, insert=True)
+            _ENGINES[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection the SQL sources hold (tests, forks, shutdown)."""
+    with _ENGINES_LOCK:
+        engines = list(_ENGINES.values())
+        _ENGINES.clear()
+    for engine in engines:
+        engine.dispose()
+
+
+class SqlSource(BaseSource):
+    """A ``table`` (optionally in ``schema``) or a ``query`` in a database (``type: sql``)."""
+
+    config: SqlSourceConfig
+
+    def __init__(self, config: SqlSourceConfig, *, role: str = "source") -> None:
+        super().__init__(config, role=role)
+        self.url = redact_url(config.url)
+        query = config.query
+        self._query = re.sub(r"[\s;]+$", "", query) if query is not None else None
+        self._window_binds = set(_WINDOW_BIND.findall(self._query or ""))
+
+    def describe(self) -> str:
+        if self._query is not None:
+            text = " ".join(self._query.split())
+            short = text if len(text) <= 60 else text[:57] + "..."
+            return f"sql query {short!r} on {self.url}"
+        return f"sql table {self._table_name()} on {self.url}"
+
+    def columns(self) -> list[str]:
+        """Reflected column names of the table, or the query's result columns (``LIMIT 0``)."""
+        with self._connect() as conn, self._errors("listing the columns of"):
+            if self._query is None:
+                return self._table_columns(conn)
+            source = self._selectable([], _AXIS_START, _AXIS_END)
+            peek: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(source).limit(0)
+            return list(conn.execute(peek).keys())
+
+    def fingerprint(self) -> str:
+        """sha256 of the redacted URL, table or query, fixed range and its ``COUNT(*)``."""
+        c = self.config
+        ts = c.timestamp_column
+        start, end = self.fixed_range
+        with self._connect() as conn, self._errors("counting the rows of"):
+            source = self._selectable([ts] if ts else [], start or _AXIS_START, end or _AXIS_END)
+            count = sa.select(sa.func.count()).select_from(source)
+            if ts and (start or end):
+                count = count.where(*self._time_conditions(conn, source.c[ts], start, end))
+            rows = conn.execute(count).scalar_one()
+        parts = [
+            self.url,
+            c.db_schema,
+            c.table,
+            self._query,
+            ts,
+            start.isoformat() if start else None,
+            end.isoformat() if end else None,
+            int(rows),
+        ]
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+    def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
+        source = self._selectable(
+            list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
+        )
+        statement = sa.select(*(source.c[name] for name in plan.fetch))
+        with self._connect() as conn, self._errors("reading"):
+            if plan.filters_time and plan.timestamp_column is not None:
+                statement = statement.where(
+                    *self._time_conditions(
+                        conn, source.c[plan.timestamp_column], plan.lower, plan.upper
+                    )
+                )
+            streaming = conn.execution_options(stream_results=True, yield_per=plan.chunk_rows)
+            result = streaming.execute(statement)
+            keys = list(result.keys())
+            for rows in result.partitions():
+                frame = pd.DataFrame.from_records(rows, columns=keys, coerce_float=True)
+                yield self._filter(frame, plan)
+
+    # --- SQL building ---------------------------------------------------------------------------
+
+    def _table_name(self) -> str:
+        table = str(self.config.table)
+        return f"{self.config.db_schema}.{table}" if self.config.db_schema else table
+
+    def _selectable(self, names: list[str], lower: datetime, upper: datetime) -> Any:
+        """The table, or the query as a subquery, exposing ``names`` as columns."""
+        columns: list[ColumnClause[Any]] = [sa.column(name) for name in names]
+        if self._query is None:
+            return sa.table(str(self.config.table), *columns, schema=self.config.db_schema)
+        text = sa.text(self._query)
+        binds = {"window_start": lower, "window_end": upper}
+        text = text.bindparams(
+            *(
+                sa.bindparam(name, self._bind_value(value), type_=sa.DateTime(timezone=True))
+                for name, value in binds.items()
+                if name in self._window_binds
+            )
+        )
+        return text.columns(*columns).subquery(_SUBQUERY)
+
+    def _bind_value(self, moment: datetime) -> datetime:
+        """Aware UTC for PostgreSQL (timestamptz), naive UTC elsewhere (SQLite stores text)."""
+        if self._dialect_name() == "postgresql":
+            return moment
+        return moment.astimezone(UTC).replace(tzinfo=None)
+
+    def _time_conditions(
+        self,
+        conn: Connection,
+        column: ColumnElement[Any],
+        lower: datetime | None,
+        upper: datetime | None,
+    ) -> list[ColumnElement[bool]]:
+        """``column >= lower AND column < upper`` in the database's own terms."""
+        if conn.dialect.name == "sqlite":
+            day = sa.func.julianday(column)
+            parts: list[ColumnElement[bool]] = []
+            if lower is not None:
+                parts.append(day >= sa.func.julianday(_sqlite_text(lower, -_SQLITE_SLACK)))
+            if upper is not None:
+                parts.append(day < sa.func.julianday(_sqlite_text(upper, _SQLITE_SLACK)))
+            # Text julianday() cannot parse (e.g. '2012/01/01') passes here; pandas decides.
+            return [sa.or_(day.is_(None), sa.and_(*parts))]
+        conditions: list[ColumnElement[bool]] = []
+        if lower is not None:
+            conditions.append(column >= self._typed(lower))
+        if upper is not None:
+            conditions.append(column < self._typed(upper))
+        return conditions
+
+    def _typed(self, moment: datetime) -> Any:
+        return sa.bindparam(None, self._bind_value(moment), type_=sa.DateTime(timezone=True))
+
+    def _table_columns(self, conn: Connection) -> list[str]:
+        inspector = sa.inspect(conn)
+        schema = self.config.db_schema
+        try:
+            return [str(c["name"]) for c in inspector.get_columns(str(self.config.table), schema)]
+        except sa.exc.NoSuchTableError:
+            names = sorted([*inspector.get_table_names(schema), *inspector.get_view_names(schema)])
+            raise self._fail(
+                f"table {self._table_name()!r} not found on {self.url}; fix the 'table' key"
+                f"{' or the schema key' if schema else ''}; tables there: {listing(names)}"
+            ) from None
+
+    # --- connections and errors -----------------------------------------------------------------
+
+    def _dialect_name(self) -> str:
+        try:
+            return make_url(self.config.url).get_backend_name()
+        except sa.exc.ArgumentError:
+            return ""
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A connection from the shared engine; SourceError when the database is unreachable."""
+        url = self.config.url
+        try:
+            parsed = make_url(url)
+        except sa.exc.ArgumentError:
+            raise self._fail(
+                f"{self.url!r} is not a database URL; fix the 'url' key "
+                "(e.g. postgresql+psycopg://user:password@host/db or sqlite:///path/to/file.db)"
+            ) from None
+        database = parsed.database
+        if (
+            parsed.get_backend_name() == "sqlite"
+            and database
+            and database != ":memory:"
+            and not database.startswith("file:")
+            and not Path(database).exists()
+        ):
+            raise self._fail(
+                f"SQLite database file '{Path(database).absolute()}' not found; fix the 'url' key"
+            )
+        try:
+            engine = _engine(url)
+            conn = engine.connect()
+        except sa.exc.NoSuchModuleError:
+            raise self._fail(
+                f"{self.url}: unknown database type {parsed.drivername!r}; fix the 'url' key "
+                "(e.g. postgresql+psycopg://..., sqlite:///...)"
+            ) from None
+        except ImportError as exc:
+            raise self._fail(
+                f"the database driver for {self.url} is not installed ({exc}); install it, "
+                "e.g. pip install 'driftwatch[postgres]'"
+            ) from None
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail(
+                f"cannot connect to {self.url}: {self._reason(exc)}; check the 'url' key and "
+                "that the database is running and reachable"
+            ) from None
+        with conn:
+            yield conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn database errors while running a statement into one-line SourceErrors."""
+        key = "query" if self._query is not None else "table"
+        try:
+            yield
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._fail(
+                f"{action} {self.describe()} failed: {self._reason(exc)}; check the {key!r} key "
+                "and that the database is reachable"
+            ) from None
+
+    def _reason(self, exc: BaseException) -> str:
+        """The database's own one-line reason, with any password removed."""
+        original = getattr(exc, "orig", None)
+        text = str(original if original is not None else exc)
+        lines = [" ".join(line.split()) for line in text.splitlines()]
+        reason = next((line for line in lines if line), type(exc).__name__)
+        reason = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", reason)
+        try:
+            password = make_url(self.config.url).password
+        except sa.exc.ArgumentError:
+            password = None
+        if password:
+            reason = reason.replace(str(password), "***")
+        return redact_url(reason)
+
+
+def _sqlite_text(moment: datetime, shift: timedelta) -> str:
+    """``moment + shift`` as naive-UTC ``YYYY-MM-DD HH:MM:SS.ffffff``, which SQLite's date
+    functions read (clamped at the ends of the calendar)."""
+    with suppress(OverflowError):
+        moment = moment + shift
+    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    return naive.isoformat(sep=" ", timespec="microseconds")

@@ -1,0 +1,195 @@
+"""Connecting to the results database and keeping its schema at the code's revision.
+
+The schema is created and changed only by the Alembic revisions in ``migrations/``. A brand-new
+(empty) database is migrated to head automatically; one that is behind is refused with a message
+naming ``driftwatch db upgrade``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
+
+__all__ = [
+    "connect",
+    "current_revision",
+    "downgrade",
+    "ensure_schema",
+    "head_revision",
+    "migrations_dir",
+    "one_line",
+    "upgrade",
+]
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of a driver error, without SQLAlchemy's background-link boilerplate."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def migrations_dir() -> Path:
+    """The Alembic script directory: inside the installed wheel, or the repository's migrations/."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_migrations", package.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise StoreError(
+        f"driftwatch's migrations are missing (looked in {package / '_migrations'} and "
+        f"{package.parent / 'migrations'}); reinstall driftwatch"
+    )
+
+
+def _alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_dir()))
+    return config
+
+
+@cache
+def head_revision() -> str:
+    """The newest schema revision this version of driftwatch knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def connect(url: str, *, check: bool = True) -> Engine:
+    """An Engine on ``url``; StoreError (password redacted) when it is malformed or unreachable."""
+    shown = redact_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"database URL {shown!r} is not a valid SQLAlchemy URL; use e.g. "
+            "sqlite:///driftwatch.db or postgresql+psycopg://user@host/dbname"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        parent = Path(parsed.database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise StoreError(
+                f"cannot create the SQLite database {shown!r}: folder {str(parent)!r} does not "
+                "exist; create it or change the 'database' key"
+            )
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = sa.create_engine(url, **kwargs)
+    except (NoSuchModuleError, ImportError) as exc:
+        hint = " (pip install 'driftwatch[postgres]')" if "postgres" in url else ""
+        raise StoreError(f"no database driver for {shown!r}: {one_line(exc)}{hint}") from None
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if check:
+        try:
+            with engine.connect():
+                pass
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise StoreError(
+                f"cannot reach the results database {shown!r}: {_redacted(exc, url)}; "
+                "check the 'database' key of the config (or DRIFTWATCH_DB) and that the "
+                "server is running"
+            ) from None
+    return engine
+
+
+def _redacted(exc: BaseException, url: str) -> str:
+    text = one_line(exc)
+    password = sa.engine.make_url(url).password
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at, or None when it has never been migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[AlembicConfig]:
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        yield config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    try:
+        with _migration_connection(engine) as config:
+            command.upgrade(config, revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"migrating {redact_url(str(engine.url))!r} to {revision} failed: {one_line(exc)}"
+        ) from None
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Revert migrations down to ``revision`` (``base`` removes every driftwatch table)."""
+    try:
+        with _migration_connection(engine) as config:
+            command.downgrade(config, revision)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"downgrading {redact_url(str(engine.url))!r} to {revision} failed: {one_line(exc)}"
+        ) from None
+
+
+def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None:
+    """Migrate a brand-new database to head; refuse one whose schema is behind or ahead."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    shown = redact_url(str(engine.url))
+    if current is None:
+        existing = set(sa.inspect(engine).get_table_names()) - {"apscheduler_jobs"}
+        if existing & {"runs", "feature_results"}:
+            raise SchemaOutOfDateError(
+                f"database {shown!r} has driftwatch tables but no migration record; "
+                f"run `driftwatch db upgrade {config_hint}` on a fresh database instead"
+            )
+        upgrade(engine)
+        return
+    known = {
+        rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+    }
+    if current in known:
+        raise SchemaOutOfDateError(
+            f"database {shown!r} is at schema revision {current}, behind this driftwatch's "
+            f"{head}; run `driftwatch db upgrade {config_hint}`"
+        )
+    raise SchemaOutOfDateError(
+        f"database {shown!r} is at schema revision {current}, which this driftwatch does not "
+        "know (it was written by a newer version); upgrade driftwatch"
+    )
+
+
+def database_url(explicit: str | None, configured: str | None) -> str:
+    """The URL to use: an explicit one, then DRIFTWATCH_DB, then the config's ``database``."""
+    return explicit or configured or os.environ.get("DRIFTWATCH_DB") or "sqlite:///driftwatch.db"

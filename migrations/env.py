@@ -1,0 +1,71 @@
+"""Alembic environment for the driftwatch results database.
+
+Used both by ``driftwatch db ...`` (which passes an open connection in ``config.attributes``) and by
+the plain ``alembic`` command from the repository root (URL from ``DRIFTWATCH_DB`` or alembic.ini).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from driftwatch.store.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+# Tables driftwatch does not own: APScheduler's job store keeps its own table in the same database.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
+def _configure(connection: Any) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,
+        compare_type=True,
+    )
+
+
+def run_migrations_offline() -> None:
+    url = os.environ.get("DRIFTWATCH_DB") or config.get_main_option("sqlalchemy.url")
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=bool(url and url.startswith("sqlite")),
+        include_name=include_name,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    section = config.get_section(config.config_ini_section, {})
+    if os.environ.get("DRIFTWATCH_DB"):
+        section["sqlalchemy.url"] = os.environ["DRIFTWATCH_DB"]
+    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

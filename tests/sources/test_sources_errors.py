@@ -1,0 +1,311 @@
+"""Bad input gets one clear line: what went wrong, where (the role) and how to fix it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+
+from driftwatch.config import (
+    CsvSourceConfig,
+    DataFrameSourceConfig,
+    ParquetSourceConfig,
+    SqlSourceConfig,
+)
+from driftwatch.errors import ColumnError, SourceError
+from driftwatch.sources import Source, TimeWindow, open_source
+
+ROLE = "monitor 'weather' live"
+WINDOW = TimeWindow(datetime(2024, 1, 1), datetime(2024, 1, 2))
+
+
+def _csv(tmp: Path, text: str | bytes, **fields: Any) -> Source:
+    path = tmp / "data.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return open_source(CsvSourceConfig(type="csv", path=path, **fields), role=ROLE)
+
+
+def _parquet(tmp: Path, **fields: Any) -> Source:
+    frame = pd.DataFrame({"ts": ["2024-01-01"], "x": [1.0]})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "data.parquet")
+    return open_source(
+        ParquetSourceConfig(type="parquet", path=tmp / "data.parquet", **fields), role=ROLE
+    )
+
+
+def _sqlite(tmp: Path, **fields: Any) -> Source:
+    url = f"sqlite:///{tmp / 'data.db'}"
+    engine = sa.create_engine(url)
+    pd.DataFrame({"ts": ["2024-01-01"], "x": [1.0]}).to_sql("t", engine, index=False)
+    engine.dispose()
+    return open_source(SqlSourceConfig(type="sql", url=url, **fields), role=ROLE)
+
+
+def _corrupt_parquet_file(tmp: Path) -> Source:
+    (tmp / "bad.parquet").write_bytes(b"PAR1 this is not really parquet")
+    return open_source(ParquetSourceConfig(type="parquet", path=tmp / "bad.parquet"), role=ROLE)
+
+
+def _corrupt_parquet_in_directory(tmp: Path) -> Source:
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp / "a.parquet")
+    good = (tmp / "a.parquet").read_bytes()
+    (tmp / "b.parquet").write_bytes(good[: len(good) // 2] + good[-8:])  # truncated body
+    return open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE)
+
+
+Case = tuple[Callable[[Path], Source], Callable[[Source], object], type[Exception], list[str]]
+
+CASES: dict[str, Case] = {
+    "missing csv file": (
+        lambda tmp: open_source(CsvSourceConfig(type="csv", path=tmp / "x.csv"), role=ROLE),
+        lambda s: s.columns(),
+        SourceError,
+        ["file '", "/x.csv' not found; fix the 'path' key or create the file"],
+    ),
+    "missing parquet path": (
+        lambda tmp: open_source(
+            ParquetSourceConfig(type="parquet", path=tmp / "nope.parquet"), role=ROLE
+        ),
+        lambda s: s.read(["x"]),
+        SourceError,
+        ["nope.parquet' not found", "fix the 'path' key"],
+    ),
+    "csv path is a directory": (
+        lambda tmp: open_source(CsvSourceConfig(type="csv", path=tmp), role=ROLE),
+        lambda s: s.columns(),
+        SourceError,
+        ["is a directory"],
+    ),
+    "missing column": (
+        lambda tmp: _csv(tmp, "ts,temp_max,wind\n2024-01-01,1,2\n"),
+        lambda s: s.read(["temp_max", "temp_min"]),
+        ColumnError,
+        ["column 'temp_min' not found in csv file", "available columns: ts, temp_max, wind"],
+    ),
+    "several missing columns": (
+        lambda tmp: _csv(tmp, "ts,a\n2024-01-01,1\n"),
+        lambda s: s.read(["b", "a", "c"]),
+        ColumnError,
+        ["columns 'b', 'c' not found", "available columns: ts, a"],
+    ),
+    "missing column in parquet": (
+        lambda tmp: _parquet(tmp),
+        lambda s: s.read(["y"]),
+        ColumnError,
+        ["column 'y' not found in parquet file", "available columns: ts, x"],
+    ),
+    "missing timestamp column": (
+        lambda tmp: _csv(tmp, "time,x\n2024-01-01,1\n", timestamp_column="ts"),
+        lambda s: s.read(["x"], window=WINDOW),
+        ColumnError,
+        ["timestamp column 'ts' not found", "fix 'timestamp_column'", "available columns: time"],
+    ),
+    "window without timestamp_column": (
+        lambda tmp: _csv(tmp, "ts,x\n2024-01-01,1\n"),
+        lambda s: s.read(["x"], window=WINDOW),
+        SourceError,
+        ["a time window [2024-01-01T00:00:00+00:00", "has no 'timestamp_column'"],
+    ),
+    "window without timestamp_column (dataframe)": (
+        lambda tmp: open_source(
+            DataFrameSourceConfig(type="dataframe", name="live"),
+            frames={"live": pd.DataFrame({"x": [1]})},
+            role=ROLE,
+        ),
+        lambda s: s.read(["x"], window=WINDOW),
+        SourceError,
+        ["has no 'timestamp_column'"],
+    ),
+    "unparseable timestamps": (
+        lambda tmp: _csv(tmp, "ts,x\n2024-01-01,1\nabc,2\n", timestamp_column="ts"),
+        lambda s: list(s.read(["x"], window=WINDOW)),
+        SourceError,
+        ["column 'ts' of csv file", "holds values that are not timestamps, such as 'abc'"],
+    ),
+    "unparseable first timestamp": (
+        lambda tmp: _csv(tmp, "ts,x\nyesterday,1\n2024-01-01,2\n", timestamp_column="ts"),
+        lambda s: list(s.read(["x"], window=WINDOW)),
+        SourceError,
+        ["not timestamps, such as 'yesterday'"],
+    ),
+    "numbers as timestamps": (
+        lambda tmp: _csv(tmp, "ts,x\n1704067200,1\n", timestamp_column="ts"),
+        lambda s: list(s.read(["x"], window=WINDOW)),
+        SourceError,
+        ["not timestamps, such as '1704067200'"],
+    ),
+    "unparseable timestamps in sqlite": (
+        lambda tmp: _sqlite(tmp, query="SELECT 'soon' AS ts, 1 AS x", timestamp_column="ts"),
+        lambda s: list(s.read(["x"], window=WINDOW)),
+        SourceError,
+        ["column 'ts' of sql query", "not timestamps, such as 'soon'"],
+    ),
+    "empty csv": (
+        lambda tmp: _csv(tmp, ""),
+        lambda s: s.columns(),
+        SourceError,
+        ["is empty", "header row"],
+    ),
+    "csv with an unterminated quote": (
+        lambda tmp: _csv(tmp, 'a,b\n1,2\n3,"4\n5,6\n'),
+        lambda s: list(s.read(["a"])),
+        SourceError,
+        ["is not valid CSV", "EOF inside string starting at row 2", "'delimiter'"],
+    ),
+    "binary file as csv": (
+        lambda tmp: _csv(tmp, b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00garbage\xff"),
+        lambda s: s.columns(),
+        SourceError,
+        ["is not text in encoding 'utf-8'", "'encoding' key"],
+    ),
+    "unknown encoding": (
+        lambda tmp: _csv(tmp, "a\n1\n", encoding="klingon"),
+        lambda s: s.columns(),
+        SourceError,
+        ["klingon", "fix the 'encoding' key"],
+    ),
+    "corrupt parquet file": (
+        _corrupt_parquet_file,
+        lambda s: s.columns(),
+        SourceError,
+        ["parquet file /", "bad.parquet cannot be read as Parquet: Parquet magic bytes"],
+    ),
+    "corrupt parquet in a directory": (
+        _corrupt_parquet_in_directory,
+        lambda s: list(s.read(["x"])),
+        SourceError,
+        ["parquet file /", "/b.parquet cannot be read as Parquet:", "smaller than"],
+    ),
+    "empty parquet directory": (
+        lambda tmp: open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE),
+        lambda s: s.columns(),
+        SourceError,
+        ["holds no Parquet files"],
+    ),
+    "unreachable database": (
+        lambda tmp: open_source(
+            SqlSourceConfig(
+                type="sql", url="postgresql+psycopg://u:SECRETPW@127.0.0.1:1/x", table="t"
+            ),
+            role=ROLE,
+        ),
+        lambda s: s.read(["x"]),
+        SourceError,
+        ["cannot connect to postgresql+psycopg://u:***@127.0.0.1:1/x", "check the 'url' key"],
+    ),
+    "unreachable database (fingerprint)": (
+        lambda tmp: open_source(
+            SqlSourceConfig(
+                type="sql", url="postgresql+psycopg://u:SECRETPW@127.0.0.1:1/x", query="SELECT 1"
+            ),
+            role=ROLE,
+        ),
+        lambda s: s.fingerprint(),
+        SourceError,
+        ["cannot connect to postgresql+psycopg://u:***@127.0.0.1:1/x"],
+    ),
+    "missing sqlite file": (
+        lambda tmp: open_source(
+            SqlSourceConfig(type="sql", url=f"sqlite:///{tmp / 'none.db'}", table="t"), role=ROLE
+        ),
+        lambda s: s.columns(),
+        SourceError,
+        ["SQLite database file", "none.db' not found"],
+    ),
+    "not a database url": (
+        lambda tmp: open_source(SqlSourceConfig(type="sql", url="warehouse", table="t"), role=ROLE),
+        lambda s: s.columns(),
+        SourceError,
+        ["'warehouse' is not a database URL"],
+    ),
+    "unknown dialect": (
+        lambda tmp: open_source(
+            SqlSourceConfig(type="sql", url="nosuchdb://u:SECRETPW@h/d", table="t"), role=ROLE
+        ),
+        lambda s: s.columns(),
+        SourceError,
+        ["nosuchdb://u:***@h/d: unknown database type 'nosuchdb'"],
+    ),
+    "bad sql": (
+        lambda tmp: _sqlite(tmp, query="SELECT nope FROM t"),
+        lambda s: s.columns(),
+        SourceError,
+        ["listing the columns of sql query 'SELECT nope FROM t'", "no such column: nope"],
+    ),
+    "bad sql while reading": (
+        lambda tmp: _sqlite(tmp, query="SELECT x, ts FROM t WHERE ts > :other"),
+        lambda s: list(s.read(["x"])),
+        SourceError,
+        ["sql query", "check the 'query' key"],
+    ),
+    "missing table": (
+        lambda tmp: _sqlite(tmp, table="predictions"),
+        lambda s: s.read(["x"]),
+        SourceError,
+        ["table 'predictions' not found", "tables there: t"],
+    ),
+    "unknown frame name": (
+        lambda tmp: open_source(
+            DataFrameSourceConfig(type="dataframe", name="live"),
+            frames={"reference": pd.DataFrame(), "today": pd.DataFrame()},
+            role=ROLE,
+        ),
+        lambda s: s.columns(),
+        SourceError,
+        ["no DataFrame named 'live'", "given names: reference, today"],
+    ),
+    "no frames at all": (
+        lambda tmp: open_source(DataFrameSourceConfig(type="dataframe", name="live"), role=ROLE),
+        lambda s: s.fingerprint(),
+        SourceError,
+        ["no DataFrame named 'live'", "no DataFrames were given", "frames={'live': df}"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_error_messages(case: str, tmp_path: Path) -> None:
+    build, action, kind, fragments = CASES[case]
+    source = build(tmp_path)
+    with pytest.raises(kind) as info:
+        action(source)
+    message = str(info.value)
+    assert message.startswith(f"{ROLE}: "), message
+    assert "\n" not in message, message
+    assert "SECRETPW" not in message, message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_describe_redacts_the_password() -> None:
+    config = SqlSourceConfig(
+        type="sql", url="postgresql+psycopg://user:SECRETPW@host/db", table="predictions"
+    )
+    text = open_source(config).describe()
+    assert text == "sql table predictions on postgresql+psycopg://user:***@host/db"
+
+
+@pytest.mark.postgresql
+def test_errors_from_a_password_bearing_url_on_a_live_server() -> None:
+    """A server that rejects the login: the reason is shown, the password is not."""
+    url = os.environ.get("DRIFTWATCH_TEST_PG_URL")
+    if not url:
+        pytest.skip("needs DRIFTWATCH_TEST_PG_URL")
+    bad = sa.engine.make_url(url).set(username="no_such_user_dw", password="SECRETPW")
+    config = SqlSourceConfig(type="sql", url=bad.render_as_string(False), table="t")
+    with pytest.raises(SourceError) as info:
+        open_source(config, role=ROLE).columns()
+    assert "SECRETPW" not in str(info.value)
+    assert "no_such_user_dw:***@" in str(info.value)
