@@ -7,6 +7,9 @@ expected dashboard rows can be written down by hand.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +24,7 @@ from driftwatch.evaluate import Verdict
 from driftwatch.monitor import FeatureOutcome, MetricOutcome, RunOutcome
 from driftwatch.store import Store
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 UNITS = {"js": "bits", "kl": "nats"}
@@ -197,3 +201,33 @@ def month(year: int, number: int) -> tuple[datetime, datetime]:
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     return start, end
+
+
+def driftwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m driftwatch ARGS`` in a subprocess importing this source tree."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200"}
+    for name in ("DRIFTWATCH_DB", "DRIFTWATCH_CONFIG"):
+        env.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "driftwatch", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command run in-process through click's CliRunner (no interpreter start-up)."""
+    from click.testing import CliRunner
+
+    from driftwatch.cli import cli
+
+    env = {"COLUMNS": "200", "DRIFTWATCH_DB": None, "DRIFTWATCH_CONFIG": None}
+    result = CliRunner(env=env).invoke(cli, list(args), prog_name="driftwatch")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        ["driftwatch", *args], result.exit_code, result.stdout, result.stderr
+    )

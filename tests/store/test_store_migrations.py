@@ -3,8 +3,6 @@ schema that is behind (or unknown) is refused with the command that fixes it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from store_helpers import weather_config
+from store_helpers import driftwatch, invoke, weather_config
 
 from driftwatch.data import DATA_DIR
 from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
@@ -235,18 +233,6 @@ def test_an_unreachable_database_is_one_error_without_the_password() -> None:
 # --- the `driftwatch db` commands on a real database ---------------------------------------------
 
 
-def driftwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_db_commands_upgrade_report_and_downgrade_a_real_database(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -254,7 +240,7 @@ def test_db_commands_upgrade_report_and_downgrade_a_real_database(
     head = schema.head_revision()
 
     def db(*args: str) -> str:
-        result = driftwatch("db", *args, "--database", database_url, cwd=tmp_path)
+        result = invoke("db", *args, "--database", database_url)
         assert result.returncode == 0, result.stderr
         return result.stdout.strip()
 
