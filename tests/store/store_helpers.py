@@ -231,3 +231,38 @@ def invoke(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(
         ["driftwatch", *args], result.exit_code, result.stdout, result.stderr
     )
+
+
+# --- child processes of the concurrency tests (importable by multiprocessing's spawn) -----------
+
+
+def open_store_in_child(url: str, barrier: Any, results: Any) -> None:
+    """Open (and so migrate, if brand new) the store right after the other process does."""
+    try:
+        barrier.wait(timeout=60)
+        Store.open(url).close()
+        results.put(("ok", []))
+    except BaseException as exc:  # reported to the parent, which asserts there is none
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def save_windows_in_child(
+    url: str, monitor: str, indices: list[int], value: float, on_rerun: str, barrier: Any,
+    results: Any,
+) -> None:  # fmt: skip
+    """Save one run per window index, meeting the other process at the barrier before each."""
+    try:
+        store = Store.open(url)
+        try:
+            actions = []
+            for index in indices:
+                run = outcome(
+                    monitor, index, {f"f{i}": {"js": value, "kl": value} for i in range(20)}
+                )
+                barrier.wait(timeout=60)
+                actions.append(store.save_run(run, on_rerun=on_rerun).action)  # type: ignore[arg-type]
+        finally:
+            store.close()
+        results.put(("ok", actions))
+    except BaseException as exc:
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
