@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from store_helpers import EXPECTED_CREDIT_AGE_JS, EXPECTED_LATEST, driftwatch, invoke
+from store_helpers import (
+    EXPECTED_CREDIT_AGE_JS,
+    EXPECTED_LATEST,
+    driftwatch,
+    invoke,
+    weather_config,
+)
 
+from driftwatch import queries
+from driftwatch.data import DATA_DIR
 from driftwatch.store import Store
 
 
@@ -121,3 +129,43 @@ def test_history_rejects_a_bad_since(database_url: str, tmp_path: Path, since: s
     result = invoke("history", "--database", database_url, "-m", "m", "-f", "f", "--since", since)
     assert result.returncode == 2
     assert "--since" in result.stderr and "neither a duration" in result.stderr
+
+
+def test_run_then_report_and_history_on_a_brand_new_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = str(weather_config(tmp_path / "c.yaml", DATA_DIR / "seattle-weather.csv"))
+    for start, end in (("2015-01-01", "2015-02-01"), ("2015-07-01", "2015-08-01")):
+        result = invoke("run", "-c", config, "--database", database_url,
+                        "--window-start", start, "--window-end", end)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+
+    assert "up to date" in ok("db", "current", "--database", database_url, cwd=tmp_path)
+    report = table_rows(ok("report", "-c", config, "--database", database_url, cwd=tmp_path))
+    assert {(row[0], row[1]) for row in report} == {
+        ("weather", f) for f in ("temp_max", "wind", "weather")
+    }
+    window_ends = {" ".join(row[-2:]) for row in report}  # the latest run: July
+    assert window_ends == {"2015-08-01 00:00"}
+    series = ok("history", "-c", config, "--database", database_url, "-m", "weather",
+                "-f", "temp_max", "--since", "2015-01-01", "--format", "csv",
+                cwd=tmp_path)  # fmt: skip
+    assert pd.read_csv(io.StringIO(series))["window_end"].tolist() == [
+        "2015-02-01T00:00:00+00:00",
+        "2015-08-01T00:00:00+00:00",
+    ]
+
+
+def test_a_run_whose_data_is_missing_stores_a_failed_run_with_its_error(
+    database_url: str, tmp_path: Path
+) -> None:
+    config = weather_config(tmp_path / "c.yaml", tmp_path / "no-such-reference.csv")
+    result = invoke("run", "-c", str(config), "--database", database_url,
+                    "--window-start", "2015-01-01", "--window-end", "2015-02-01")  # fmt: skip
+
+    assert result.returncode == 2
+    assert "no-such-reference.csv" in result.stderr
+    failed = queries.runs(database_url)
+    assert failed[["monitor", "status"]].values.tolist() == [["weather", "failed"]]
+    assert "no-such-reference.csv" in failed["error"].iloc[0]
+    assert queries.latest(database_url).empty
