@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from driftwatch.cli.db import db
 from driftwatch.cli.main import cli, main
+from driftwatch.cli.report import history, report
 from driftwatch.cli.run import run, validate
 
 cli.add_command(run)
 cli.add_command(validate)
 cli.add_command(db)
+cli.add_command(report)
+cli.add_command(history)
 
 __all__ = ["cli", "main"]

@@ -130,10 +130,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+# Any fixed 64-bit number: the key of the PostgreSQL advisory lock that serialises migrations.
+_MIGRATION_LOCK = 0x647269667477  # "driftw"
+
+
 @contextmanager
 def _migration_connection(engine: Engine) -> Iterator[AlembicConfig]:
+    """One transaction for the migration; on PostgreSQL, one migrating process at a time.
+
+    Two processes starting on a brand-new database (two schedulers, two CI jobs) both find it
+    empty; the lock makes the second wait and then find the schema already at head.
+    """
     config = _alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         yield config
 
@@ -169,13 +180,17 @@ def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None
     shown = redact_url(str(engine.url))
     if current is None:
         existing = set(sa.inspect(engine).get_table_names()) - {"apscheduler_jobs"}
-        if existing & {"runs", "feature_results"}:
+        if not existing & {"runs", "feature_results"}:
+            upgrade(engine)  # brand new (serialised with any other process doing the same)
+            return
+        current = current_revision(engine)  # another process may have migrated it just now
+        if current == head:
+            return
+        if current is None:
             raise SchemaOutOfDateError(
                 f"database {shown!r} has driftwatch tables but no migration record; "
                 f"run `driftwatch db upgrade {config_hint}` on a fresh database instead"
             )
-        upgrade(engine)
-        return
     known = {
         rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
     }

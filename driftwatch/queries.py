@@ -1,0 +1,30 @@
+"""``driftwatch.queries``: the dashboard questions as pandas DataFrames.
+
+An alias of :mod:`driftwatch.store.queries` so callers need not know where the store lives.
+"""
+
+from driftwatch.store.queries import (
+    HISTOGRAM_COLUMNS,
+    HISTORY_COLUMNS,
+    LATEST_COLUMNS,
+    RUN_COLUMNS,
+    histograms,
+    history,
+    latest,
+    latest_table,
+    runs,
+    timeseries_table,
+)
+
+__all__ = [
+    "HISTOGRAM_COLUMNS",
+    "HISTORY_COLUMNS",
+    "LATEST_COLUMNS",
+    "RUN_COLUMNS",
+    "histograms",
+    "history",
+    "latest",
+    "latest_table",
+    "runs",
+    "timeseries_table",
+]

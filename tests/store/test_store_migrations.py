@@ -1,0 +1,270 @@
+"""Migrations are the only way the schema changes: round trips keep data, models agree, and a
+schema that is behind (or unknown) is refused with the command that fixes it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from store_helpers import driftwatch, invoke, weather_config
+
+from driftwatch.data import DATA_DIR
+from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
+from driftwatch.store import Store
+from driftwatch.store import database as schema
+from driftwatch.store.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+T = datetime(2024, 3, 1, 12, tzinfo=UTC)
+
+
+def alembic_config(connection: sa.Connection) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(schema.migrations_dir()))
+    config.attributes["connection"] = connection
+    return config
+
+
+def revisions_before_head() -> list[str]:
+    script = ScriptDirectory(str(schema.migrations_dir()))
+    return [r.revision for r in script.walk_revisions() if r.revision != schema.head_revision()]
+
+
+def previous_revision() -> str:
+    down = ScriptDirectory(str(schema.migrations_dir())).get_revision("head").down_revision
+    assert isinstance(down, str)
+    return down
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = schema.connect(database_url)
+    yield engine
+    engine.dispose()
+
+
+# Rows written at an old revision, in every table that revision 0001 created.
+OLD_ROWS: dict[str, list[dict[str, Any]]] = {
+    "reference_profiles": [
+        dict(id=1, monitor="m", fingerprint="f" * 64, config_hash="c" * 64, source="ref.csv",
+             n_rows=10, created_at=T, features={"age": {"bins": {"edges": [0, 1]}, "counts": [4]}}),
+    ],
+    "runs": [
+        dict(id=1, monitor="m", window_start=T, window_end=T.replace(hour=13), status="succeeded",
+             trigger="schedule", started_at=T, finished_at=T, duration_seconds=1.5, n_reference=10,
+             n_live=5, n_features=1, n_drifted=1, dataset_drift=True, profile_id=1),
+        dict(id=2, monitor="m", window_start=T.replace(hour=13), window_end=T.replace(hour=14),
+             status="failed", trigger="manual", started_at=T, error="live file missing"),
+    ],
+    "feature_results": [
+        dict(id=1, run_id=1, monitor="m", window_start=T, window_end=T.replace(hour=13),
+             feature="age", kind="numeric", metric="js", value=0.125, unit="bits",
+             status="critical", warn_threshold=0.05, critical_threshold=0.1, n_live=5,
+             explanation={"top_bins": [{"label": "[0, 1)"}]}),
+    ],
+    "histograms": [
+        dict(id=1, run_id=1, feature="age", kind="numeric", labels=["[0, 1)", "__missing__"],
+             edges=[0.0, 1.0], reference_counts=[9, 1], live_counts=[5, 0]),
+    ],
+    "alerts": [
+        dict(id=1, monitor="m", feature="age", metric="js", state="firing", severity="critical",
+             breach_count=1, value=0.125, threshold=0.1, since=T, last_run_id=1, updated_at=T),
+    ],
+    "silences": [
+        dict(id=1, monitor="m", feature=None, starts_at=T, ends_at=T, reason="deploy",
+             created_at=T),
+    ],
+    "notifications": [
+        dict(id=1, idempotency_key="m/age/js/1", sink="oncall", event="firing", monitor="m",
+             feature="age", metric="js", severity="critical", run_id=1, payload={"v": 0.125},
+             status="pending", attempts=0, next_attempt_at=T, created_at=T),
+    ],
+    "window_claims": [
+        dict(id=1, monitor="m", window_start=T, window_end=T.replace(hour=13), owner="host:1",
+             claimed_at=T, expires_at=T),
+    ],
+}  # fmt: skip
+
+
+def populate(engine: sa.Engine) -> None:
+    """Insert OLD_ROWS through the tables as they exist in the database now (reflected)."""
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    with engine.begin() as connection:
+        for name, rows in OLD_ROWS.items():
+            for row in rows:  # one by one: the rows leave different columns to their defaults
+                connection.execute(sa.insert(tables.tables[name]), row)
+
+
+def snapshot(engine: sa.Engine) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every driftwatch table, as the database returns it."""
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    with engine.connect() as connection:
+        return {
+            name: [dict(r._mapping) for r in connection.execute(sa.select(table).order_by("id"))]
+            for name, table in tables.tables.items()
+            if name != "alembic_version"
+        }
+
+
+def same_rows(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dict[str, Any]]]):
+    """Rows in ``after`` hold every value ``before`` had (new columns may have been added)."""
+    for table, rows in before.items():
+        kept = [{k: row[k] for k in rows[0]} for row in after[table]] if rows else after[table]
+        assert kept == rows, f"rows of {table} changed"
+
+
+def test_a_brand_new_database_is_migrated_to_head_on_open(database_url: str) -> None:
+    opened = Store.open(database_url)
+    try:
+        assert schema.current_revision(opened.engine) == schema.head_revision()
+        views = set(sa.inspect(opened.engine).get_view_names())
+    finally:
+        opened.close()
+    assert {"latest_feature_results", "feature_timeseries"} <= views
+
+
+@pytest.mark.parametrize("start", revisions_before_head())
+def test_upgrade_to_head_keeps_every_row_written_at_an_older_revision(
+    engine: sa.Engine, start: str
+) -> None:
+    schema.upgrade(engine, start)
+    populate(engine)
+    before = snapshot(engine)
+
+    schema.upgrade(engine)
+
+    assert schema.current_revision(engine) == schema.head_revision()
+    same_rows(before, snapshot(engine))
+
+
+def test_upgrade_downgrade_upgrade_round_trip_keeps_every_row(engine: sa.Engine) -> None:
+    schema.upgrade(engine, "0001")
+    populate(engine)
+    before = snapshot(engine)
+
+    schema.upgrade(engine)
+    schema.downgrade(engine, "0001")
+    assert schema.current_revision(engine) == "0001"
+    same_rows(before, snapshot(engine))
+
+    schema.upgrade(engine)
+    same_rows(before, snapshot(engine))
+    with engine.connect() as connection:
+        latest = connection.execute(
+            sa.text("SELECT monitor, feature, metric, value FROM latest_feature_results")
+        ).all()
+    assert [tuple(r) for r in latest] == [("m", "age", "js", 0.125)]
+
+
+def test_downgrade_to_base_removes_every_driftwatch_table(engine: sa.Engine) -> None:
+    schema.upgrade(engine)
+    schema.downgrade(engine, "base")
+    inspector = sa.inspect(engine)
+    assert set(inspector.get_table_names()) <= {"alembic_version"}
+    assert inspector.get_view_names() == []
+
+
+def test_models_and_migrations_agree_alembic_check(engine: sa.Engine) -> None:
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        command.check(alembic_config(connection))  # raises AutogenerateDiffsDetected on a diff
+
+
+def test_alembic_check_detects_a_model_the_migrations_lack(engine: sa.Engine) -> None:
+    """The check above can fail: a table missing from the migrations is reported."""
+    from alembic.util import AutogenerateDiffsDetected
+
+    schema.upgrade(engine)
+    extra = sa.Table("not_migrated", Base.metadata, sa.Column("id", sa.Integer, primary_key=True))
+    try:
+        with engine.connect() as connection, pytest.raises(AutogenerateDiffsDetected):
+            command.check(alembic_config(connection))
+    finally:
+        Base.metadata.remove(extra)
+
+
+def test_a_schema_behind_the_code_is_refused_naming_driftwatch_db_upgrade(
+    database_url: str, engine: sa.Engine
+) -> None:
+    schema.upgrade(engine, previous_revision())
+    expected = (
+        f"database {redact_url(str(engine.url))!r} is at schema revision {previous_revision()}, "
+        f"behind this driftwatch's {schema.head_revision()}; "
+        "run `driftwatch db upgrade --config prod.yaml`"
+    )
+    with pytest.raises(SchemaOutOfDateError) as refused:
+        Store.open(database_url, config_hint="--config prod.yaml")
+    assert str(refused.value) == expected
+    assert schema.current_revision(engine) == previous_revision(), "nothing was migrated"
+
+
+def test_a_revision_newer_than_the_code_is_refused(database_url: str, engine: sa.Engine) -> None:
+    schema.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaOutOfDateError, match=r"revision 9999, .*newer version.*upgrade"):
+        Store.open(database_url)
+
+
+def test_tables_without_a_migration_record_are_refused(
+    database_url: str, engine: sa.Engine
+) -> None:
+    Base.metadata.create_all(engine)  # as a hand-made schema would be
+    with pytest.raises(SchemaOutOfDateError, match="no migration record"):
+        Store.open(database_url)
+
+
+def test_an_unreachable_database_is_one_error_without_the_password() -> None:
+    url = "postgresql+psycopg://dw:s3cret@127.0.0.1:1/results"
+    with pytest.raises(StoreError, match="cannot reach the results database") as refused:
+        Store.open(url)
+    assert "s3cret" not in str(refused.value)
+
+
+# --- the `driftwatch db` commands on a real database ---------------------------------------------
+
+
+def test_db_commands_upgrade_report_and_downgrade_a_real_database(
+    database_url: str, tmp_path: Path
+) -> None:
+    shown = redact_url(database_url)
+    head = schema.head_revision()
+
+    def db(*args: str) -> str:
+        result = invoke("db", *args, "--database", database_url)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert (
+        db("current") == f"{shown}: revision none (head {head}, empty: run `driftwatch db upgrade`)"
+    )
+    assert db("upgrade") == f"{shown}: schema empty -> {head}"
+    assert db("current") == f"{shown}: revision {head} (head {head}, up to date)"
+    assert db("downgrade", "0001") == f"{shown}: schema now at 0001"
+    assert db("current") == (
+        f"{shown}: revision 0001 (head {head}, behind: run `driftwatch db upgrade`)"
+    )
+    assert db("upgrade", "--revision", "0002") == f"{shown}: schema 0001 -> 0002"
+    assert db("upgrade") == f"{shown}: schema 0002 -> {head}"
+
+
+def test_driftwatch_run_on_a_behind_schema_exits_2_naming_the_fix(
+    database_url: str, engine: sa.Engine, tmp_path: Path
+) -> None:
+    schema.upgrade(engine, previous_revision())
+    config = weather_config(tmp_path / "monitors.yaml", DATA_DIR / "seattle-weather.csv")
+
+    result = driftwatch("run", "--config", str(config), "--database", database_url, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"run `driftwatch db upgrade --config {config}`" in result.stderr
