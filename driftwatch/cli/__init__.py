@@ -6,6 +6,7 @@ Every :class:`~driftwatch.errors.DriftwatchError` becomes one line on stderr and
 
 from __future__ import annotations
 
+from driftwatch.cli.alerts import alerts
 from driftwatch.cli.db import db
 from driftwatch.cli.main import cli, main
 from driftwatch.cli.run import run, validate
@@ -13,5 +14,6 @@ from driftwatch.cli.run import run, validate
 cli.add_command(run)
 cli.add_command(validate)
 cli.add_command(db)
+cli.add_command(alerts)
 
 __all__ = ["cli", "main"]
