@@ -278,6 +278,7 @@ def smtp_server() -> Iterator[SmtpServer]:
         port=port,
         authenticator=authenticator,
         auth_require_tls=False,
+        auth_exclude_mechanism=["LOGIN"],  # smtplib falls back to LOGIN, which stalls aiosmtpd
     )
     controller.start()
     try:
