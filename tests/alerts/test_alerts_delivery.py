@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,15 +23,17 @@ from tests.alerts.conftest import FakeClock, Receiver, free_port, run_levels
 SECRET = "whsec-test-0123456789"
 
 
-def verify_signature(secret: str, header: str, body: bytes, tolerance: int = 300) -> bool:
-    """The README's verification recipe, word for word."""
-    parts = dict(item.split("=", 1) for item in header.split(","))
-    timestamp, received = parts["t"], parts["v1"]
-    expected = hmac.new(
-        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
-    ).hexdigest()
-    fresh = abs(time.time() - int(timestamp)) <= tolerance
-    return fresh and hmac.compare_digest(expected, received)
+def _readme_recipe() -> Callable[..., bool]:
+    """The README's verification recipe, executed exactly as documented."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(import hashlib, hmac, time\n.+?)```", readme, re.S)
+    assert match is not None, "README lost its signature verification recipe"
+    namespace: dict[str, Any] = {}
+    exec(match.group(1), namespace)
+    return namespace["verify_signature"]  # type: ignore[no-any-return]
+
+
+verify_signature = _readme_recipe()
 
 
 def webhook(url: str, **extra: object) -> dict[str, object]:
