@@ -192,7 +192,7 @@ class Receiver:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self.server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -269,7 +269,7 @@ def smtp_server() -> Iterator[SmtpServer]:
             and data.login.decode() == SMTP_USER
             and data.password.decode() == password
         )
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
     port = free_port()
     controller = Controller(
@@ -278,10 +278,22 @@ def smtp_server() -> Iterator[SmtpServer]:
         port=port,
         authenticator=authenticator,
         auth_require_tls=False,
-        auth_exclude_mechanism=["LOGIN"],  # smtplib falls back to LOGIN, which stalls aiosmtpd
+        auth_exclude_mechanism=["LOGIN"],  # PLAIN only: one AUTH exchange per login
     )
     controller.start()
     try:
         yield SmtpServer("127.0.0.1", port, messages, password)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def sqlite_store(sqlite_database: str) -> Iterator[Any]:
+    """A SQLite store only, for tests about delivery rather than the database (kept fast)."""
+    from driftwatch.store import Store
+
+    opened = Store.open(sqlite_database)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -57,14 +57,14 @@ def real_clock() -> FakeClock:
 
 
 def test_webhook_receives_a_signed_self_contained_payload(
-    store: Store,
+    sqlite_store: Store,
     real_clock: FakeClock,
     receiver: Receiver,
     alert_config: Callable[..., Config],
 ) -> None:
     config = alert_config(sinks=[webhook(receiver.url, headers={"X-Team": "ml"})])
-    run_levels(config, store, real_clock, step=timedelta(0), x="critical")
-    report = dispatch_pending(store, config, clock=real_clock)
+    run_levels(config, sqlite_store, real_clock, step=timedelta(0), x="critical")
+    report = dispatch_pending(sqlite_store, config, clock=real_clock)
     assert (report.delivered, report.retried, report.dead) == (1, 0, 0)
     (request,) = receiver.requests
     assert request.headers["content-type"] == "application/json"
@@ -84,15 +84,18 @@ def test_webhook_receives_a_signed_self_contained_payload(
     assert top["label"] == "(10, +inf)"
     assert (top["reference_share"], top["live_share"]) == (0.0, 0.5)
     assert top["contribution"] > 0
-    assert rows(store) == [("sent", 1, None)]
+    assert rows(sqlite_store) == [("sent", 1, None)]
 
 
 def test_a_tampered_body_fails_verification(
-    store: Store, real_clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
+    sqlite_store: Store,
+    real_clock: FakeClock,
+    receiver: Receiver,
+    alert_config: Callable[..., Config],
 ) -> None:
     config = alert_config(sinks=[webhook(receiver.url)])
-    run_levels(config, store, real_clock, step=timedelta(0), x="warn")
-    dispatch_pending(store, config, clock=real_clock)
+    run_levels(config, sqlite_store, real_clock, step=timedelta(0), x="warn")
+    dispatch_pending(sqlite_store, config, clock=real_clock)
     (request,) = receiver.requests
     tampered = request.body.replace(b'"warn"', b'"ok"')
     assert not verify_signature(SECRET, request.headers["x-driftwatch-signature"], tampered)
@@ -115,52 +118,52 @@ def test_500_twice_then_200_is_delivered_exactly_once(
 
 
 def test_backoff_waits_before_the_next_attempt(
-    store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
+    sqlite_store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
 ) -> None:
     config = alert_config(sinks=[webhook(receiver.url)], alerts={"backoff_initial": "60s"})
     receiver.respond(503, 503)
-    run_levels(config, store, clock, x="warn")
-    dispatch_pending(store, config, clock=clock, rng=lambda: 1.0)
+    run_levels(config, sqlite_store, clock, x="warn")
+    dispatch_pending(sqlite_store, config, clock=clock, rng=lambda: 1.0)
     clock.advance(timedelta(seconds=59))
-    assert dispatch_pending(store, config, clock=clock).attempted == 0  # not due yet
+    assert dispatch_pending(sqlite_store, config, clock=clock).attempted == 0  # not due yet
     clock.advance(timedelta(seconds=1))
-    assert dispatch_pending(store, config, clock=clock, rng=lambda: 1.0).retried == 1
+    assert dispatch_pending(sqlite_store, config, clock=clock, rng=lambda: 1.0).retried == 1
     clock.advance(timedelta(seconds=119))  # the second wait is twice as long
-    assert dispatch_pending(store, config, clock=clock).attempted == 0
+    assert dispatch_pending(sqlite_store, config, clock=clock).attempted == 0
     clock.advance(timedelta(seconds=1))
-    assert dispatch_pending(store, config, clock=clock).delivered == 1
+    assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
 
 
 def test_a_receiver_that_is_down_gets_it_once_it_comes_up(
-    store: Store,
+    sqlite_store: Store,
     clock: FakeClock,
     make_receiver: Callable[[int], Receiver],
     alert_config: Callable[..., Config],
 ) -> None:
     down = make_receiver(free_port())
     config = alert_config(sinks=[webhook(down.url)])
-    run_levels(config, store, clock, x="warn")
-    report = dispatch_pending(store, config, clock=clock)
+    run_levels(config, sqlite_store, clock, x="warn")
+    report = dispatch_pending(sqlite_store, config, clock=clock)
     assert report.retried == 1
-    ((status, attempts, error),) = rows(store)
+    ((status, attempts, error),) = rows(sqlite_store)
     assert (status, attempts) == ("pending", 1) and "cannot connect" in (error or "")
     down.start()
     clock.advance(timedelta(hours=1))
-    assert dispatch_pending(store, config, clock=clock).delivered == 1
+    assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
     assert len(down.requests) == 1
 
 
 def test_a_slow_receiver_times_out_and_is_retried(
-    store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
+    sqlite_store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
 ) -> None:
     config = alert_config(sinks=[webhook(receiver.url, timeout="200ms")])
     receiver.delay = 1.0
-    run_levels(config, store, clock, x="warn")
+    run_levels(config, sqlite_store, clock, x="warn")
     started = time.perf_counter()
-    report = dispatch_pending(store, config, clock=clock)
+    report = dispatch_pending(sqlite_store, config, clock=clock)
     assert time.perf_counter() - started < 0.9
     assert report.retried == 1
-    assert "timed out" in (rows(store)[0][2] or "")
+    assert "timed out" in (rows(sqlite_store)[0][2] or "")
 
 
 @pytest.mark.parametrize(
@@ -175,7 +178,7 @@ def test_a_slow_receiver_times_out_and_is_retried(
     ],
 )
 def test_http_status_decides_retry_or_dead(
-    store: Store,
+    sqlite_store: Store,
     clock: FakeClock,
     receiver: Receiver,
     alert_config: Callable[..., Config],
@@ -184,9 +187,9 @@ def test_http_status_decides_retry_or_dead(
 ) -> None:
     config = alert_config(sinks=[webhook(receiver.url)])
     receiver.respond(status)
-    run_levels(config, store, clock, x="warn")
-    dispatch_pending(store, config, clock=clock)
-    ((got, attempts, error),) = rows(store)
+    run_levels(config, sqlite_store, clock, x="warn")
+    dispatch_pending(sqlite_store, config, clock=clock)
+    ((got, attempts, error),) = rows(sqlite_store)
     assert (got, attempts) == (outcome, 1)
     assert f"HTTP {status}" in (error or "")
 
@@ -225,12 +228,12 @@ def test_two_dispatchers_never_send_the_same_row(
 
 
 def test_a_sink_removed_from_the_config_marks_its_notifications_dead(
-    store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
+    sqlite_store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
 ) -> None:
-    run_levels(alert_config(sinks=[webhook(receiver.url)]), store, clock, x="warn")
-    report = dispatch_pending(store, alert_config(sinks=[]), clock=clock)
+    run_levels(alert_config(sinks=[webhook(receiver.url)]), sqlite_store, clock, x="warn")
+    report = dispatch_pending(sqlite_store, alert_config(sinks=[]), clock=clock)
     assert report.dead == 1
-    assert "no longer in the config" in (rows(store)[0][2] or "")
+    assert "no longer in the config" in (rows(sqlite_store)[0][2] or "")
 
 
 @pytest.mark.parametrize(

@@ -41,11 +41,11 @@ def test_unknown_sink_type_error_lists_the_accepted_names() -> None:
 
 
 def test_slack_gets_one_digest_with_the_top_drifted_features(
-    store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
+    sqlite_store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
 ) -> None:
     config = alert_config(sinks=[{"name": "chat", "type": "slack", "url": receiver.url}])
-    run_levels(config, store, clock, x="critical", y="warn")
-    assert dispatch_pending(store, config, clock=clock).delivered == 1
+    run_levels(config, sqlite_store, clock, x="critical", y="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
     (request,) = receiver.requests
     message = request.json()
     text = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
@@ -58,14 +58,14 @@ def test_slack_gets_one_digest_with_the_top_drifted_features(
 
 
 def test_email_is_delivered_over_smtp_with_text_and_html(
-    store: Store,
+    sqlite_store: Store,
     clock: FakeClock,
     smtp_server: SmtpServer,
     alert_config: Callable[..., Config],
 ) -> None:
     config = alert_config(sinks=[email_sink(smtp_server)])
-    run_levels(config, store, clock, x="warn")
-    assert dispatch_pending(store, config, clock=clock).delivered == 1
+    run_levels(config, sqlite_store, clock, x="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
     (message,) = smtp_server.messages
     assert message["Subject"] == "[driftwatch] FIRING warn: monitor model"
     assert message["To"] == "oncall@example.com"
@@ -76,8 +76,8 @@ def test_email_is_delivered_over_smtp_with_text_and_html(
     assert "<td>x</td>" in html and "(10, +inf)" in html
 
 
-def test_email_with_a_wrong_password_is_not_delivered_and_not_quoted(
-    store: Store,
+def test_email_with_a_wrong_password_is_dead_at_once_and_not_quoted(
+    sqlite_store: Store,
     clock: FakeClock,
     smtp_server: SmtpServer,
     alert_config: Callable[..., Config],
@@ -87,25 +87,26 @@ def test_email_with_a_wrong_password_is_not_delivered_and_not_quoted(
     from driftwatch.store.models import Notification
 
     config = alert_config(sinks=[email_sink(smtp_server, password="not-the-password")])
-    run_levels(config, store, clock, x="warn")
-    assert dispatch_pending(store, config, clock=clock).delivered == 0
+    run_levels(config, sqlite_store, clock, x="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).dead == 1
     assert smtp_server.messages == []
-    with store.session() as session:
+    with sqlite_store.session() as session:
         error = session.scalars(sa.select(Notification.last_error)).one()
     assert error is not None and error.startswith("email sink 'mail' (127.0.0.1:")
+    assert "login refused (SMTP 535)" in error
     assert "not-the-password" not in error
 
 
 def test_log_sink_logs_one_line_with_the_payload(
-    store: Store,
+    sqlite_store: Store,
     clock: FakeClock,
     alert_config: Callable[..., Config],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     config = alert_config()  # the default sink: {type: log, level: info}
-    run_levels(config, store, clock, x="warn")
+    run_levels(config, sqlite_store, clock, x="warn")
     with caplog.at_level(logging.INFO, logger="driftwatch.alerts.sink"):
-        assert dispatch_pending(store, config, clock=clock).delivered == 1
+        assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
     (record,) = [r for r in caplog.records if r.name == "driftwatch.alerts.sink"]
     assert "[FIRING warn] monitor model, feature x: js = 0.108 (threshold 0.05)" in record.message
     assert '"top_bins":[{"contribution"' in record.message
