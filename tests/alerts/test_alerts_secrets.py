@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOOK_SECRET = "hooksecret-7f3a9c1e5b"
 HOOK_TOKEN = "bearertoken-2d8e4f6a0c"
 DB_PASSWORD = "dbpassword-9b1c3e5d7f"
+SLACK_TOKEN = "slacktoken-5e7a9b2c4d"  # an incoming-webhook URL's path is its credential
 
 
 def _config(database_url: str, receiver: Receiver, smtp: SmtpServer) -> dict[str, Any]:
@@ -43,6 +44,11 @@ def _config(database_url: str, receiver: Receiver, smtp: SmtpServer) -> dict[str
                 "headers": {"Authorization": "Bearer ${HOOK_TOKEN}"},
             },
             {
+                "name": "chat",
+                "type": "slack",
+                "url": receiver.url.replace("/hook", "/services/T0/B0/${SLACK_TOKEN}"),
+            },
+            {
                 "name": "mail",
                 "type": "email",
                 "host": smtp.host,
@@ -54,7 +60,7 @@ def _config(database_url: str, receiver: Receiver, smtp: SmtpServer) -> dict[str
             },
         ],
     }
-    config["monitors"][0]["alerts"] = ["hook", "mail"]
+    config["monitors"][0]["alerts"] = ["hook", "chat", "mail"]
     return config
 
 
@@ -65,11 +71,12 @@ def test_no_secret_appears_in_logs_rows_or_errors(
     shutil.copytree(DATA_DIR, tmp_path / "driftwatch" / "data")
     path = tmp_path / "config" / "secret.yaml"
     path.write_text(yaml.safe_dump(_config(database_url, receiver, smtp_server)))
-    secrets = [HOOK_SECRET, HOOK_TOKEN, DB_PASSWORD, smtp_server.password]
+    secrets = [HOOK_SECRET, HOOK_TOKEN, DB_PASSWORD, SLACK_TOKEN, smtp_server.password]
     env = {
         "HOOK_SECRET": HOOK_SECRET,
         "HOOK_TOKEN": HOOK_TOKEN,
         "DB_PASSWORD": DB_PASSWORD,
+        "SLACK_TOKEN": SLACK_TOKEN,
         "SMTP_PASSWORD": smtp_server.password,
     }
     receiver.respond(500, 401, 500)  # failures put error texts in the rows and on stderr
@@ -82,12 +89,14 @@ def test_no_secret_appears_in_logs_rows_or_errors(
         ("alerts", "--config", str(path)),
         ("alerts", "retry", "--config", str(path)),
         ("alerts", "test", "--config", str(path), "--sink", "mail"),
+        ("alerts", "test", "--config", str(path), "--sink", "chat"),
     ):
         result = run_cli(*debug, *args, cwd=tmp_path, env=env)
         outputs.append(result.stdout + result.stderr)
-    assert "HTTP 401" in outputs[1] and "HTTP 500" in "".join(outputs)
+    assert "HTTP 401" in "".join(outputs) and "HTTP 500" in "".join(outputs)
     assert len(smtp_server.messages) >= 2  # the SMTP password was used successfully
     assert any(r.headers.get("authorization") == f"Bearer {HOOK_TOKEN}" for r in receiver.requests)
+    assert any(SLACK_TOKEN in r.path for r in receiver.requests)
     text = "\n".join(outputs)
     engine = sa.create_engine(database_url)
     try:
@@ -97,6 +106,6 @@ def test_no_secret_appears_in_logs_rows_or_errors(
                     text += "\n" + repr(tuple(row))
     finally:
         engine.dispose()
-    assert "firing" in text and "HTTP 500" in text  # the rows really were read
+    assert "firing" in text and "'sent'" in text  # the rows really were read
     leaked = [s for s in secrets if s in text]
     assert leaked == []
