@@ -152,6 +152,9 @@ def run(
 ) -> None:
     """Run monitors once now, store the results, and print a table per monitor.
 
+    Alert notifications queued by the runs are sent right after the commit (one summary line on
+    stderr when any was attempted) unless --no-dispatch is given.
+
     Exit code 0 whatever the drift (unless --fail-on asks otherwise), 2 when a monitor or a
     feature could not be computed.
     """
