@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from driftwatch.alerts import AlertState, LifecycleSettings, decide
 
@@ -116,3 +118,32 @@ def test_decide_is_pure() -> None:
     first = decide(before, "warn", T0, LifecycleSettings())
     second = decide(before, "warn", T0, LifecycleSettings())
     assert first == second and before == AlertState()
+
+
+STATUSES = st.lists(st.sampled_from(["ok", "warn", "critical", "no_data", "error"]), max_size=40)
+
+
+@given(STATUSES)
+def test_property_one_firing_per_episode_and_one_resolved_per_closed_episode(
+    statuses: list[str],
+) -> None:
+    never = LifecycleSettings(repeat_interval=timedelta(days=10_000))
+    got = [e for e in events(statuses, never) if e is not None]
+    opened = closed = 0
+    episode = False
+    for status in statuses:  # the model: a breach opens an episode, only ok closes it
+        if status in ("warn", "critical") and not episode:
+            opened, episode = opened + 1, True
+        elif status == "ok" and episode:
+            closed, episode = closed + 1, False
+    assert got.count("firing") == opened
+    assert got.count("resolved") == closed
+    lifecycle = [e for e in got if e in ("firing", "resolved")]
+    assert lifecycle == ["firing", "resolved"] * closed + ["firing"] * (opened - closed)
+    assert set(got) <= {"firing", "resolved", "escalated"}
+
+
+@given(STATUSES)
+def test_property_an_always_muted_alert_never_notifies(statuses: list[str]) -> None:
+    got = events(statuses, muted=[True] * len(statuses))
+    assert [e for e in got if e is not None] == []
