@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from driftwatch.alerts.payload import AlertEvent, build_notifications
-from driftwatch.config import Config, MonitorConfig, resolve_features
+from driftwatch.config import AlertsConfig, Config, MonitorConfig, resolve_features
 from driftwatch.evaluate import SEVERITY_ORDER
 from driftwatch.store.models import Alert, Notification, Silence
 from driftwatch.store.repository import Store
@@ -222,13 +222,14 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
                 )
             )
     if monitor.dataset_drift.enabled:
-        result.append(_dataset_observation(monitor, outcome, alerts.repeat_interval, alerts))
+        result.append(_dataset_observation(monitor, outcome, alerts))
     return result
 
 
 def _dataset_observation(
-    monitor: MonitorConfig, outcome: RunOutcome, repeat: timedelta, alerts: Any
+    monitor: MonitorConfig, outcome: RunOutcome, alerts: AlertsConfig
 ) -> Observation:
+    """The monitor-level alert: breaching when at least ``share`` of the features drift."""
     graded = [f for f in outcome.features if f.status in ("ok", *BREACHING)]
     drifted = [f for f in graded if f.status in BREACHING]
     share = len(drifted) / len(graded) if graded else None
@@ -242,7 +243,7 @@ def _dataset_observation(
         feature=DATASET_FEATURE,
         metric=DATASET_METRIC,
         status=status,
-        settings=LifecycleSettings(1, repeat, alerts.notify_no_data),
+        settings=LifecycleSettings(1, alerts.repeat_interval, alerts.notify_no_data),
         value=share,
         unit="share",
         warn=monitor.dataset_drift.share,

@@ -187,3 +187,13 @@ def test_notifications_are_written_in_the_runs_transaction(
     with store.session() as session:
         run_ids = set(session.scalars(sa.select(Notification.run_id)))
     assert run_ids == {outcome.run_id}
+
+
+def test_an_older_window_computed_later_does_not_move_the_lifecycle(
+    store: Store, clock: FakeClock, alert_config: Callable[..., Config]
+) -> None:
+    config = alert_config()
+    run_levels(config, store, clock, step=timedelta(hours=5))  # the newest window: ok
+    run_levels(config, store, clock, step=timedelta(hours=-2), x="critical")  # a backfill
+    assert queued(store) == []
+    assert set(alerts_frame(store)["state"]) == {"ok"}
