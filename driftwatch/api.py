@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.orm import Session
 
+from driftwatch.alerts import apply_run, dispatch_pending
 from driftwatch.config import Config, load_config
 from driftwatch.errors import DriftwatchError
 from driftwatch.monitor import MonitorRunner, RunOutcome, results_frame
 from driftwatch.sources import TimeWindow
-from driftwatch.store.repository import Store
+from driftwatch.store.repository import Store, TransactionHook
 from driftwatch.timeutil import Clock, system_clock
 
 __all__ = ["open_store", "run_monitor", "run_monitors"]
@@ -38,6 +40,18 @@ def open_store(config: Config, database: str | None = None) -> Iterator[Store]:
         store.close()
 
 
+def _alert_lifecycle(config: Config, clock: Clock) -> Callable[[RunOutcome], TransactionHook]:
+    """The hook that advances the alerts and queues notifications inside the run's transaction."""
+
+    def factory(outcome: RunOutcome) -> TransactionHook:
+        def hook(session: Session, run_id: int) -> None:
+            apply_run(session, run_id, outcome, config, clock())
+
+        return hook
+
+    return factory
+
+
 def run_monitors(
     config: Config,
     store: Store | None,
@@ -48,13 +62,20 @@ def run_monitors(
     clock: Clock = system_clock,
     frames: Mapping[str, pd.DataFrame] | None = None,
 ) -> list[RunOutcome]:
-    """Run each named monitor (all by default) once; one failing monitor never stops the others."""
+    """Run each named monitor (all by default) once; one failing monitor never stops the others.
+
+    With a store, each run's alert lifecycle and notifications are written in the run's own
+    transaction (a skipped re-run changes nothing); sending them is :func:`dispatch_pending`'s job.
+    """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
+    lifecycle = _alert_lifecycle(config, clock) if store is not None else None
     outcomes = []
     for monitor in monitors:
         try:
-            outcome = runner.run(monitor.name, window=window, trigger=trigger)
+            outcome = runner.run(
+                monitor.name, window=window, trigger=trigger, in_transaction=lifecycle
+            )
         except DriftwatchError as exc:  # e.g. the store refused the write: record, go on
             now = clock()
             outcome = RunOutcome(
@@ -81,11 +102,13 @@ def run_monitor(
     database: str | None = None,
     store: bool = True,
     clock: Clock = system_clock,
+    dispatch: bool = True,
 ) -> pd.DataFrame:
     """Run one monitor (or all, when ``monitor`` is None) and return its results as a DataFrame.
 
     ``frames`` feeds ``type: dataframe`` sources by name. With ``store=False`` nothing is written:
-    the results are only computed and returned.
+    the results are only computed and returned. With ``dispatch`` (the default) the notifications
+    the run queued are sent right after it committed, as ``driftwatch run`` does.
     """
     cfg = _as_config(config)
     names = [monitor] if monitor else None
@@ -99,4 +122,6 @@ def run_monitor(
         outcomes = run_monitors(
             cfg, results_store, names, window=window, clock=clock, frames=frames
         )
+        if dispatch:
+            dispatch_pending(results_store, cfg, clock=clock)
     return results_frame(outcomes)

@@ -6,6 +6,7 @@ Every :class:`~driftwatch.errors.DriftwatchError` becomes one line on stderr and
 
 from __future__ import annotations
 
+from driftwatch.cli.alerts import alerts
 from driftwatch.cli.db import db
 from driftwatch.cli.main import cli, main
 from driftwatch.cli.report import history, report
@@ -16,5 +17,6 @@ cli.add_command(validate)
 cli.add_command(db)
 cli.add_command(report)
 cli.add_command(history)
+cli.add_command(alerts)
 
 __all__ = ["cli", "main"]

@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from driftwatch.alerts import dispatch_pending
 from driftwatch.api import open_store, run_monitors
 from driftwatch.cli.main import (
     EXIT_DRIFT,
@@ -133,6 +134,12 @@ def _parse_time(text: str | None, option: str) -> datetime | None:
     help="Exit 1 when any feature drifts at this severity or worse (for CI pipelines).",
 )
 @click.option("--no-store", is_flag=True, help="Compute and print only; write nothing.")
+@click.option(
+    "--no-dispatch",
+    is_flag=True,
+    help="Queue notifications in the outbox but do not send them now "
+    "(`driftwatch alerts dispatch` or the scheduler sends them).",
+)
 def run(
     config_path: str,
     database: str | None,
@@ -141,8 +148,12 @@ def run(
     window_end: str | None,
     fail_on: str,
     no_store: bool,
+    no_dispatch: bool,
 ) -> None:
     """Run monitors once now, store the results, and print a table per monitor.
+
+    Alert notifications queued by the runs are sent right after the commit (one summary line on
+    stderr when any was attempted) unless --no-dispatch is given.
 
     Exit code 0 whatever the drift (unless --fail-on asks otherwise), 2 when a monitor or a
     feature could not be computed.
@@ -165,6 +176,10 @@ def run(
     else:
         with open_store(config, database) as store:
             outcomes = run_monitors(config, store, monitors, window=window)
+            if not no_dispatch:
+                report = dispatch_pending(store, config)
+                if report.attempted:
+                    click.echo(f"driftwatch: notifications: {report}", err=True)
     for outcome in outcomes:
         render_outcome(outcome, console)
     raise SystemExit(_exit_code(outcomes, fail_on))

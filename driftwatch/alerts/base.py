@@ -1,0 +1,136 @@
+"""The sink contract and the registry of sink types.
+
+A sink delivers one :class:`~driftwatch.alerts.payload.Message` somewhere (a log line, an HTTP
+POST, an email). The outbox owns retries: a sink makes one attempt and either returns (delivered)
+or raises :class:`~driftwatch.errors.DeliveryError` — ``permanent=True`` when trying again cannot
+help (HTTP 400/401/404, a refused recipient), ``permanent=False`` for anything that may pass later
+(timeouts, refused connections, HTTP 5xx, 408, 429).
+
+Sink types are looked up by the ``type`` key of their config through :func:`sink_class`;
+:func:`register_sink` adds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from driftwatch.alerts.payload import Message
+from driftwatch.config import (
+    EmailSinkConfig,
+    SinkConfig,
+    SlackSinkConfig,
+    WebhookSinkConfig,
+)
+from driftwatch.errors import AlertError
+from driftwatch.timeutil import Clock, system_clock
+
+__all__ = [
+    "Sink",
+    "SinkFactory",
+    "SinkOptions",
+    "build_sink",
+    "register_sink",
+    "scrub",
+    "secret_values",
+    "sink_class",
+    "sink_types",
+]
+
+
+class Sink(Protocol):
+    """Delivers notifications to one destination.
+
+    ``send`` makes exactly one delivery attempt of ``message`` and returns when it was accepted.
+    Raises :class:`~driftwatch.errors.DeliveryError` otherwise, with ``permanent`` saying whether a
+    retry can help; its message names the sink and never contains a secret.
+    """
+
+    name: str
+
+    def send(self, message: Message) -> None: ...
+
+
+@dataclass(frozen=True)
+class SinkOptions:
+    """What a sink may need besides its config: an HTTP transport (tests) and a clock."""
+
+    transport: httpx.BaseTransport | None = None
+    clock: Clock = system_clock
+
+
+class SinkFactory(Protocol):
+    """A sink class: built from its config; ``digest`` sinks get one message per run and event."""
+
+    digest: bool
+
+    def __call__(self, config: Any, options: SinkOptions) -> Sink: ...
+
+
+_SINKS: dict[str, SinkFactory] = {}
+
+
+def register_sink(type_name: str, factory: SinkFactory) -> None:
+    """Make ``type: type_name`` sinks buildable (the config model must accept the type too)."""
+    _SINKS[type_name] = factory
+
+
+def sink_types() -> tuple[str, ...]:
+    _load_builtin()
+    return tuple(sorted(_SINKS))
+
+
+def sink_class(type_name: str) -> SinkFactory:
+    """The registered class of a sink type; AlertError listing the accepted names otherwise."""
+    _load_builtin()
+    try:
+        return _SINKS[type_name]
+    except KeyError:
+        raise AlertError(
+            f"unknown sink type {type_name!r}; choose one of: {', '.join(sink_types())}"
+        ) from None
+
+
+def build_sink(config: SinkConfig, options: SinkOptions | None = None) -> Sink:
+    """A ready sink for ``config``."""
+    return sink_class(config.type)(config, options or SinkOptions())
+
+
+def _load_builtin() -> None:
+    if _SINKS:
+        return
+    from driftwatch.alerts.email import EmailSink
+    from driftwatch.alerts.log import LogSink
+    from driftwatch.alerts.slack import SlackSink
+    from driftwatch.alerts.webhook import WebhookSink
+
+    for name, factory in (
+        ("log", LogSink),
+        ("webhook", WebhookSink),
+        ("slack", SlackSink),
+        ("email", EmailSink),
+    ):
+        _SINKS.setdefault(name, factory)
+
+
+def secret_values(config: SinkConfig) -> list[str]:
+    """Values of ``config`` that must never be logged, stored or shown in an error."""
+    found: list[str | None] = []
+    if isinstance(config, WebhookSinkConfig):
+        found.extend([config.secret, *config.headers.values()])
+    elif isinstance(config, SlackSinkConfig):
+        found.append(config.url)  # an incoming-webhook URL is itself the credential
+    elif isinstance(config, EmailSinkConfig):
+        found.append(config.password)
+    return [s for s in found if s]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret replaced by ``***`` (longest first, so overlaps go too)."""
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -1,0 +1,287 @@
+"""What a notification says: the JSON payload every sink renders, and its idempotency key.
+
+A payload is self-contained (a receiver needs nothing else to act): the event, the monitor, the
+window, the severity, and per alert the feature, metric, value, threshold, n_live and the bins that
+moved most (label, reference share, live share, contribution to the JS divergence). The top-level
+``feature``/``metric``/``value``/``threshold``/``n_live``/``top_bins`` repeat the most severe alert,
+for receivers that handle one alert per message.
+
+Webhook and log sinks get one notification per (feature, event); human sinks (Slack, email) get one
+digest per (run, event) listing every feature, most severe first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from driftwatch.config import SinkConfig
+from driftwatch.evaluate import SEVERITY_ORDER
+from driftwatch.store.models import Notification
+
+if TYPE_CHECKING:
+    from driftwatch.alerts.lifecycle import AlertState, Observation
+    from driftwatch.monitor import RunOutcome
+
+__all__ = [
+    "PAYLOAD_SCHEMA",
+    "AlertEvent",
+    "Message",
+    "build_notifications",
+    "idempotency_key",
+    "summary",
+    "test_message",
+]
+
+PAYLOAD_SCHEMA = "driftwatch.notification/1"
+TOP_FEATURES = 10
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """One alert whose lifecycle produced an event in this run."""
+
+    observation: Observation
+    event: str
+    previous_state: str
+    state: AlertState
+
+
+@dataclass(frozen=True)
+class Message:
+    """A notification as a sink receives it: the stored payload and its idempotency key."""
+
+    idempotency_key: str
+    event: str
+    payload: Mapping[str, Any]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def idempotency_key(*parts: object) -> str:
+    """A stable key from the parts that identify one notification (same parts, same key)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+    return f"dw-{digest[:40]}"
+
+
+def _threshold(obs: Observation) -> float | None:
+    if obs.status == "critical" and obs.critical is not None:
+        return obs.critical
+    return obs.warn if obs.warn is not None else obs.critical
+
+
+def _item(event: AlertEvent) -> dict[str, Any]:
+    obs = event.observation
+    return {
+        "feature": obs.feature,
+        "metric": obs.metric,
+        "event": event.event,
+        "status": obs.status,
+        "state": event.state.state,
+        "previous_state": event.previous_state,
+        "severity": event.state.severity or obs.status,
+        "value": obs.value,
+        "unit": obs.unit,
+        "threshold": _threshold(obs),
+        "warn_threshold": obs.warn,
+        "critical_threshold": obs.critical,
+        "threshold_kind": obs.threshold_kind,
+        "p_value": obs.p_value,
+        "n_live": obs.n_live,
+        "n_reference": obs.n_reference,
+        "since": _iso(event.state.since),
+        "reason": obs.reason,
+        "top_bins": [dict(b) for b in obs.top_bins],
+    }
+
+
+def _sort_key(item: Mapping[str, Any]) -> tuple[int, float, str, str]:
+    return (
+        -SEVERITY_ORDER.get(str(item["status"]), 0),
+        -(item["value"] or 0.0),
+        str(item["feature"]),
+        str(item["metric"]),
+    )
+
+
+def _top_drifted(context: Sequence[Observation]) -> list[dict[str, Any]]:
+    """The run's most drifted features (one line per feature: its worst metric)."""
+    best: dict[str, Observation] = {}
+    for obs in context:
+        if obs.status not in ("warn", "critical") or obs.feature == "*":
+            continue
+        current = best.get(obs.feature)
+        if current is None or (SEVERITY_ORDER[obs.status], obs.value or 0.0) > (
+            SEVERITY_ORDER[current.status],
+            current.value or 0.0,
+        ):
+            best[obs.feature] = obs
+    ranked = sorted(
+        best.values(), key=lambda o: (-SEVERITY_ORDER[o.status], -(o.value or 0.0), o.feature)
+    )
+    return [
+        {
+            "feature": o.feature,
+            "metric": o.metric,
+            "status": o.status,
+            "value": o.value,
+            "unit": o.unit,
+            "threshold": _threshold(o),
+            "n_live": o.n_live,
+        }
+        for o in ranked[:TOP_FEATURES]
+    ]
+
+
+def _payload(
+    *,
+    key: str,
+    event: str,
+    sink: str,
+    monitor: str,
+    window: tuple[datetime, datetime],
+    run_id: int | None,
+    items: list[dict[str, Any]],
+    top: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    items = sorted(items, key=_sort_key)
+    head = items[0] if items else {}
+    severity = "ok" if event == "resolved" else head.get("severity", "ok")
+    payload: dict[str, Any] = {
+        "schema": PAYLOAD_SCHEMA,
+        "idempotency_key": key,
+        "event": event,
+        "sink": sink,
+        "monitor": monitor,
+        "window": {"start": _iso(window[0]), "end": _iso(window[1])},
+        "run_id": run_id,
+        "created_at": _iso(now),
+        "severity": severity,
+        "feature": head.get("feature"),
+        "metric": head.get("metric"),
+        "value": head.get("value"),
+        "threshold": head.get("threshold"),
+        "n_live": head.get("n_live"),
+        "top_bins": head.get("top_bins", []),
+        "alerts": items,
+        "top_drifted_features": top,
+    }
+    payload["summary"] = summary(payload)
+    return payload
+
+
+def summary(payload: Mapping[str, Any]) -> str:
+    """One human line: what happened, where, how bad."""
+    alerts = payload.get("alerts") or []
+    event = str(payload.get("event", "")).upper()
+    features = sorted({str(a["feature"]) for a in alerts})
+    where = f"monitor {payload.get('monitor')}"
+    if event == "TEST":
+        return f"driftwatch test notification for sink {payload.get('sink')}"
+    if len(features) == 1:
+        head = alerts[0]
+        what = "dataset drift" if features[0] == "*" else f"feature {features[0]}"
+        value = head.get("value")
+        shown = f"{value:.4g}" if isinstance(value, float) else "n/a"
+        threshold = head.get("threshold")
+        limit = f" (threshold {threshold:g})" if isinstance(threshold, float) else ""
+        detail = f"{what}: {head['metric']} = {shown}{limit}"
+    else:
+        detail = f"{len(features)} features: {', '.join(features[:5])}"
+        if len(features) > 5:
+            detail += ", …"
+    window = payload.get("window") or {}
+    return f"[{event} {payload.get('severity')}] {where}, {detail}, window {window.get('end')}"
+
+
+def build_notifications(
+    events: Sequence[AlertEvent],
+    *,
+    outcome: RunOutcome,
+    run_id: int,
+    sinks: Sequence[SinkConfig],
+    now: datetime,
+    context: Sequence[Observation],
+) -> list[Notification]:
+    """Outbox rows for ``events``: per (feature, event) for machine sinks, per event for digests."""
+    from driftwatch.alerts.base import sink_class
+
+    window = (outcome.window_start, outcome.window_end)
+    top = _top_drifted(context)
+    groups_by_feature: dict[tuple[str, str], list[AlertEvent]] = {}
+    groups_by_event: dict[tuple[str, str], list[AlertEvent]] = {}
+    for event in events:
+        feature = event.observation.feature
+        groups_by_feature.setdefault((feature, event.event), []).append(event)
+        subject = "*" if feature == "*" else "features"
+        groups_by_event.setdefault((subject, event.event), []).append(event)
+    rows = []
+    for sink in sinks:
+        groups = groups_by_event if sink_class(sink.type).digest else groups_by_feature
+        for (subject, event_name), members in groups.items():
+            key = idempotency_key(
+                sink.name, outcome.monitor, subject, event_name, *window, now.isoformat()
+            )
+            payload = _payload(
+                key=key,
+                event=event_name,
+                sink=sink.name,
+                monitor=outcome.monitor,
+                window=window,
+                run_id=run_id,
+                items=[_item(m) for m in members],
+                top=top,
+                now=now,
+            )
+            features = {m.observation.feature for m in members}
+            metrics = {m.observation.metric for m in members}
+            rows.append(
+                Notification(
+                    idempotency_key=key,
+                    sink=sink.name,
+                    event=event_name,
+                    monitor=outcome.monitor,
+                    feature=next(iter(features)) if len(features) == 1 else None,
+                    metric=next(iter(metrics)) if len(metrics) == 1 else None,
+                    severity=payload["severity"],
+                    run_id=run_id,
+                    payload=payload,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    return rows
+
+
+def test_message(sink: str, now: datetime) -> Message:
+    """A recognisable notification for ``driftwatch alerts test --sink NAME``."""
+    key = idempotency_key("test", sink, now.isoformat())
+    payload: dict[str, Any] = {
+        "schema": PAYLOAD_SCHEMA,
+        "idempotency_key": key,
+        "event": "test",
+        "sink": sink,
+        "monitor": "driftwatch-test",
+        "window": {"start": _iso(now), "end": _iso(now)},
+        "run_id": None,
+        "created_at": _iso(now),
+        "severity": "ok",
+        "feature": None,
+        "metric": None,
+        "value": None,
+        "threshold": None,
+        "n_live": None,
+        "top_bins": [],
+        "alerts": [],
+        "top_drifted_features": [],
+    }
+    payload["summary"] = summary(payload)
+    return Message(key, "test", payload)

@@ -1,0 +1,136 @@
+"""Email over STARTTLS with login: a real aiosmtpd server that refuses AUTH before TLS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftwatch.alerts import send_test
+from driftwatch.config import Config
+from driftwatch.errors import DeliveryError
+from tests.alerts.conftest import SMTP_USER, free_port
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for IP 127.0.0.1 and its key, written as PEM files."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_smtp(tmp_path: Path) -> Iterator[tuple[int, list[Any], Path]]:
+    """aiosmtpd demanding STARTTLS before AUTH and mail; yields (port, messages, cert file)."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    messages: list[Any] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            messages.append(envelope)
+            return "250 OK"
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        ok = isinstance(data, LoginPassword) and data.password == b"tls-password"
+        return AuthResult(success=ok, handled=False)
+
+    port = free_port()
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_exclude_mechanism=["LOGIN"],
+    )
+    controller.start()
+    try:
+        yield port, messages, cert
+    finally:
+        controller.stop()
+
+
+def _config(alert_config: Callable[..., Config], port: int, starttls: bool) -> Config:
+    sink = {
+        "name": "mail",
+        "type": "email",
+        "host": "127.0.0.1",
+        "port": port,
+        "starttls": starttls,
+        "username": SMTP_USER,
+        "password": "tls-password",
+        "sender": "dw@example.com",
+        "recipients": ["oncall@example.com"],
+        "timeout": "5s",
+    }
+    return alert_config(sinks=[sink])
+
+
+def test_starttls_then_login_delivers(
+    tls_smtp: tuple[int, list[Any], Path],
+    alert_config: Callable[..., Config],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port, messages, cert = tls_smtp
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate
+    send_test(_config(alert_config, port, starttls=True), "mail")
+    assert len(messages) == 1
+
+
+def test_without_starttls_a_server_requiring_it_refuses(
+    tls_smtp: tuple[int, list[Any], Path], alert_config: Callable[..., Config]
+) -> None:
+    port, messages, _ = tls_smtp
+    with pytest.raises(DeliveryError, match="email sink 'mail'") as raised:
+        send_test(_config(alert_config, port, starttls=False), "mail")
+    assert raised.value.permanent and messages == []
+
+
+def test_an_untrusted_certificate_is_not_accepted(
+    tls_smtp: tuple[int, list[Any], Path], alert_config: Callable[..., Config]
+) -> None:
+    port, messages, _ = tls_smtp
+    with pytest.raises(DeliveryError, match="will retry"):
+        send_test(_config(alert_config, port, starttls=True), "mail")
+    assert messages == []

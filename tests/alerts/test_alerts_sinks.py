@@ -1,0 +1,162 @@
+"""Every sink over a real receiver: Slack messages, email over SMTP, log lines, the test command."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from driftwatch.alerts import dispatch_pending, send_test, sink_types
+from driftwatch.config import Config
+from driftwatch.errors import AlertError, ConfigError, DeliveryError
+from driftwatch.store import Store
+from tests.alerts.conftest import SMTP_USER, FakeClock, Receiver, SmtpServer, run_levels
+
+
+def email_sink(server: SmtpServer, password: str | None = None) -> dict[str, object]:
+    return {
+        "name": "mail",
+        "type": "email",
+        "host": server.host,
+        "port": server.port,
+        "username": SMTP_USER,
+        "password": password or server.password,
+        "sender": "driftwatch@example.com",
+        "recipients": ["oncall@example.com"],
+        "timeout": "5s",
+    }
+
+
+def test_registry_lists_every_sink_type() -> None:
+    assert sink_types() == ("email", "log", "slack", "webhook")
+
+
+def test_unknown_sink_type_error_lists_the_accepted_names() -> None:
+    from driftwatch.alerts.base import sink_class
+
+    with pytest.raises(AlertError, match="unknown sink type 'pager'; choose one of: email, log"):
+        sink_class("pager")
+
+
+def test_slack_gets_one_digest_with_the_top_drifted_features(
+    sqlite_store: Store, clock: FakeClock, receiver: Receiver, alert_config: Callable[..., Config]
+) -> None:
+    config = alert_config(sinks=[{"name": "chat", "type": "slack", "url": receiver.url}])
+    run_levels(config, sqlite_store, clock, x="critical", y="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
+    (request,) = receiver.requests
+    message = request.json()
+    text = "\n".join(b["text"]["text"] for b in message["blocks"] if "text" in b)
+    assert "*FIRING* (critical)" in text and "monitor *model*" in text
+    lines = [line for line in text.splitlines() if line.startswith("•")]
+    assert lines[0].startswith("• `x` js = *0.3113*") and "threshold 0.25" in lines[0]
+    assert lines[1].startswith("• `y` js = *0.108*") and "threshold 0.05" in lines[1]
+    assert "moved most: `(10, +inf)` 0.0% → 50.0%" in lines[0]
+    assert message["text"].startswith("[FIRING critical] monitor model, 2 features")
+
+
+def test_email_is_delivered_over_smtp_with_text_and_html(
+    sqlite_store: Store,
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+    alert_config: Callable[..., Config],
+) -> None:
+    config = alert_config(sinks=[email_sink(smtp_server)])
+    run_levels(config, sqlite_store, clock, x="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
+    (message,) = smtp_server.messages
+    assert message["Subject"] == "[driftwatch] FIRING warn: monitor model"
+    assert message["To"] == "oncall@example.com"
+    assert message["X-Driftwatch-Idempotency-Key"].startswith("dw-")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "x | js | 0.108 | 0.05 | warn | 500" in text
+    assert "<td>x</td>" in html and "(10, +inf)" in html
+
+
+def test_email_with_a_wrong_password_is_dead_at_once_and_not_quoted(
+    sqlite_store: Store,
+    clock: FakeClock,
+    smtp_server: SmtpServer,
+    alert_config: Callable[..., Config],
+) -> None:
+    import sqlalchemy as sa
+
+    from driftwatch.store.models import Notification
+
+    config = alert_config(sinks=[email_sink(smtp_server, password="not-the-password")])
+    run_levels(config, sqlite_store, clock, x="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).dead == 1
+    assert smtp_server.messages == []
+    with sqlite_store.session() as session:
+        error = session.scalars(sa.select(Notification.last_error)).one()
+    assert error is not None and error.startswith("email sink 'mail' (127.0.0.1:")
+    assert "login refused (SMTP 535)" in error
+    assert "not-the-password" not in error
+
+
+def test_log_sink_logs_one_line_with_the_payload(
+    sqlite_store: Store,
+    clock: FakeClock,
+    alert_config: Callable[..., Config],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = alert_config()  # the default sink: {type: log, level: info}
+    run_levels(config, sqlite_store, clock, x="warn")
+    with caplog.at_level(logging.INFO, logger="driftwatch.alerts.sink"):
+        assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
+    (record,) = [r for r in caplog.records if r.name == "driftwatch.alerts.sink"]
+    assert "[FIRING warn] monitor model, feature x: js = 0.108 (threshold 0.05)" in record.message
+    assert '"top_bins":[{"contribution"' in record.message
+
+
+@pytest.mark.parametrize("kind", ["log", "webhook", "slack", "email"])
+def test_every_sink_delivers_a_test_notification(
+    kind: str,
+    receiver: Receiver,
+    smtp_server: SmtpServer,
+    alert_config: Callable[..., Config],
+) -> None:
+    sinks = {
+        "log": {"name": "s", "type": "log"},
+        "webhook": {"name": "s", "type": "webhook", "url": receiver.url},
+        "slack": {"name": "s", "type": "slack", "url": receiver.url},
+        "email": {**email_sink(smtp_server), "name": "s"},
+    }
+    message = send_test(alert_config(sinks=[sinks[kind]]), "s")
+    assert message.event == "test"
+    if kind in ("webhook", "slack"):
+        assert len(receiver.requests) == 1
+    if kind == "email":
+        assert len(smtp_server.messages) == 1
+
+
+def test_test_send_to_an_unknown_sink_names_the_configured_ones(
+    alert_config: Callable[..., Config],
+) -> None:
+    with pytest.raises(ConfigError, match="no alert sink named 'nope'; choose one of: audit"):
+        send_test(alert_config(), "nope")
+
+
+def test_a_failing_test_send_raises_a_delivery_error(
+    receiver: Receiver, alert_config: Callable[..., Config]
+) -> None:
+    receiver.respond(404)
+    config = alert_config(sinks=[{"name": "s", "type": "webhook", "url": receiver.url}])
+    with pytest.raises(DeliveryError, match=r"webhook sink 's' .*HTTP 404"):
+        send_test(config, "s")
+
+
+def test_fake_clock_used_for_webhook_timestamps(
+    receiver: Receiver, alert_config: Callable[..., Config]
+) -> None:
+    clock = FakeClock()
+    clock.advance(timedelta(seconds=5))
+    config = alert_config(
+        sinks=[{"name": "s", "type": "webhook", "url": receiver.url, "secret": "k"}]
+    )
+    send_test(config, "s", clock=clock)
+    stamp = int(clock().timestamp())
+    assert receiver.requests[0].headers["x-driftwatch-signature"].startswith(f"t={stamp},v1=")
