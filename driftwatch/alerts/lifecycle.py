@@ -335,8 +335,10 @@ def apply_run(
     for obs in found:
         row = rows.get((obs.feature, obs.metric))
         previous = _state_of(row)
-        muted = is_silenced(silences, obs.feature, now) or (
-            suppress_features and obs.feature != DATASET_FEATURE
+        muted = (
+            not monitor.alerts  # nobody to tell: an episode stays un-notified until a sink exists
+            or is_silenced(silences, obs.feature, now)
+            or (suppress_features and obs.feature != DATASET_FEATURE)
         )
         decision = decide(previous, obs.status, now, obs.settings, muted=muted)
         _write_state(session, row, outcome, run_id, obs, decision.state, now)

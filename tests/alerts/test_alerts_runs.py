@@ -178,6 +178,8 @@ def test_monitor_without_sinks_tracks_state_but_queues_nothing(
     run_levels(alert_config(monitor_alerts=[]), store, clock, x="warn")
     assert queued(store) == []
     assert alerts_frame(store, state="firing")["feature"].tolist() == ["x"]
+    run_levels(alert_config(), store, clock, x="warn")  # a sink is added: told once
+    assert queued(store) == [("firing", "x")]
 
 
 def test_notifications_are_written_in_the_runs_transaction(
