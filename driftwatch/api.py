@@ -47,14 +47,20 @@ def run_monitors(
     trigger: str = "manual",
     clock: Clock = system_clock,
     frames: Mapping[str, pd.DataFrame] | None = None,
+    claimed_by: str | None = None,
 ) -> list[RunOutcome]:
-    """Run each named monitor (all by default) once; one failing monitor never stops the others."""
+    """Run each named monitor (all by default) once; one failing monitor never stops the others.
+
+    ``claimed_by`` names the scheduler that claimed the window (stored in ``runs.claimed_by``).
+    """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
     outcomes = []
     for monitor in monitors:
         try:
-            outcome = runner.run(monitor.name, window=window, trigger=trigger)
+            outcome = runner.run(
+                monitor.name, window=window, trigger=trigger, claimed_by=claimed_by
+            )
         except DriftwatchError as exc:  # e.g. the store refused the write: record, go on
             now = clock()
             outcome = RunOutcome(

@@ -9,9 +9,13 @@ from __future__ import annotations
 from driftwatch.cli.db import db
 from driftwatch.cli.main import cli, main
 from driftwatch.cli.run import run, validate
+from driftwatch.cli.schedule import backfill, schedule, status
 
 cli.add_command(run)
 cli.add_command(validate)
 cli.add_command(db)
+cli.add_command(schedule)
+cli.add_command(backfill)
+cli.add_command(status)
 
 __all__ = ["cli", "main"]
