@@ -86,12 +86,18 @@ def test_backfill_gives_a_drift_time_series_where_the_injected_drift_shows(
     assert min(values[-4:]) > 3 * max(values[:4])
 
 
+README_BACKFILL = (
+    "driftwatch backfill --config config/example.yaml --monitor car-loan "
+    "--since 2018-11-01 --until 2019-09-01"
+)
+
+
 def test_backfill_command_runs_the_readme_example_twice_idempotently(tmp_path: Path) -> None:
+    assert README_BACKFILL in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     database = f"sqlite:///{tmp_path / 'results.db'}"
     command = [
-        sys.executable, "-m", "driftwatch", "backfill", "--config", "config/example.yaml",
-        "--database", database, "--monitor", "car-loan",
-        "--since", "2018-11-01", "--until", "2019-09-01",
+        sys.executable, "-m", *README_BACKFILL.split(),
+        "--database", database,
     ]  # fmt: skip
     env = {"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
     first = subprocess.run(
