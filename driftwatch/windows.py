@@ -329,6 +329,8 @@ class WindowRunner:
             return
         try:
             self.catch_up(monitor)
+        except DriftwatchError as exc:  # e.g. the database is unreachable: the next fire retries
+            log.error("job of monitor %r failed: %s", monitor, exc)
         except Exception:
             log.exception("job of monitor %r failed", monitor)
 
@@ -408,6 +410,9 @@ def serve(
         )
     for monitor in scheduled:
         MonitorSchedule(monitor)  # refuse an unschedulable monitor before anything starts
+    for monitor in runner.config.monitors:
+        if monitor.schedule is None:
+            log.info("monitor %s has no schedule: not scheduled", monitor.name)
     service = SchedulerService(
         runner.config,
         runner.store.engine,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -174,3 +175,32 @@ def test_a_scheduled_live_source_needs_a_timestamp_column() -> None:
     )
     with pytest.raises(SchedulerError, match=r"no 'timestamp_column'.*set live.timestamp_column"):
         MonitorSchedule(config)
+
+
+def test_only_the_scheduler_module_imports_apscheduler() -> None:
+    package = Path(__file__).resolve().parents[2] / "driftwatch"
+    importers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if any(
+            line.lstrip().startswith(("import apscheduler", "from apscheduler"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+        )
+    )
+    assert importers == ["scheduler.py"]
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "expected"),
+    [
+        pytest.param("0", ["Sun"], id="zero-is-sunday"),
+        pytest.param("7", ["Sun"], id="seven-is-sunday"),
+        pytest.param("1-5", ["Mon", "Tue", "Wed", "Thu", "Fri"], id="range"),
+        pytest.param("*/3", ["Sun", "Wed", "Sat"], id="step"),
+        pytest.param("sat,sun", ["Sat", "Sun"], id="names"),
+    ],
+)
+def test_cron_weekdays_mean_what_crontab_means(weekdays: str, expected: list[str]) -> None:
+    trigger = build_trigger(ScheduleConfig(cron=f"0 12 * * {weekdays}"))
+    fires = fire_times(trigger, at(2024, 5, 5), at(2024, 5, 12))  # Sunday to Sunday
+    assert sorted({f.strftime("%a") for f in fires}, key=expected.index) == expected
