@@ -53,26 +53,26 @@ def wait_for_runs(url: str, monitor: str, count: int, timeout: float = 30) -> No
 def test_sigterm_exits_zero_leaving_consecutive_windows_each_once(
     live_now: Path,
     write_config: Callable[..., Path],
-    sqlite_database: str,
+    database_url: str,
     cli_process: Callable[..., CliProcess],
 ) -> None:
     config = write_config(
         config_mapping(
-            sqlite_database,
+            database_url,
             monitor_entry("good", {"interval": "1s"}),
             monitor_entry("broken", {"interval": "1s"}, live="missing.csv"),
         )
     )
     process = cli_process(*schedule_args(config))
     process.wait_for_line('"event": "started"', timeout=START_TIMEOUT)
-    wait_for_runs(sqlite_database, "good", 4)
+    wait_for_runs(database_url, "good", 4)
 
     assert process.terminate() == 0, process.output()
 
-    good = stored_runs(sqlite_database, "good")
+    good = stored_runs(database_url, "good")
     assert_consecutive(good, SECOND)
     assert {(r.status, r.results) for r in good} == {("succeeded", 4)}
-    broken = stored_runs(sqlite_database, "broken")
+    broken = stored_runs(database_url, "broken")
     assert broken and {r.status for r in broken} == {"failed"}
     assert '"event": "stopped"' in process.output()
 
@@ -115,42 +115,42 @@ def _stuck_claim(url: str, monitor: str) -> TimeWindow | None:
 def test_kill_9_mid_run_leaves_no_partial_run_and_a_restart_computes_it_and_catches_up(
     live_now: Path,
     write_config: Callable[..., Path],
-    sqlite_database: str,
+    database_url: str,
     cli_process: Callable[..., CliProcess],
     tmp_path: Path,
 ) -> None:
-    config = write_config(config_mapping(sqlite_database, monitor_entry("m", {"interval": "1s"})))
+    config = write_config(config_mapping(database_url, monitor_entry("m", {"interval": "1s"})))
     first = cli_process(*schedule_args(config), log_name="first.log")
     first.wait_for_line('"event": "started"', timeout=START_TIMEOUT)
-    wait_for_runs(sqlite_database, "m", 2)
+    wait_for_runs(database_url, "m", 2)
 
     # The live file becomes a FIFO with no writer: the next run blocks inside its read, mid-run.
     shutil.copy(live_now, tmp_path / "live.bak")
     os.mkfifo(tmp_path / "live.fifo")
     os.replace(tmp_path / "live.fifo", live_now)
-    killed = wait_for(lambda: _stuck_claim(sqlite_database, "m"), 15, "a run in flight")
+    killed = wait_for(lambda: _stuck_claim(database_url, "m"), 15, "a run in flight")
     time.sleep(0.3)
-    assert _stuck_claim(sqlite_database, "m") == killed
+    assert _stuck_claim(database_url, "m") == killed
     first.process.kill()
     first.process.wait(timeout=10)
 
     assert (killed.start, killed.end) not in {
-        (r.window_start, r.window_end) for r in stored_runs(sqlite_database, "m")
+        (r.window_start, r.window_end) for r in stored_runs(database_url, "m")
     }
-    assert {r.results for r in stored_runs(sqlite_database, "m")} == {4}  # no partial run
+    assert {r.results for r in stored_runs(database_url, "m")} == {4}  # no partial run
 
     os.replace(tmp_path / "live.bak", live_now)
     time.sleep(1.5)  # windows pass while no scheduler runs
     second = cli_process(*schedule_args(config), log_name="second.log")
     second.wait_for_line('"event": "started"', timeout=START_TIMEOUT)
     wait_for(
-        lambda: stored_runs(sqlite_database, "m")[-1].window_end >= killed.end + 3 * SECOND,
+        lambda: stored_runs(database_url, "m")[-1].window_end >= killed.end + 3 * SECOND,
         30,
         "runs after the killed window",
     )
     assert second.terminate() == 0
 
-    runs = stored_runs(sqlite_database, "m")
+    runs = stored_runs(database_url, "m")
     assert_consecutive(runs, SECOND)
     assert {(r.status, r.results) for r in runs} == {("succeeded", 4)}
     redone = next(r for r in runs if r.window_start == killed.start)
