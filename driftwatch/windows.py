@@ -31,7 +31,13 @@ from driftwatch.api import run_monitors
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.monitor import RunOutcome
-from driftwatch.scheduler import MonitorSchedule, SchedulerService, StoredJob, stored_jobs
+from driftwatch.scheduler import (
+    MonitorSchedule,
+    SchedulerService,
+    StoredJob,
+    count_fire_times,
+    stored_jobs,
+)
 from driftwatch.sources import TimeWindow
 from driftwatch.store import claims
 from driftwatch.store.repository import Store
@@ -471,7 +477,22 @@ class MonitorStatus:
     last: LastRun | None
     owed: int
     beyond_catchup: int
+    gaps: int
+    """Windows since the first computed one (under the current schedule) with no done run:
+    failed ones and ones given up beyond ``max_catchup``, plus those owed now."""
     alerts: dict[tuple[str, str | None], int]
+
+
+def _gaps(schedule: MonitorSchedule, store: Store, now: datetime) -> int:
+    latest = schedule.latest_fire(now)
+    if latest is None:
+        return 0
+    name = schedule.monitor.name
+    first_end, done = claims.done_windows(store, name, SCHEDULER_TRIGGERS, latest)
+    if first_end is None:
+        return 0
+    expected = count_fire_times(schedule.trigger, first_end - timedelta(microseconds=1), latest)
+    return max(0, expected - done)
 
 
 def monitor_statuses(
@@ -487,7 +508,7 @@ def monitor_statuses(
             schedule = MonitorSchedule(monitor) if monitor.schedule is not None else None
         except SchedulerError:  # scheduled without a timestamp column: `schedule` refuses it
             schedule = None
-        owed = beyond = 0
+        owed = beyond = gaps = 0
         state: Literal["scheduled", "not scheduled", "config changed", "no schedule"]
         if schedule is None:
             state, next_fire = "no schedule", job.next_fire if job else None
@@ -495,6 +516,7 @@ def monitor_statuses(
             last_end = claims.last_done_window_end(store, monitor.name, SCHEDULER_TRIGGERS)
             plan = schedule.owed(last_end, now, monitor.max_catchup)
             owed, beyond = len(plan.windows) + plan.skipped, plan.skipped
+            gaps = _gaps(schedule, store, now)
             if job is None:
                 state, next_fire = "not scheduled", None
             else:
@@ -509,6 +531,7 @@ def monitor_statuses(
                 last=last_run(store, monitor.name),
                 owed=owed,
                 beyond_catchup=beyond,
+                gaps=gaps,
                 alerts=alert_states(store, monitor.name),
             )
         )

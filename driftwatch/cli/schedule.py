@@ -194,12 +194,18 @@ def _alerts(status: MonitorStatus) -> str:
 @config_option
 @database_option
 def status(config_path: str, database: str | None) -> None:
-    """Per monitor: next fire time, last run and its status, windows owed, alert state."""
+    """Per monitor: next fire time, last run and its status, windows owed, gaps, alert state.
+
+    "owed" are the windows the scheduler computes at its next fire (those beyond max_catchup are
+    given up); "gaps" are windows since the first computed one that have no result (failed, or
+    given up), which `driftwatch backfill` can fill.
+    """
     config = load(config_path)
     with open_store(config, database) as store:
         statuses, outbox = monitor_statuses(config, store)
     table = Table(title="driftwatch status (times in UTC)", title_justify="left")
-    for column in ("monitor", "schedule", "next fire", "last window end", "last status", "owed"):
+    columns = ("monitor", "schedule", "next fire", "last window end", "last status", "owed", "gaps")
+    for column in columns:
         table.add_column(column, no_wrap=column != "schedule")
     table.add_column("alerts")
     for item in statuses:
@@ -225,6 +231,7 @@ def status(config_path: str, database: str | None) -> None:
             _when(last.window_end if last else None),
             last_status,
             owed,
+            str(item.gaps),
             _alerts(item),
         )
     console = Console()

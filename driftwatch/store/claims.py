@@ -33,6 +33,7 @@ __all__ = [
     "ClaimAttempt",
     "claim_window",
     "claims_of",
+    "done_windows",
     "last_done_window_end",
     "release_claim",
     "renew_claim",
@@ -186,3 +187,22 @@ def last_done_window_end(store: Store, monitor: str, triggers: Sequence[str]) ->
             )
         ).scalar_one_or_none()
     return value
+
+
+def done_windows(
+    store: Store, monitor: str, triggers: Sequence[str], until: datetime
+) -> tuple[datetime | None, int]:
+    """The oldest ``window_end`` of a done run by ``triggers`` and how many distinct window ends
+    up to ``until`` such runs have (the inputs of the gap count of ``driftwatch status``)."""
+    with store.session() as session:
+        row = session.execute(
+            sa.select(
+                sa.func.min(Run.window_end), sa.func.count(sa.distinct(Run.window_end))
+            ).where(
+                Run.monitor == monitor,
+                Run.status.in_(DONE_STATUSES),
+                Run.trigger.in_(tuple(triggers)),
+                Run.window_end <= until,
+            )
+        ).one()
+    return row[0], int(row[1])

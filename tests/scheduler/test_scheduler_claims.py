@@ -23,7 +23,7 @@ from driftwatch.store.claims import (
     renew_claim,
     window_done,
 )
-from driftwatch.windows import WindowRunner
+from driftwatch.windows import WindowRunner, monitor_statuses
 
 WINDOW = TimeWindow(BASE, BASE + timedelta(hours=1))
 TTL = timedelta(seconds=30)
@@ -208,3 +208,19 @@ def test_window_done_ignores_failed_runs(
     runner = runner_for(FakeClock(BASE + timedelta(hours=5)), run=broken_run)
     runner.run_window("m", WINDOW, "scheduled")
     assert not window_done(runner.store, "m", WINDOW)
+
+
+def test_status_counts_owed_windows_and_the_gaps_left_beyond_max_catchup(
+    runner_for: Callable[..., WindowRunner],
+) -> None:
+    clock = FakeClock(BASE + timedelta(hours=1))
+    runner = runner_for(clock, monitor={"max_catchup": 2})
+    runner.catch_up("m", startup=True)
+    clock.now = BASE + timedelta(hours=10, minutes=30)
+    (before,), _ = monitor_statuses(runner.config, runner.store, clock=clock)
+    runner.catch_up("m", startup=True)
+    (after,), outbox = monitor_statuses(runner.config, runner.store, clock=clock)
+    assert (before.owed, before.beyond_catchup, before.gaps) == (9, 7, 9)
+    assert (after.owed, after.beyond_catchup, after.gaps) == (0, 0, 7)
+    assert after.last is not None and after.last.window_end == BASE + timedelta(hours=10)
+    assert after.job_state == "not scheduled" and outbox == {}
