@@ -186,3 +186,18 @@ def test_two_schedulers_on_one_postgresql_database_compute_every_window_once(
     assert {
         (r.window_start.isoformat(), r.window_end.isoformat()): r.claimed_by for r in runs
     } == computed
+
+
+def test_schedule_refuses_a_config_without_any_schedule_in_one_line(
+    live_now: Path,
+    write_config: Callable[..., Path],
+    sqlite_database: str,
+    cli_process: Callable[..., CliProcess],
+) -> None:
+    unscheduled = monitor_entry("m", {"interval": "1s"}) | {"schedule": None}
+    config = write_config(config_mapping(sqlite_database, unscheduled))
+    process = cli_process("schedule", "--config", str(config))
+    assert process.process.wait(timeout=60) == 2
+    (line,) = [line for line in process.output().splitlines() if "error" in line]
+    assert line.startswith("driftwatch: error: no monitor in ")
+    assert "has a schedule; add `schedule: {cron:" in line
