@@ -14,7 +14,7 @@ from scheduler_helpers import REPO_ROOT, stored_runs
 
 from driftwatch.config import Config, load_config
 from driftwatch.store import Store
-from driftwatch.store.models import FeatureResult, Run
+from driftwatch.store.models import Run
 from driftwatch.windows import WindowRunner
 
 SINCE = datetime(2018, 11, 1, tzinfo=UTC)
@@ -74,11 +74,12 @@ def test_backfill_gives_a_drift_time_series_where_the_injected_drift_shows(
     runner: WindowRunner, store: Store
 ) -> None:
     runner.backfill("car-loan", SINCE, UNTIL)
-    with store.session() as session:
+    with store.session() as session:  # the dashboard view of one feature's time series
         series = session.execute(
-            sa.select(FeatureResult.window_start, FeatureResult.value)
-            .where(FeatureResult.feature == "car_value", FeatureResult.metric == "js")
-            .order_by(FeatureResult.window_start)
+            sa.text(
+                "SELECT window_start, value FROM feature_timeseries WHERE monitor = 'car-loan' "
+                "AND feature = 'car_value' AND metric = 'js' ORDER BY window_start"
+            )
         ).all()
     values = [value for _, value in series]
     assert len(values) == 10
