@@ -43,6 +43,7 @@ claim_ttl_option = click.option(
     "--claim-ttl",
     default="60s",
     callback=_duration,
+    metavar="DURATION",
     show_default=True,
     help="Lease of a window claim; a crashed run's window is taken over after it.",
 )
@@ -84,6 +85,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
     "--dispatch-interval",
     default="5s",
     callback=_duration,
+    metavar="DURATION",
     show_default=True,
     help="How often the outbox of notifications is delivered and retried.",
 )
@@ -122,8 +124,12 @@ def _parse_when(text: str, option: str) -> datetime:
 @config_option
 @database_option
 @click.option("--monitor", "-m", "monitor", required=True, help="The monitor to backfill.")
-@click.option("--since", required=True, help="First window start (ISO date or datetime, UTC).")
-@click.option("--until", default=None, help="Last window end (ISO, UTC); default: now.")
+@click.option(
+    "--since", required=True, metavar="DATE", help="First window start (ISO date or datetime, UTC)."
+)
+@click.option(
+    "--until", default=None, metavar="DATE", help="Last window end (ISO, UTC); default: now."
+)
 @click.option("--rerun", is_flag=True, help="Recompute windows that are already computed.")
 @click.option(
     "--max-windows",
