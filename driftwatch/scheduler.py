@@ -287,8 +287,13 @@ class MonitorSchedule:
         """Every window lying inside ``[since, until]``, oldest first (for backfill)."""
         since, until = as_utc(since), as_utc(until)
         windows: list[TimeWindow] = []
+        previous: datetime | None = None
         for fire in fire_times(self.trigger, since, until):
-            window = self.window_ending(fire)
+            if self.window_length is None and previous is not None:
+                window = TimeWindow(previous, fire)  # consecutive fires: no search needed
+            else:
+                window = self.window_ending(fire)
+            previous = fire
             if window.start < since:
                 continue
             if len(windows) == max_windows:
