@@ -12,12 +12,12 @@ from scheduler_helpers import BASE, CliProcess, write_dataset
 
 @pytest.fixture
 def live_now(tmp_path: Path) -> Path:
-    """A live CSV with 50 rows a second from 30 s ago to 2 min ahead (for real-time schedules)."""
+    """A live CSV with 50 rows a second from 30 s ago to 5 min ahead (for real-time schedules)."""
     now = datetime.now(UTC).replace(microsecond=0)
     return write_dataset(
         tmp_path,
         now - timedelta(seconds=30),
-        now + timedelta(minutes=2),
+        now + timedelta(minutes=5),
         timedelta(milliseconds=20),
     )
 
