@@ -61,11 +61,13 @@ def run_monitors(
     trigger: str = "manual",
     clock: Clock = system_clock,
     frames: Mapping[str, pd.DataFrame] | None = None,
+    claimed_by: str | None = None,
 ) -> list[RunOutcome]:
     """Run each named monitor (all by default) once; one failing monitor never stops the others.
 
     With a store, each run's alert lifecycle and notifications are written in the run's own
     transaction (a skipped re-run changes nothing); sending them is :func:`dispatch_pending`'s job.
+    ``claimed_by`` names the scheduler that claimed the window (stored in ``runs.claimed_by``).
     """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
@@ -74,7 +76,11 @@ def run_monitors(
     for monitor in monitors:
         try:
             outcome = runner.run(
-                monitor.name, window=window, trigger=trigger, in_transaction=lifecycle
+                monitor.name,
+                window=window,
+                trigger=trigger,
+                claimed_by=claimed_by,
+                in_transaction=lifecycle,
             )
         except DriftwatchError as exc:  # e.g. the store refused the write: record, go on
             now = clock()

@@ -11,6 +11,7 @@ from driftwatch.cli.db import db
 from driftwatch.cli.main import cli, main
 from driftwatch.cli.report import history, report
 from driftwatch.cli.run import run, validate
+from driftwatch.cli.schedule import backfill, schedule, status
 
 cli.add_command(run)
 cli.add_command(validate)
@@ -18,5 +19,8 @@ cli.add_command(db)
 cli.add_command(report)
 cli.add_command(history)
 cli.add_command(alerts)
+cli.add_command(schedule)
+cli.add_command(backfill)
+cli.add_command(status)
 
 __all__ = ["cli", "main"]

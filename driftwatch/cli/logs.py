@@ -1,0 +1,54 @@
+"""Log lines of the long-running commands: readable text, or one JSON object per line.
+
+Structured records carry their fields in ``extra={"fields": {...}}``; the JSON format puts them at
+the top level of the object (``{"event": "run", "monitor": ..., "duration_s": ...}``) so log
+shippers can index them, the text format prints the message, which already says ``key=value``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["JsonFormatter", "configure_logging"]
+
+_TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message and the record's ``fields``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            payload.update(fields)
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str)
+
+
+def configure_logging(log_format: str, level: int) -> None:
+    """Send driftwatch's and APScheduler's records to stderr in ``log_format`` (text or json).
+
+    APScheduler's own chatter (job added, job executed) is kept at WARNING and above.
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT_FORMAT)
+    )
+    for name, logger_level in (("driftwatch", level), ("apscheduler", max(level, logging.WARNING))):
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+        logger.addHandler(handler)
+        logger.setLevel(logger_level)
+        logger.propagate = False

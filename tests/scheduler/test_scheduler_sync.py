@@ -1,0 +1,179 @@
+"""Config sync: on start the stored jobs match the config; `driftwatch status` shows them."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from scheduler_helpers import REPO_ROOT, CliProcess, config_mapping, monitor_entry, wait_for
+
+from driftwatch.config import Config, load_config
+from driftwatch.scheduler import SchedulerService, SyncReport, stored_jobs
+from driftwatch.store import Store
+from driftwatch.store.models import Notification
+from driftwatch.windows import WindowRunner
+
+
+class RecordingHandlers:
+    """Job handlers that only record what fired (the scheduler under test stays paused)."""
+
+    def __init__(self) -> None:
+        self.fired: list[str] = []
+
+    def fire(self, monitor: str) -> None:
+        self.fired.append(monitor)
+
+    def dispatch(self) -> None:
+        self.fired.append("outbox")
+
+
+@pytest.fixture
+def start_with(
+    live_now: Path, write_config: Callable[..., Path], database_url: str
+) -> Iterator[Callable[..., SyncReport]]:
+    """Start (paused) and stop a scheduler on a config of the given monitors; its sync report."""
+    stores: list[Store] = []
+
+    def start(*monitors: dict[str, Any]) -> SyncReport:
+        config = load_config(write_config(config_mapping(database_url, *monitors)))
+        store = Store.open(database_url)
+        stores.append(store)
+        service = SchedulerService(config, store.engine, RecordingHandlers())
+        try:
+            return service.start()
+        finally:
+            service.shutdown()
+
+    yield start
+    for store in stores:
+        store.close()
+
+
+HOURLY = {"cron": "0 * * * *"}
+
+
+def jobs_in(url: str) -> dict[str, Any]:
+    store = Store.open(url)
+    try:
+        return dict(stored_jobs(store.engine))
+    finally:
+        store.close()
+
+
+def test_the_first_start_adds_a_job_per_scheduled_monitor(
+    start_with: Callable[..., SyncReport], database_url: str
+) -> None:
+    unscheduled = monitor_entry("manual", HOURLY) | {"schedule": None}
+    report = start_with(
+        monitor_entry("a", HOURLY), monitor_entry("b", {"interval": "5m"}), unscheduled
+    )
+    assert (report.added, report.removed) == (("a", "b"), ())
+    assert set(jobs_in(database_url)) == {"a", "b"}
+
+
+def test_a_monitor_removed_from_the_config_loses_its_job(
+    start_with: Callable[..., SyncReport], database_url: str
+) -> None:
+    start_with(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY))
+    report = start_with(monitor_entry("a", HOURLY))
+    assert (report.removed, report.unchanged) == (("b",), ("a",))
+    assert set(jobs_in(database_url)) == {"a"}
+
+
+def test_a_changed_cron_changes_the_next_fire_time(
+    start_with: Callable[..., SyncReport], database_url: str
+) -> None:
+    start_with(monitor_entry("a", HOURLY))
+    report = start_with(monitor_entry("a", {"cron": "30 * * * *"}))
+    assert report.updated == ("a",)
+    next_fire = jobs_in(database_url)["a"].next_fire
+    assert next_fire is not None and next_fire.minute == 30
+
+
+def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
+    live_now: Path,
+    write_config: Callable[..., Path],
+    sqlite_database: str,
+    cli_process: Callable[..., CliProcess],
+    tmp_path: Path,
+) -> None:
+    def restart_with(*monitors: dict[str, Any]) -> CliProcess:
+        config = write_config(config_mapping(sqlite_database, *monitors))
+        process = cli_process("schedule", "--config", str(config), "--log-format", "json")
+        process.wait_for_line('"event": "started"', timeout=60)
+        assert process.terminate() == 0
+        return process
+
+    started = datetime.now(UTC)
+    restart_with(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY))
+    second = restart_with(monitor_entry("a", {"cron": "30 * * * *"}))
+    assert '"updated": ["a"], "removed": ["b"]' in second.output()
+
+    status = subprocess.run(
+        [sys.executable, "-m", "driftwatch", "status", "--config", "driftwatch.yaml"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(REPO_ROOT), "COLUMNS": "250", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    (row,) = [line for line in status.stdout.splitlines() if "│ a " in line]
+
+    def next_half_hour(after: datetime) -> str:
+        fire = after.replace(minute=30, second=0, microsecond=0)
+        fire += timedelta(hours=1) if fire <= after else timedelta()
+        return fire.strftime("%Y-%m-%d %H:%M:%S")
+
+    assert next_half_hour(started) in row or next_half_hour(datetime.now(UTC)) in row
+    assert "(catchup)" in row  # the startup computed the latest window
+    assert "│ b " not in status.stdout
+
+
+def _dispatcher_available() -> bool:
+    try:
+        return hasattr(importlib.import_module("driftwatch.alerts"), "dispatch_pending")
+    except ImportError:
+        return False
+
+
+@pytest.mark.skipif(not _dispatcher_available(), reason="driftwatch.alerts.dispatch_pending absent")
+def test_the_outbox_job_delivers_pending_notifications_while_the_scheduler_runs(
+    live_now: Path, write_config: Callable[..., Path], database_url: str
+) -> None:
+    mapping = config_mapping(database_url, monitor_entry("a", HOURLY) | {"alerts": ["audit"]})
+    mapping["alerts"] = {"sinks": [{"name": "audit", "type": "log"}]}
+    config: Config = load_config(write_config(mapping))
+    store = Store.open(database_url)
+    now = datetime.now(UTC)
+    with store.session() as session:
+        session.add(
+            Notification(
+                idempotency_key="test-1", sink="audit", event="firing", monitor="a",
+                payload={"monitor": "a"}, status="pending", attempts=0,
+                next_attempt_at=now, created_at=now,
+            )
+        )  # fmt: skip
+    runner = WindowRunner(config, store)
+    service = SchedulerService(
+        config, store.engine, runner, dispatch_interval=timedelta(seconds=0.2)
+    )
+    try:
+        service.start()
+        service.resume()
+
+        def sent() -> bool:
+            with store.session() as session:
+                return session.scalar(sa.select(Notification.status)) == "sent"
+
+        wait_for(sent, 10, "the notification to be sent")
+    finally:
+        service.shutdown()
+        store.close()
