@@ -124,7 +124,7 @@ class ThresholdConfig(_Model):
     for_: int = Field(1, alias="for", ge=1)
     alpha: float = Field(0.01, gt=0, lt=1)
     quantile: float = Field(0.99, gt=0, lt=1)
-    permutations: int = Field(2000, ge=100, le=100_000)
+    permutations: int = Field(20_000, ge=100, le=100_000)
     min_expected: float = Field(5.0, gt=0)
     draws: int = Field(1000, ge=100, le=100_000)
     seed: int = Field(0, ge=0)
@@ -140,10 +140,10 @@ DEFAULT_THRESHOLDS: Mapping[str, ThresholdConfig] = {
     # Magnitudes of the default `significance` rule (see benchmarks/README.md): `warn` ≈ the effect
     # of a +0.075σ mean shift on 10 quantile bins, `critical` ≈ a +0.5σ shift (PSI's classic 0.25).
     "js": ThresholdConfig(warn=0.001, critical=0.04),
-    "kl": ThresholdConfig(warn=0.003, critical=0.12),
+    "kl": ThresholdConfig(warn=0.0025, critical=0.12),
     "psi": ThresholdConfig(warn=0.005, critical=0.25),
     "hellinger": ThresholdConfig(warn=0.025, critical=0.17),
-    "tvd": ThresholdConfig(warn=0.03, critical=0.2),
+    "tvd": ThresholdConfig(warn=0.025, critical=0.2),
 }
 
 

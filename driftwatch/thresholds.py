@@ -30,7 +30,7 @@ from functools import lru_cache
 import numpy as np
 
 from driftwatch.config import ThresholdConfig
-from driftwatch.engine.stats import benjamini_hochberg, g_test, null_metric_samples
+from driftwatch.engine.stats import GTestResult, benjamini_hochberg, g_test, null_metric_samples
 from driftwatch.evaluate import EvaluationContext, Verdict, grade
 
 __all__ = [
@@ -75,7 +75,10 @@ def _significance_note(
 ) -> str:
     metric = context.metric
     if p_value >= threshold.alpha:
-        return f"not significant: p = {_fmt(p_value)} ≥ alpha {threshold.alpha:g}"
+        return (
+            f"not significant: p = {_fmt(p_value)} ≥ alpha {threshold.alpha:g}"
+            f"{_reference_hint(context)}"
+        )
     head = f"significant: p = {_fmt(p_value)} < alpha {threshold.alpha:g}"
     if status == "ok":
         floor = threshold.warn if threshold.warn is not None else threshold.critical
@@ -85,7 +88,21 @@ def _significance_note(
         )
     level = threshold.critical if status == "critical" else threshold.warn
     tail = f" and {metric} {_fmt(value)} ≥ {status} {_fmt(level)}" if level is not None else ""
-    return f"{head}{tail}"
+    return f"{head}{tail}{_reference_hint(context)}"
+
+
+@lru_cache(maxsize=1024)
+def _g_test(
+    live: bytes, reference: bytes, permutations: int, seed: int, min_expected: float
+) -> GTestResult:
+    """One test per histogram pair, shared by the metrics of a feature (same table, same p)."""
+    return g_test(
+        np.frombuffer(live, dtype=np.int64),
+        np.frombuffer(reference, dtype=np.int64),
+        permutations=permutations,
+        seed=seed,
+        min_expected=min_expected,
+    )
 
 
 class SignificanceThreshold:
@@ -94,12 +111,12 @@ class SignificanceThreshold:
     def evaluate(
         self, value: float, threshold: ThresholdConfig, context: EvaluationContext
     ) -> Verdict:
-        result = g_test(
-            context.live.counts,
-            context.reference.counts,
-            permutations=threshold.permutations,
-            seed=threshold.seed,
-            min_expected=threshold.min_expected,
+        result = _g_test(
+            np.ascontiguousarray(context.live.counts, dtype=np.int64).tobytes(),
+            np.ascontiguousarray(context.reference.counts, dtype=np.int64).tobytes(),
+            threshold.permutations,
+            threshold.seed,
+            threshold.min_expected,
         )
         status = significance_status(value, result.p_value, threshold)
         return Verdict(

@@ -56,8 +56,8 @@ class GTestResult:
     """The G statistic, its p-value, the degrees of freedom and how the p-value was obtained.
 
     ``method`` is ``"chi2"`` (asymptotic χ²(dof) survival function) or ``"permutation"`` (seeded
-    Monte Carlo: ``(1 + #{G* ≥ G}) / (permutations + 1)``, never 0). ``min_expected`` is the
-    smallest expected count of the table, the number that decided between the two.
+    Monte Carlo, never 0; ``permutations`` is the number of permuted tables drawn).
+    ``min_expected`` is the smallest expected count of the table, which decided between them.
     """
 
     statistic: float
@@ -129,10 +129,11 @@ def g_test(
     live_counts: npt.ArrayLike,
     reference_counts: npt.ArrayLike,
     *,
-    permutations: int = 2000,
+    permutations: int = 20_000,
     seed: int = 0,
     min_expected: float = 5.0,
     method: Literal["auto", "chi2", "permutation"] = "auto",
+    stop_after: int = 20,
 ) -> GTestResult:
     """G-test of homogeneity of the 2 × k table (live row, reference row).
 
@@ -140,10 +141,17 @@ def g_test(
     ``dof = 0``. With ``method="auto"`` the χ²(k−1) p-value is used when every expected count is
     at least ``min_expected`` (or ``permutations`` is 0), the permutation p-value otherwise.
     The χ² p-value equals ``scipy.stats.chi2_contingency(table, correction=False,
-    lambda_="log-likelihood")``'s (no Yates correction). Raises EngineError for empty or
-    mismatched inputs.
+    lambda_="log-likelihood")``'s (no Yates correction).
+
+    The permutation p-value is sequential (Besag & Clifford 1991): it stops as soon as
+    ``stop_after`` permuted tables are at least as extreme (``p = stop_after / draws``), so a
+    clearly non-significant table costs a few hundred draws, and otherwise runs all
+    ``permutations`` (``p = (1 + exceedances) / (permutations + 1)``, at least
+    ``1 / (permutations + 1)``). ``stop_after=0`` always runs them all. Both are valid p-values.
+    Raises EngineError for empty or mismatched inputs.
     """
     permutations = _check_resamples(permutations, "permutations")
+    stop_after = _check_resamples(stop_after, "stop_after")
     if method not in ("auto", "chi2", "permutation"):
         raise EngineError(f"unknown method {method!r}; choose one of: auto, chi2, permutation")
     a, b = _table(live_counts, reference_counts)
@@ -173,12 +181,19 @@ def g_test(
     n_live = int(rows[0])
     at_least = 0
     done = 0
+    batch = 256  # grows geometrically: a clearly non-significant table stops after a few hundred
     while done < permutations:
-        size = min(_BATCH, permutations - done)
+        size = min(batch, permutations - done)
         live_rows = rng.multivariate_hypergeometric(colors, n_live, size=size).astype(np.float64)
         sims = _xlogx_sum(live_rows) + _xlogx_sum(colors - live_rows)
-        at_least += int(np.count_nonzero(sims >= observed - tolerance))
+        hits = np.flatnonzero(sims >= observed - tolerance)
+        if stop_after and at_least + hits.size >= stop_after:
+            # Besag & Clifford (1991): stop at the h-th exceedance after L draws, p = h / L.
+            drawn = done + int(hits[stop_after - at_least - 1]) + 1
+            return GTestResult(statistic, stop_after / drawn, dof, "permutation", min_exp, drawn)
+        at_least += hits.size
         done += size
+        batch = min(batch * 4, _BATCH)
     p_value = (1 + at_least) / (permutations + 1)
     return GTestResult(statistic, p_value, dof, "permutation", min_exp, permutations)
 
