@@ -160,3 +160,23 @@ def test_permutation_p_values_are_uniform_under_the_null() -> None:
     ]
     assert scipy.stats.kstest(p_values, "uniform").pvalue > 0.001
     assert np.mean(np.asarray(p_values) < 0.05) < 0.09
+
+
+def test_sequential_permutation_p_values_are_valid_under_the_null() -> None:
+    """Besag-Clifford early stopping keeps P(p ≤ u) ≤ u (tolerant check at u = 0.05, 0.2)."""
+    rng = np.random.default_rng(7)
+    probs = np.array([0.4, 0.3, 0.2, 0.1])
+    p_values = np.array(
+        [
+            g_test(
+                rng.multinomial(30, probs),
+                rng.multinomial(300, probs),
+                method="permutation",
+                permutations=2_000,
+                seed=i,
+            ).p_value
+            for i in range(300)
+        ]
+    )
+    assert np.mean(p_values <= 0.05) < 0.09
+    assert np.mean(p_values <= 0.2) < 0.27

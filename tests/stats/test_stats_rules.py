@@ -155,3 +155,32 @@ def test_window_below_min_rows_is_no_data_under_the_default_rule() -> None:
     assert (results.status == "no_data").all()
     assert results.p_value.isna().all()
     assert results.reason.str.contains("fewer than min_rows=30").all()
+
+
+# --- the tails of numeric bins are empty in the reference by construction ------------------------
+
+
+def _numeric_verdict(live_values: np.ndarray, reference_values: np.ndarray) -> Any:
+    from driftwatch.engine import fit_numeric_bins
+
+    bins = fit_numeric_bins(reference_values, strategy="quantile", bins=10)
+    reference, live = Histogram.of(reference_values, bins), Histogram.of(live_values, bins)
+    value = js_divergence(live.counts, reference.counts)
+    context = EvaluationContext("x", "js", reference, live)
+    return evaluate(value, DEFAULT_THRESHOLDS["js"], context)
+
+
+def test_a_few_live_values_beyond_the_reference_range_are_not_drift() -> None:
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=1_000)
+    live = np.concatenate([rng.normal(size=60), [reference.max() + 0.1, reference.min() - 0.1]])
+    result = _numeric_verdict(live, reference)
+    assert result.status == "ok"
+    assert result.dof == 9  # 10 interior bins; the two tails were merged into the edge bins
+
+
+def test_live_data_beyond_the_reference_range_is_drift() -> None:
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=1_000)
+    result = _numeric_verdict(rng.normal(size=200) + 10, reference)
+    assert result.status == "critical"
