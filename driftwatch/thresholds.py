@@ -171,10 +171,18 @@ def n_bucket(n: int) -> int:
 
 @lru_cache(maxsize=512)
 def _null(
-    counts: bytes, n: int, metric: str, smoothing: float, draws: int, seed: int
+    counts: bytes,
+    n: int,
+    metric: str,
+    smoothing: float,
+    draws: int,
+    seed: int,
+    tails: tuple[int, ...],
 ) -> np.ndarray:
     reference = np.frombuffer(counts, dtype=np.int64)
-    values = null_metric_samples(reference, n, metric, draws=draws, seed=seed, alpha=smoothing)
+    values = null_metric_samples(
+        reference, n, metric, draws=draws, seed=seed, alpha=smoothing, structural_zeros=tails
+    )
     values.flags.writeable = False
     return values
 
@@ -188,20 +196,27 @@ def calibrated_cut(
     draws: int,
     seed: int,
     smoothing: float,
+    tails: tuple[int, ...] = (),
 ) -> tuple[float, np.ndarray, int]:
     """The ``quantile`` of ``metric``'s null distribution at ``n_bucket(n)``, the sorted null
     sample and the bucket.
 
     The cut is the ⌈quantile·(draws+1)⌉-th smallest draw (a value strictly above it has at most
     a ``1 − quantile`` chance under no drift, as for a permutation test); ``inf`` when ``draws``
-    is too small for the quantile.
+    is too small for the quantile. ``tails`` are the bins empty in the reference by
+    construction (see :func:`driftwatch.engine.stats.null_metric_samples`).
     """
     bucket = n_bucket(n)
     counts = np.ascontiguousarray(reference_counts, dtype=np.int64).tobytes()
-    null = _null(counts, bucket, metric, float(smoothing), int(draws), int(seed))
+    null = _null(counts, bucket, metric, float(smoothing), int(draws), int(seed), tuple(tails))
     rank = math.ceil(quantile * (draws + 1))
     cut = float(null[rank - 1]) if rank <= draws else math.inf
     return cut, null, bucket
+
+
+def _tails(context: EvaluationContext) -> tuple[int, ...]:
+    bins = context.reference.bins
+    return tuple(bins.tail_indices) if isinstance(bins, NumericBins) else ()
 
 
 class CalibratedThreshold:
@@ -218,6 +233,7 @@ class CalibratedThreshold:
             draws=threshold.draws,
             seed=threshold.seed,
             smoothing=context.smoothing,
+            tails=_tails(context),
         )
         warn = max(cut, threshold.warn if threshold.warn is not None else 0.0)
         critical = max(cut, threshold.critical) if threshold.critical is not None else None

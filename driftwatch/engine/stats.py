@@ -293,13 +293,17 @@ def null_metric_samples(
     draws: int = 1000,
     seed: int = 0,
     alpha: float = 0.5,
+    structural_zeros: tuple[int, ...] = (),
 ) -> FloatArray:
     """``draws`` values of ``metric`` between two samples of the reference distribution, sorted.
 
     Each draw compares a live-sized sample ``Multinomial(n, q̂)`` with a reference-sized sample
     ``Multinomial(N, q̂)``, ``q̂`` the reference proportions: the metric's distribution at this
-    ``n`` when nothing drifted, with the sampling error of both sides. Seeded and vectorised
-    (``draws × k`` numbers per batch).
+    ``n`` when nothing drifted, with the sampling error of both sides. ``structural_zeros`` are
+    bins empty in the reference by construction (a numeric feature's tails, beyond the range the
+    edges were fitted on): each live draw gives each of them a probability drawn from Beta(1, N),
+    the distribution of the mass beyond the extreme of ``N`` exchangeable reference values
+    (mean ``1/(N+1)``). Seeded and vectorised (``draws × k`` numbers per batch).
     """
     q = _counts(reference_counts, "reference counts")
     draws = _check_resamples(draws, "draws")
@@ -309,12 +313,22 @@ def null_metric_samples(
         raise EngineError(f"the live sample size n must be a positive integer, got {n!r}")
     n_ref = int(q.sum())
     probs = q / q.sum()
+    zeros = sorted({i for i in structural_zeros if 0 <= i < q.size and q[i] == 0})
     rng = np.random.default_rng(seed)
     values = np.empty(draws, dtype=np.float64)
     done = 0
     while done < draws:
         size = min(_BATCH, draws - done)
-        live = rng.multinomial(int(n), probs, size=size)
+        if zeros:
+            # The mass beyond the extreme of N exchangeable values is Beta(1, N) (mean 1/(N+1)):
+            # drawn per null draw, so windows much larger than the reference see its spread.
+            live_probs = np.broadcast_to(probs, (size, q.size)).copy()
+            tails = rng.beta(1.0, n_ref, size=(size, len(zeros)))
+            live_probs *= 1.0 - tails.sum(axis=1, keepdims=True)
+            live_probs[:, zeros] = tails
+            live = rng.multinomial(int(n), live_probs)
+        else:
+            live = rng.multinomial(int(n), probs, size=size)
         ref = rng.multinomial(n_ref, probs, size=size)
         values[done : done + size] = metric_rows(metric, live, ref, alpha=alpha)
         done += size

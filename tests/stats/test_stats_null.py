@@ -96,3 +96,19 @@ def test_calibrated_cut_is_infinite_when_draws_cannot_reach_the_quantile() -> No
         np.array([5, 5]), 10, "js", quantile=0.999, draws=100, seed=0, smoothing=0.5
     )
     assert cut == math.inf
+
+
+def test_structural_zero_tails_receive_live_mass_in_the_null() -> None:
+    """Numeric tails are empty in the reference by construction; live values still land there
+    (mass ~ Beta(1, N)), so the null at n >> N must include them."""
+    reference = np.array([0, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 0, 0])
+    plain = null_metric_samples(reference, 100_000, "js", draws=300)
+    with_tails = null_metric_samples(reference, 100_000, "js", draws=300, structural_zeros=(0, 11))
+    assert np.median(with_tails) > 1.5 * np.median(plain)
+
+
+def test_structural_zeros_that_are_not_empty_are_ignored() -> None:
+    reference = np.array([5, 100, 100, 0])
+    plain = null_metric_samples(reference, 500, "js", draws=200, seed=1)
+    same = null_metric_samples(reference, 500, "js", draws=200, seed=1, structural_zeros=(0, 7))
+    assert np.array_equal(plain, same)
