@@ -577,31 +577,28 @@ def _correct(
     """
     thresholds = {spec.name: spec.thresholds for spec in specs}
     metrics = {f.name: list(f.metrics) for f in features}
+    changed: set[str] = set()
     for name in sorted({m.metric for f in features for m in f.metrics}):
         slots = [
-            (f.name, i)
-            for f in features
-            for i, m in enumerate(f.metrics)
+            (feature, i, m.value, m.verdict)
+            for feature, outcomes in metrics.items()
+            for i, m in enumerate(outcomes)
             if m.metric == name and m.verdict is not None and m.value is not None
         ]
-        entries = []
-        for feature, i in slots:
-            outcome = metrics[feature][i]
-            assert outcome.verdict is not None and outcome.value is not None
-            entries.append((outcome.value, outcome.verdict, thresholds[feature][name]))
-        for (feature, i), adjusted in zip(slots, adjust_verdicts(entries), strict=True):
+        entries = [(value, verdict, thresholds[f][name]) for f, _, value, verdict in slots]
+        for (feature, i, _, _), adjusted in zip(slots, adjust_verdicts(entries), strict=True):
             if adjusted is not None:
-                verdict = adjusted.verdict
                 metrics[feature][i] = replace(
                     metrics[feature][i],
-                    status=verdict.status,
-                    verdict=verdict,
-                    reason=verdict.note,
+                    status=adjusted.verdict.status,
+                    verdict=adjusted.verdict,
+                    reason=adjusted.verdict.note,
                     p_value_adjusted=adjusted.p_value_adjusted,
                 )
+                changed.add(feature)
     return tuple(
         replace(f, metrics=tuple(metrics[f.name]), status=worst(m.status for m in metrics[f.name]))
-        if f.explanation or any(m.verdict is not None for m in f.metrics)
+        if f.name in changed
         else f
         for f in features
     )

@@ -9,6 +9,7 @@ simulation behind the defaults).
   live and reference histograms gives ``p < alpha`` (after the run's ``correction``) **and** the
   metric is at least its ``warn``/``critical`` magnitude. The test controls false alarms at every
   ``n``; the magnitude keeps statistically significant but negligible drift quiet at large ``n``.
+  A numeric feature's tail bins are merged into their neighbours for the test (:func:`test_table`).
 * ``calibrated`` — the metric's own null distribution at the live window's ``n`` (both samples
   resampled from the reference proportions, see
   :func:`driftwatch.engine.stats.null_metric_samples`); a feature breaches when its value is above
@@ -32,9 +33,11 @@ import numpy as np
 from driftwatch.config import ThresholdConfig
 from driftwatch.engine.binning import NumericBins
 from driftwatch.engine.stats import GTestResult, benjamini_hochberg, g_test, null_metric_samples
+from driftwatch.errors import EngineError
 from driftwatch.evaluate import EvaluationContext, Verdict, grade
 
 __all__ = [
+    "AdjustedVerdict",
     "CalibratedThreshold",
     "SignificanceThreshold",
     "adjust_verdicts",
@@ -164,7 +167,7 @@ _GRID = 8  # n buckets per doubling
 def n_bucket(n: int) -> int:
     """``n`` rounded down to the grid 2^(j/8): windows of similar size share one calibration."""
     if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+        raise EngineError(f"the live sample size n must be >= 1, got {n}")
     bucket = int(2.0 ** (math.floor(_GRID * math.log2(n) + 1e-9) / _GRID))  # floor: > 0
     return max(1, min(bucket, n))
 
@@ -257,14 +260,16 @@ class CalibratedThreshold:
 
 
 @dataclass(frozen=True)
-class _Adjusted:
+class AdjustedVerdict:
+    """A verdict re-decided on its Benjamini-Hochberg adjusted p-value."""
+
     p_value_adjusted: float
     verdict: Verdict
 
 
 def adjust_verdicts(
     entries: Sequence[tuple[float, Verdict, ThresholdConfig]],
-) -> list[_Adjusted | None]:
+) -> list[AdjustedVerdict | None]:
     """Benjamini-Hochberg across one metric's features of a run: new verdicts for the
     ``significance`` ones (status decided on the adjusted p-value), ``None`` for the others.
 
@@ -275,7 +280,7 @@ def adjust_verdicts(
         for i, (_, verdict, _) in enumerate(entries)
         if verdict.kind == "significance" and verdict.p_value is not None
     ]
-    out: list[_Adjusted | None] = [None] * len(entries)
+    out: list[AdjustedVerdict | None] = [None] * len(entries)
     if not family:
         return out
     adjusted = benjamini_hochberg([p for _, p in family])
@@ -287,5 +292,5 @@ def adjust_verdicts(
             f"Benjamini-Hochberg over {len(family)} features: adjusted p = {_fmt(p_adj)} "
             f"{relation} alpha {threshold.alpha:g} → {status}; before adjustment: {verdict.note}"
         )
-        out[i] = _Adjusted(p_adj, replace(verdict, status=status, note=note))
+        out[i] = AdjustedVerdict(p_adj, replace(verdict, status=status, note=note))
     return out
