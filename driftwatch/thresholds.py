@@ -9,7 +9,8 @@ simulation behind the defaults).
   live and reference histograms gives ``p < alpha`` (after the run's ``correction``) **and** the
   metric is at least its ``warn``/``critical`` magnitude. The test controls false alarms at every
   ``n``; the magnitude keeps statistically significant but negligible drift quiet at large ``n``.
-  A numeric feature's tail bins are merged into their neighbours for the test (:func:`test_table`).
+  Bins empty in the reference by construction (numeric tails; ``__unseen__`` when ``__other__``
+  exists) are merged into a neighbour for the test (:func:`test_table`).
 * ``calibrated`` — the metric's own null distribution at the live window's ``n`` (both samples
   resampled from the reference proportions, see
   :func:`driftwatch.engine.stats.null_metric_samples`); a feature breaches when its value is above
@@ -31,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from driftwatch.config import ThresholdConfig
-from driftwatch.engine.binning import NumericBins
+from driftwatch.engine.binning import CategoricalBins, NumericBins
 from driftwatch.engine.stats import GTestResult, benjamini_hochberg, g_test, null_metric_samples
 from driftwatch.errors import EngineError
 from driftwatch.evaluate import EvaluationContext, Verdict, grade
@@ -97,26 +98,35 @@ def _significance_note(
 
 
 def test_table(context: EvaluationContext) -> tuple[np.ndarray, np.ndarray]:
-    """The live and reference counts the G-test uses: the histograms, with a numeric feature's two
-    tail bins merged into the neighbouring interior bins.
+    """The live and reference counts the G-test uses: the histograms, with the bins that are empty
+    in the reference *by construction* merged into a neighbour.
 
-    The tails are empty in the reference *by construction* (the edges span the reference's
-    range), not by chance, so a live value beyond the range is always "all live" in its column;
-    a test that treats that column as sampled is liberal (about 5 % false alarms at p < 0.01 when
-    a tail is occupied, in ``benchmarks/stat_power.py``). Merged, the table is exchangeable under no
-    drift. Values far outside the range still move mass into the edge bins; the divergences and
-    ``unseen_share`` keep the tails as they are. With a single interior bin (a constant
-    reference column) nothing is merged: any live value off that constant is then drift.
+    * A numeric feature's two tail bins go into the neighbouring edge bins: the edges span the
+      reference's range, so a live value beyond it is always "all live" in its column, and a test
+      treating that column as sampled is liberal (about 5 % false alarms at p < 0.01 when a tail is
+      occupied, in ``benchmarks/stat_power.py``). Values far outside the range still move mass into
+      the edge bins. With a single interior bin (a constant reference column) nothing is merged:
+      any live value off that constant is then drift.
+    * A categorical feature's ``__unseen__`` goes into ``__other__`` when the reference pooled rare
+      categories there: in a high-cardinality feature, categories absent from the reference keep
+      turning up in live data with no drift at all (every window flagged otherwise). Without
+      ``__other__`` the reference kept all its categories and a new one stays a signal.
+
+    The divergences, ``unseen_share`` and the stored histograms keep every bin as it is.
     """
     live = np.array(context.live.counts, dtype=np.int64)
     reference = np.array(context.reference.counts, dtype=np.int64)
     bins = context.reference.bins
+    moves: list[tuple[int, int]] = []
     if isinstance(bins, NumericBins) and len(bins.edges) >= 3:  # at least two interior bins
         lower, upper = bins.tail_indices
+        moves = [(lower, lower + 1), (upper, upper - 1)]
+    elif isinstance(bins, CategoricalBins) and bins.other_index is not None:
+        moves = [(bins.unseen_index, bins.other_index)]
+    for source, target in moves:
         for counts in (live, reference):
-            counts[lower + 1] += counts[lower]
-            counts[upper - 1] += counts[upper]
-            counts[lower] = counts[upper] = 0
+            counts[target] += counts[source]
+            counts[source] = 0
     return live, reference
 
 

@@ -184,3 +184,30 @@ def test_live_data_beyond_the_reference_range_is_drift() -> None:
     reference = rng.normal(size=1_000)
     result = _numeric_verdict(rng.normal(size=200) + 10, reference)
     assert result.status == "critical"
+
+
+def test_new_categories_of_a_high_cardinality_feature_are_not_drift() -> None:
+    """Rare categories missing from the reference keep turning up live: pooled with __other__."""
+    from driftwatch.engine import fit_categorical_bins
+
+    rng = np.random.default_rng(0)
+    weights = 1 / np.arange(1, 20_001) ** 1.1
+    weights /= weights.sum()
+    reference_values = rng.choice(20_000, 10_000, p=weights).astype(str)
+    live_values = rng.choice(20_000, 1_000, p=weights).astype(str)
+    bins = fit_categorical_bins(reference_values, top_k=50)
+    reference, live = Histogram.of(reference_values, bins), Histogram.of(live_values, bins)
+    assert live.unseen_share > 0.1
+    value = js_divergence(live.counts, reference.counts)
+    context = EvaluationContext("x", "js", reference, live)
+    assert evaluate(value, DEFAULT_THRESHOLDS["js"], context).status == "ok"
+
+
+def test_a_new_category_is_drift_when_the_reference_kept_every_category() -> None:
+    result = verdict([200, 200, 200], [3300, 3400, 3300], warn=0.001)  # baseline: no drift
+    assert result.status == "ok"
+    live = Histogram(BINS, [200, 200, 200, 100, 0])  # 100 rows of a category never seen
+    reference = Histogram(BINS, [3300, 3400, 3300, 0, 0])
+    value = js_divergence(live.counts, reference.counts)
+    context = EvaluationContext("x", "js", reference, live)
+    assert evaluate(value, DEFAULT_THRESHOLDS["js"], context).status in ("warn", "critical")
