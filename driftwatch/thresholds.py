@@ -10,7 +10,7 @@ simulation behind the defaults).
   metric is at least its ``warn``/``critical`` magnitude. The test controls false alarms at every
   ``n``; the magnitude keeps statistically significant but negligible drift quiet at large ``n``.
   Bins empty in the reference by construction (numeric tails; ``__unseen__`` when ``__other__``
-  exists) are merged into a neighbour for the test (:func:`test_table`).
+  exists) are merged into a neighbour for the test (:func:`g_test_table`).
 * ``calibrated`` — the metric's own null distribution at the live window's ``n`` (both samples
   resampled from the reference proportions, see
   :func:`driftwatch.engine.stats.null_metric_samples`); a feature breaches when its value is above
@@ -43,9 +43,9 @@ __all__ = [
     "SignificanceThreshold",
     "adjust_verdicts",
     "calibrated_cut",
+    "g_test_table",
     "n_bucket",
     "significance_status",
-    "test_table",
 ]
 
 
@@ -97,7 +97,7 @@ def _significance_note(
     return f"{head}{tail}{_reference_hint(context)}"
 
 
-def test_table(context: EvaluationContext) -> tuple[np.ndarray, np.ndarray]:
+def g_test_table(context: EvaluationContext) -> tuple[np.ndarray, np.ndarray]:
     """The live and reference counts the G-test uses: the histograms, with the bins that are empty
     in the reference *by construction* merged into a neighbour.
 
@@ -150,7 +150,7 @@ class SignificanceThreshold:
     def evaluate(
         self, value: float, threshold: ThresholdConfig, context: EvaluationContext
     ) -> Verdict:
-        live, reference = test_table(context)
+        live, reference = g_test_table(context)
         result = _g_test(
             live.tobytes(),
             reference.tobytes(),
