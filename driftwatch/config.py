@@ -108,16 +108,26 @@ class BinningConfig(_Model):
 class ThresholdConfig(_Model):
     """When a metric's value makes a feature ``warn`` or ``critical``.
 
-    ``kind`` selects the rule (see :mod:`driftwatch.evaluate`): ``constant`` compares the value with
-    ``warn``/``critical``. ``for`` asks for that many consecutive breaching windows before firing.
+    ``kind`` selects the rule (see :mod:`driftwatch.evaluate` and :mod:`driftwatch.thresholds`):
+    ``significance`` (default) needs a G-test p-value below ``alpha`` *and* the value at least
+    ``warn``/``critical``; ``calibrated`` needs the value above the ``quantile`` of the metric's
+    no-drift distribution at the live window's size *and* at least ``warn``/``critical``;
+    ``constant`` compares the value with ``warn``/``critical`` only. ``for`` asks for that many
+    consecutive breaching windows before firing. ``permutations`` (Monte Carlo p-value when an
+    expected count is below ``min_expected``), ``draws`` (null draws of ``calibrated``) and
+    ``seed`` make the resampling reproducible and bounded.
     """
 
-    kind: Literal["constant", "significance", "calibrated"] = "constant"
+    kind: Literal["constant", "significance", "calibrated"] = "significance"
     warn: float | None = Field(None, ge=0)
     critical: float | None = Field(None, ge=0)
     for_: int = Field(1, alias="for", ge=1)
     alpha: float = Field(0.01, gt=0, lt=1)
     quantile: float = Field(0.99, gt=0, lt=1)
+    permutations: int = Field(20_000, ge=100, le=100_000)
+    min_expected: float = Field(5.0, gt=0)
+    draws: int = Field(1000, ge=100, le=100_000)
+    seed: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _warn_below_critical(self) -> ThresholdConfig:
@@ -127,11 +137,13 @@ class ThresholdConfig(_Model):
 
 
 DEFAULT_THRESHOLDS: Mapping[str, ThresholdConfig] = {
-    "js": ThresholdConfig(warn=0.05, critical=0.1),
-    "kl": ThresholdConfig(warn=0.1, critical=0.25),
-    "psi": ThresholdConfig(warn=0.1, critical=0.25),
-    "hellinger": ThresholdConfig(warn=0.1, critical=0.2),
-    "tvd": ThresholdConfig(warn=0.1, critical=0.2),
+    # Magnitudes of the default `significance` rule (see benchmarks/README.md): `warn` ≈ the effect
+    # of a +0.075σ mean shift on 10 quantile bins, `critical` ≈ a +0.5σ shift (PSI's classic 0.25).
+    "js": ThresholdConfig(warn=0.001, critical=0.04),
+    "kl": ThresholdConfig(warn=0.0025, critical=0.12),
+    "psi": ThresholdConfig(warn=0.005, critical=0.25),
+    "hellinger": ThresholdConfig(warn=0.025, critical=0.17),
+    "tvd": ThresholdConfig(warn=0.025, critical=0.2),
 }
 
 
@@ -379,6 +391,7 @@ class Defaults(_MetricsMixin):
     min_rows: int = Field(30, ge=1)
     on_rerun: Literal["replace", "skip"] = "replace"
     chunk_rows: int = Field(250_000, ge=1_000)
+    correction: Literal["none", "bh"] = "none"
 
 
 class MonitorConfig(_MetricsMixin):
@@ -397,6 +410,7 @@ class MonitorConfig(_MetricsMixin):
     on_rerun: Literal["replace", "skip"] | None = None
     max_catchup: int = Field(24, ge=0)
     dataset_drift: DatasetDriftConfig = DatasetDriftConfig()
+    correction: Literal["none", "bh"] | None = None
 
     @model_validator(mode="after")
     def _overrides_name_features(self) -> MonitorConfig:

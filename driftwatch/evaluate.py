@@ -22,6 +22,7 @@ __all__ = [
     "Verdict",
     "dataset_drift",
     "evaluate",
+    "grade",
     "register_threshold_kind",
     "threshold_kinds",
     "worst",
@@ -38,6 +39,7 @@ class EvaluationContext:
     metric: str
     reference: Histogram
     live: Histogram
+    smoothing: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class ThresholdRule(Protocol):
     ) -> Verdict: ...
 
 
-def _grade(value: float, warn: float | None, critical: float | None) -> str:
+def grade(value: float, warn: float | None, critical: float | None) -> str:
+    """``critical`` when value ≥ critical, else ``warn`` when value ≥ warn, else ``ok``."""
     if critical is not None and value >= critical:
         return "critical"
     if warn is not None and value >= warn:
@@ -81,7 +84,7 @@ class ConstantThreshold:
         self, value: float, threshold: ThresholdConfig, context: EvaluationContext
     ) -> Verdict:
         return Verdict(
-            _grade(value, threshold.warn, threshold.critical),
+            grade(value, threshold.warn, threshold.critical),
             threshold.warn,
             threshold.critical,
             "constant",
@@ -128,3 +131,10 @@ def dataset_drift(feature_statuses: Mapping[str, str], share: float) -> bool:
         return False
     drifted = sum(1 for s in graded if s in ("warn", "critical"))
     return drifted / len(graded) >= share
+
+
+# The statistical kinds live in their own module, which builds on the types above.
+from driftwatch.thresholds import CalibratedThreshold, SignificanceThreshold  # noqa: E402
+
+register_threshold_kind("significance", SignificanceThreshold)
+register_threshold_kind("calibrated", CalibratedThreshold)

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ from driftwatch.errors import ColumnError, DriftwatchError, EngineError, SourceE
 from driftwatch.evaluate import EvaluationContext, Verdict, dataset_drift, evaluate, worst
 from driftwatch.sources import Source, TimeWindow, categorical_codes, numeric_values, open_source
 from driftwatch.store.repository import Store, TransactionHook, dumps
+from driftwatch.thresholds import adjust_verdicts
 from driftwatch.timeutil import Clock, as_utc, system_clock
 
 __all__ = [
@@ -64,6 +65,9 @@ RESULT_COLUMNS = [
     "warn_threshold",
     "critical_threshold",
     "p_value",
+    "p_value_adjusted",
+    "test",
+    "dof",
     "n_reference",
     "n_live",
     "missing_share",
@@ -167,6 +171,9 @@ class RunOutcome:
                         "warn_threshold": verdict.warn if verdict else None,
                         "critical_threshold": verdict.critical if verdict else None,
                         "p_value": verdict.p_value if verdict else None,
+                        "p_value_adjusted": metric.p_value_adjusted,
+                        "test": verdict.test if verdict else None,
+                        "dof": verdict.dof if verdict else None,
                         "n_reference": feature.n_reference,
                         "n_live": feature.n_live,
                         "missing_share": feature.missing_share,
@@ -361,6 +368,8 @@ class MonitorRunner:
             else None
         )
         features = tuple(self._feature(spec, reference, live, too_few) for spec in specs)
+        if (monitor.correction or self.config.defaults.correction) == "bh":
+            features = _correct(features, specs)
         statuses = {f.name: f.status for f in features}
         drift_config = monitor.dataset_drift
         status: Literal["succeeded", "no_data"] = "no_data" if too_few else "succeeded"
@@ -534,11 +543,13 @@ class MonitorRunner:
                     )
                 )  # fmt: skip
                 continue
-            context = EvaluationContext(feature=spec.name, metric=name, **context_base)
+            context = EvaluationContext(
+                feature=spec.name, metric=name, smoothing=spec.smoothing, **context_base
+            )
             verdict = evaluate(value, spec.thresholds[name], context)
             metrics.append(
                 MetricOutcome(
-                    name, value, metric.unit, verdict.status, verdict,
+                    name, value, metric.unit, verdict.status, verdict, reason=verdict.note,
                     smoothing=smoothing, log_base=base,
                 )
             )  # fmt: skip
@@ -554,6 +565,43 @@ class MonitorRunner:
             live=live_hist,
             explanation=explanation,
         )
+
+
+def _correct(
+    features: tuple[FeatureOutcome, ...], specs: Sequence[FeatureSpec]
+) -> tuple[FeatureOutcome, ...]:
+    """Benjamini-Hochberg across the run's features, one family per metric.
+
+    Each ``significance`` verdict is re-decided on its adjusted p-value
+    (:func:`driftwatch.thresholds.adjust_verdicts`); other verdicts are kept.
+    """
+    thresholds = {spec.name: spec.thresholds for spec in specs}
+    metrics = {f.name: list(f.metrics) for f in features}
+    changed: set[str] = set()
+    for name in sorted({m.metric for f in features for m in f.metrics}):
+        slots = [
+            (feature, i, m.value, m.verdict)
+            for feature, outcomes in metrics.items()
+            for i, m in enumerate(outcomes)
+            if m.metric == name and m.verdict is not None and m.value is not None
+        ]
+        entries = [(value, verdict, thresholds[f][name]) for f, _, value, verdict in slots]
+        for (feature, i, _, _), adjusted in zip(slots, adjust_verdicts(entries), strict=True):
+            if adjusted is not None:
+                metrics[feature][i] = replace(
+                    metrics[feature][i],
+                    status=adjusted.verdict.status,
+                    verdict=adjusted.verdict,
+                    reason=adjusted.verdict.note,
+                    p_value_adjusted=adjusted.p_value_adjusted,
+                )
+                changed.add(feature)
+    return tuple(
+        replace(f, metrics=tuple(metrics[f.name]), status=worst(m.status for m in metrics[f.name]))
+        if f.name in changed
+        else f
+        for f in features
+    )
 
 
 def _replace(outcome: RunOutcome, **changes: Any) -> RunOutcome:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from driftwatch.config import load_config, resolve_features
+from driftwatch.config import DEFAULT_THRESHOLDS, load_config, resolve_features
 from driftwatch.errors import ConfigError
 
 MONITOR = """
@@ -54,9 +54,12 @@ def test_override_replaces_only_the_keys_it_names(write_config: Callable[..., Pa
     )
     config = load_config(write_config(text))
     spec_a, spec_b = resolve_features(config, config.monitors[0])
-    assert (spec_a.thresholds["js"].warn, spec_a.thresholds["js"].critical) == (0.02, 0.1)
+    assert (spec_a.thresholds["js"].warn, spec_a.thresholds["js"].critical) == (
+        0.02,
+        DEFAULT_THRESHOLDS["js"].critical,
+    )
     assert (spec_a.binning.strategy, spec_a.binning.bins) == ("quantile", 20)
-    assert spec_b.thresholds["js"].warn == 0.05
+    assert spec_b.thresholds["js"].warn == DEFAULT_THRESHOLDS["js"].warn
     assert spec_b.binning.bins == 10
 
 
@@ -65,7 +68,10 @@ def test_defaults_cascade_into_monitors(write_config: Callable[..., Path]) -> No
     config = load_config(write_config(text))
     spec = resolve_features(config, config.monitors[0])[0]
     assert spec.metrics == ("psi", "tvd")
-    assert (spec.thresholds["psi"].warn, spec.thresholds["psi"].critical) == (0.1, 0.5)
+    assert (spec.thresholds["psi"].warn, spec.thresholds["psi"].critical) == (
+        DEFAULT_THRESHOLDS["psi"].warn,
+        0.5,
+    )
 
 
 BAD_CONFIGS = [

@@ -7,6 +7,7 @@ back integer counts and floats. Exact semantics are in DESIGN.md section 4.
     ref, live = histogram(reference_values, bins), histogram(live_values, bins)
     js_divergence(live.counts, ref.counts)                 # bits, 0 ≤ js ≤ 1
     get_metric("kl").compute(live.counts, ref.counts, 0.5) # nats, smoothed
+    g_test(live.counts, ref.counts).p_value                # G-test of homogeneity, same bins
 """
 
 from driftwatch.engine.binning import (
@@ -33,6 +34,14 @@ from driftwatch.engine.metrics import (
     psi,
     total_variation,
 )
+from driftwatch.engine.stats import (
+    GTestResult,
+    benjamini_hochberg,
+    g_test,
+    metric_rows,
+    null_metric_samples,
+    weighted_js_nats,
+)
 
 __all__ = [
     "METRICS",
@@ -41,19 +50,25 @@ __all__ = [
     "UNSEEN_LABEL",
     "Bins",
     "CategoricalBins",
+    "GTestResult",
     "Histogram",
     "Metric",
     "NumericBins",
+    "benjamini_hochberg",
     "bin_contributions",
     "bins_from_dict",
     "fit_categorical_bins",
     "fit_numeric_bins",
+    "g_test",
     "get_metric",
     "hellinger",
     "histogram",
     "js_divergence",
     "kl_divergence",
     "metric_names",
+    "metric_rows",
+    "null_metric_samples",
     "psi",
     "total_variation",
+    "weighted_js_nats",
 ]
