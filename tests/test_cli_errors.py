@@ -73,6 +73,19 @@ def test_drift_alone_exits_zero(tmp_path: Path, write_config: Callable[..., Path
     assert "critical" in result.output
 
 
+def test_run_table_shows_the_g_test_p_value_with_the_default_rule(
+    tmp_path: Path, write_config: Callable[..., Path]
+) -> None:
+    config = weather_config(tmp_path)
+    del config["defaults"]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        cli, ["run", "--config", str(write_config(config))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "p (G-test)" in result.output
+    assert "<1e-12" in result.output  # the weather label regime change
+
+
 @pytest.mark.parametrize(("level", "code"), [("never", 0), ("warn", 1), ("critical", 1)])
 def test_fail_on_turns_drift_into_exit_1(
     tmp_path: Path, write_config: Callable[..., Path], level: str, code: int

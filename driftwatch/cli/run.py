@@ -45,6 +45,20 @@ def _share(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def _p_value(feature: FeatureOutcome) -> float | None:
+    """The feature's G-test p-value (the same for every metric: one test over the bins)."""
+    for metric in feature.metrics:
+        if metric.verdict is not None and metric.verdict.p_value is not None:
+            return metric.verdict.p_value
+    return None
+
+
+def _p_text(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "<1e-12" if value < 1e-12 else f"{value:.2g}"
+
+
 def _top_bin(feature: FeatureOutcome) -> str:
     if not feature.explanation:
         return feature.reason or ""
@@ -81,6 +95,9 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
     for name in metrics:
         unit = next((m.unit for f in outcome.features for m in f.metrics if m.metric == name), "")
         table.add_column(f"{name} ({unit})", justify="right")
+    show_p = any(_p_value(f) is not None for f in outcome.features)
+    if show_p:
+        table.add_column("p (G-test)", justify="right")
     table.add_column("n live", justify="right")
     table.add_column("missing", justify="right")
     table.add_column("unseen", justify="right")
@@ -98,6 +115,7 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
             "num" if feature.kind == "numeric" else "cat",
             f"[{style}]{feature.status}[/]" if style else feature.status,
             *(_fmt(values.get(name)) for name in metrics),
+            *([_p_text(_p_value(feature))] if show_p else []),
             "—" if feature.n_live is None else str(feature.n_live),
             _share(feature.missing_share),
             _share(feature.unseen_share),
