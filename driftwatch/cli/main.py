@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
 
 from driftwatch.config import Config, load_config
 from driftwatch.errors import DriftwatchError
+from driftwatch.timeutil import as_utc
 
 __all__ = ["EXIT_DRIFT", "EXIT_USER_ERROR", "cli", "config_option", "database_option", "main"]
 
@@ -73,6 +75,17 @@ database_option = click.option(
     metavar="URL",
     help="Results database URL; overrides the config's 'database' key.",
 )
+
+
+def parse_when(text: str, option: str) -> datetime:
+    """An ISO date or datetime from the command line, as aware UTC (naive means UTC)."""
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO date or datetime (e.g. 2019-01-01 or 2019-01-01T12:00)",
+            param_hint=option,
+        ) from None
 
 
 def load(config_path: str) -> Config:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 from rich.console import Console
 from rich.table import Table
@@ -17,12 +15,12 @@ from driftwatch.cli.main import (
     database_option,
     fail,
     load,
+    parse_when,
 )
 from driftwatch.config import Config, MonitorConfig, resolve_features
 from driftwatch.errors import DriftwatchError
 from driftwatch.monitor import FeatureOutcome, RunOutcome
 from driftwatch.sources import TimeWindow, open_source
-from driftwatch.timeutil import as_utc
 
 __all__ = ["render_outcome", "run", "validate"]
 
@@ -124,18 +122,6 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
     console.print(table)
 
 
-def _parse_time(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an ISO date or datetime (e.g. 2019-01-01 or 2019-01-01T12:00)",
-            param_hint=option,
-        ) from None
-
-
 @click.command()
 @config_option
 @database_option
@@ -179,8 +165,8 @@ def run(
     config = load(config_path)
     for name in monitors:
         config.monitor(name)  # unknown names fail before anything runs
-    start = _parse_time(window_start, "--window-start")
-    end = _parse_time(window_end, "--window-end")
+    start = parse_when(window_start, "--window-start") if window_start else None
+    end = parse_when(window_end, "--window-end") if window_end else None
     window = None
     if (start is None) != (end is None):
         raise click.UsageError("give both --window-start and --window-end, or neither")

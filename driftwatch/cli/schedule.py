@@ -16,8 +16,8 @@ from rich.table import Table
 
 from driftwatch.api import open_store
 from driftwatch.cli.logs import configure_logging
-from driftwatch.cli.main import EXIT_USER_ERROR, config_option, database_option, load
-from driftwatch.timeutil import as_utc, parse_duration, system_clock
+from driftwatch.cli.main import EXIT_USER_ERROR, config_option, database_option, load, parse_when
+from driftwatch.timeutil import parse_duration, system_clock
 from driftwatch.windows import MonitorStatus, WindowRunner, monitor_statuses, serve
 
 __all__ = ["backfill", "schedule", "status"]
@@ -110,16 +110,6 @@ def schedule(
         serve(runner, dispatch_interval=dispatch_interval)
 
 
-def _parse_when(text: str, option: str) -> datetime:
-    try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is not an ISO date or datetime (e.g. 2019-01-01 or 2019-01-01T12:00)",
-            param_hint=option,
-        ) from None
-
-
 @click.command()
 @config_option
 @database_option
@@ -159,8 +149,8 @@ def backfill(
     _setup_logging(log_format)
     config = load(config_path)
     config.monitor(monitor)
-    start = _parse_when(since, "--since")
-    end = _parse_when(until, "--until") if until else system_clock()
+    start = parse_when(since, "--since")
+    end = parse_when(until, "--until") if until else system_clock()
     stop = threading.Event()
     _stop_on_signals(stop)
     with open_store(config, database) as store:
