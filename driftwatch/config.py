@@ -379,6 +379,9 @@ class Defaults(_MetricsMixin):
     min_rows: int = Field(30, ge=1)
     on_rerun: Literal["replace", "skip"] = "replace"
     chunk_rows: int = Field(250_000, ge=1_000)
+    reference_sample_rows: int = Field(
+        1_000_000, ge=1_000, description="numeric edges are fitted on at most this many rows"
+    )
 
 
 class MonitorConfig(_MetricsMixin):

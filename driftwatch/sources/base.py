@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from driftwatch.config import (
@@ -24,7 +25,10 @@ from driftwatch.config import (
 from driftwatch.errors import SourceError
 from driftwatch.timeutil import as_utc
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "Source", "TimeWindow", "open_source"]
+if TYPE_CHECKING:
+    from driftwatch.sources.counting import FeatureBins
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "CountingSource", "Source", "TimeWindow", "open_source"]
 
 DEFAULT_CHUNK_ROWS = 250_000
 
@@ -118,6 +122,41 @@ class Source(Protocol):
 
     def describe(self) -> str:
         """A one-line human description with secrets redacted, e.g. ``csv file /data/x.csv``."""
+        ...
+
+
+@runtime_checkable
+class CountingSource(Protocol):
+    """A source that can count histograms where the data lives (SQL pushdown, Dask).
+
+    The monitor asks it for live counts instead of streaming rows to this process when
+    ``counts_in_place`` is true; the counts must equal those of the in-process engine on the
+    same rows exactly.
+    """
+
+    @property
+    def counts_in_place(self) -> bool:
+        """Whether :meth:`count` should be used instead of :meth:`Source.read` + counting."""
+        ...
+
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> tuple[dict[str, np.ndarray | str], int]:
+        """Counts per slot of each feature (or why its column could not be counted), and rows.
+
+        Args:
+            features: each feature's column, kind and frozen bins.
+            window: as for :meth:`Source.read`.
+            chunk_rows: as for :meth:`Source.read`, where the backend streams at all.
+
+        Raises:
+            ColumnError: a feature's column (or the timestamp column) is missing.
+            SourceError: the data cannot be read.
+        """
         ...
 
 
