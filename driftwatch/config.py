@@ -45,6 +45,7 @@ __all__ = [
     "BinningConfig",
     "Config",
     "CsvSourceConfig",
+    "DaskSourceConfig",
     "DataFrameSourceConfig",
     "DatasetDriftConfig",
     "Defaults",
@@ -234,11 +235,37 @@ class DataFrameSourceConfig(_SourceBase):
     name: str
 
 
+class DaskSourceConfig(_SourceBase):
+    """Parquet or CSV files read as a Dask DataFrame; histograms are counted per partition.
+
+    ``path`` is anything ``dask.dataframe.read_parquet``/``read_csv`` accepts (a file, a folder,
+    a glob, an ``s3://`` URL); ``scheduler`` is a ``distributed`` scheduler address
+    (``tcp://host:8786``), or unset for Dask's local threaded scheduler in this process.
+    Needs ``pip install 'driftwatch[dask]'``.
+    """
+
+    type: Literal["dask"]
+    path: str
+    format: Literal["parquet", "csv"] = "parquet"
+    scheduler: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_local(cls, value: str, info: ValidationInfo) -> str:
+        if "://" in value:
+            return value
+        return str(_resolve_path(Path(value), info))
+
+
 SourceConfig = Annotated[
-    CsvSourceConfig | ParquetSourceConfig | SqlSourceConfig | DataFrameSourceConfig,
+    CsvSourceConfig
+    | ParquetSourceConfig
+    | SqlSourceConfig
+    | DataFrameSourceConfig
+    | DaskSourceConfig,
     Field(discriminator="type"),
 ]
-_SOURCE_TAGS = {"csv", "parquet", "sql", "dataframe"}
+_SOURCE_TAGS = {"csv", "parquet", "sql", "dataframe", "dask"}
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -603,6 +630,7 @@ def _all_field_names() -> set[str]:
     seen: set[type[BaseModel]] = set()
     models: list[type[BaseModel]] = [
         CsvSourceConfig, ParquetSourceConfig, SqlSourceConfig, DataFrameSourceConfig,
+        DaskSourceConfig,
         LogSinkConfig, WebhookSinkConfig, SlackSinkConfig, EmailSinkConfig, ThresholdConfig,
         BinningConfig, FeatureOverride, ScheduleConfig, FeaturesConfig, SilenceConfig,
         DatasetDriftConfig, AlertsConfig, Defaults, MonitorConfig,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from driftwatch.config import (
     CsvSourceConfig,
+    DaskSourceConfig,
     DataFrameSourceConfig,
     ParquetSourceConfig,
     SourceConfig,
@@ -197,8 +198,22 @@ def _dataframe(
     return DataFrameSource(config, frames=frames, role=role)
 
 
+def _dask(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+    try:
+        from driftwatch.sources.dask import DaskSource
+    except ImportError as exc:
+        raise SourceError(
+            f"{role}: source type 'dask' needs Dask ({exc}); install it with "
+            "pip install 'driftwatch[dask]'"
+        ) from None
+    if not isinstance(config, DaskSourceConfig):
+        raise TypeError(f"expected DaskSourceConfig, found {type(config).__name__}")
+    return DaskSource(config, role=role)
+
+
 _REGISTRY: dict[str, Factory] = {
     "csv": _csv,
+    "dask": _dask,
     "dataframe": _dataframe,
     "parquet": _parquet,
     "sql": _sql,
