@@ -164,23 +164,28 @@ def fit_reference(
             continue
         histograms[spec.name] = Histogram(bins, bins.count_labels(seen.counts, seen.missing))
 
-    later: list[FeatureBins] = []
-    for j, spec in enumerate(sampled):
-        if spec.name in problems:
-            continue
+    def fit_sampled(j: int, spec: FeatureSpec) -> tuple[NumericBins, np.ndarray | None]:
         values = sample.values(j)
         if not sample.exhaustive:  # the exact range joins the sample: edges span the reference
             span = ranges[spec.name]
             extremes = [span.low, span.high] if span.low <= span.high else []
             values = np.concatenate([values, np.asarray(extremes, dtype=np.float64)])
+        binning = spec.binning
+        bins = fit_numeric_bins(values, strategy=binning.strategy, bins=binning.bins)
+        return bins, bins.count(values) if sample.exhaustive else None
+
+    sample.seal()  # before the threads below read it
+    todo = [(j, spec) for j, spec in enumerate(sampled) if spec.name not in problems]
+    later: list[FeatureBins] = []
+    fits = run_all(partial(fit_sampled, j, s) for j, s in todo)
+    for (_, spec), fit in zip(todo, fits, strict=True):
         try:
-            binning = spec.binning
-            numeric_bins = fit_numeric_bins(values, strategy=binning.strategy, bins=binning.bins)
+            numeric_bins, counts = fit.result()
         except EngineError as exc:
             problems[spec.name] = ("no_data", f"reference: {exc}")
             continue
-        if sample.exhaustive:
-            histograms[spec.name] = Histogram(numeric_bins, numeric_bins.count(values))
+        if counts is not None:
+            histograms[spec.name] = Histogram(numeric_bins, counts)
         else:
             later.append(FeatureBins(spec.name, spec.kind, numeric_bins))
     if later:

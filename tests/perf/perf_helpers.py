@@ -104,13 +104,14 @@ def runner_for(
     frames: dict[str, pd.DataFrame] | None = None,
     defaults: dict[str, Any] | None = None,
     binning: dict[str, Any] | None = None,
+    features: dict[str, list[str]] | None = None,
 ) -> MonitorRunner:
     """A store-less runner of one monitor ``m`` watching every feature of :func:`awkward_frame`."""
     monitor: dict[str, Any] = {
         "name": "m",
         "reference": reference,
         "live": live,
-        "features": {"numeric": NUMERIC, "categorical": CATEGORICAL},
+        "features": features or {"numeric": NUMERIC, "categorical": CATEGORICAL},
         "thresholds": {
             "js": {"kind": "constant", "warn": 0.05},
             "kl": {"kind": "constant", "warn": 0.1},
