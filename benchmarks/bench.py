@@ -205,7 +205,6 @@ def engine_throughput(rows: int, repeat: int) -> dict[str, float]:
     """Cells/s of the engine and of the naive way on the same in-memory live arrays."""
     from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
     from driftwatch.engine.parallel import run_all, thread_count
-    from driftwatch.sources import categorical_codes
 
     ref_path, live_path = dataset(rows)
     ref = pq.read_table(ref_path).to_pandas()
@@ -254,7 +253,6 @@ def engine_throughput(rows: int, repeat: int) -> dict[str, float]:
         for f in run_all(jobs):
             f.result()
 
-    _ = categorical_codes
     out["categorical_naive"] = cat_cells / best_of(repeat, cat_naive)
     out["categorical_engine"] = cat_cells / best_of(repeat, cat_engine)
     out["bandwidth"] = cells / best_of(repeat, lambda: [x.sum() for x in live_x])
@@ -266,9 +264,9 @@ def partial_count(bins: Any, values: np.ndarray) -> Callable[[], np.ndarray]:
 
 
 def partial_codes(bins: Any, series: pd.Series) -> Callable[[], np.ndarray]:
-    from driftwatch.sources import categorical_codes
+    from driftwatch.sources.columns import category_counts
 
-    return lambda: bins.count_codes(*categorical_codes(series))
+    return lambda: bins.count_labels(*category_counts(series))
 
 
 def pushdown_row(pg_url: str, rows: int, repeat: int) -> dict[str, float]:

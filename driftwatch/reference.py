@@ -34,7 +34,8 @@ from driftwatch.engine import (
 from driftwatch.engine.parallel import run_all
 from driftwatch.engine.sampling import RowSample
 from driftwatch.errors import ColumnError, EngineError, SourceError
-from driftwatch.sources import Source, categorical_codes, numeric_values
+from driftwatch.sources import Source, numeric_values
+from driftwatch.sources.columns import category_counts
 from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
 
 __all__ = ["FittedReference", "fit_reference"]
@@ -54,15 +55,10 @@ class _Categories:
     counts: dict[str, int] = field(default_factory=dict)
     missing: int = 0
 
-    def add(self, codes: np.ndarray, categories: list[object]) -> None:
-        present = codes[codes >= 0]
-        self.missing += int(codes.size - present.size)
-        for label, n in zip(
-            categories, np.bincount(present, minlength=len(categories)).tolist(), strict=True
-        ):
-            if n:
-                key = str(label)
-                self.counts[key] = self.counts.get(key, 0) + n
+    def add(self, counts: dict[str, int], missing: int) -> None:
+        self.missing += missing
+        for label, n in counts.items():
+            self.counts[label] = self.counts.get(label, 0) + n
 
 
 @dataclass
@@ -126,7 +122,7 @@ def fit_reference(
         if fixed:
             fixed_counts = merge_counts(fixed_counts, count_frame(chunk, fixed, label))
         numeric_futures = run_all(partial(numeric, s, chunk) for s in sampled)
-        code_futures = run_all(partial(categorical_codes, chunk[s.name]) for s in categorical)
+        code_futures = run_all(partial(category_counts, chunk[s.name]) for s in categorical)
         columns = []
         for spec, future in zip(sampled, numeric_futures, strict=True):
             try:

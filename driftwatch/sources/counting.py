@@ -18,7 +18,7 @@ import pandas as pd
 from driftwatch.engine import Bins, CategoricalBins
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
-from driftwatch.sources.columns import categorical_codes, numeric_values
+from driftwatch.sources.columns import category_counts, numeric_values
 
 __all__ = ["FeatureBins", "count_frame", "merge_counts"]
 
@@ -40,7 +40,7 @@ def _count_column(series: pd.Series, feature: FeatureBins, where: str) -> np.nda
     if feature.kind == "numeric":
         return bins.count(numeric_values(series, column=feature.name, where=where))
     assert isinstance(bins, CategoricalBins)
-    return bins.count_codes(*categorical_codes(series))
+    return bins.count_labels(*category_counts(series))
 
 
 def count_frame(

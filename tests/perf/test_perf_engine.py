@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from driftwatch.engine import (
 )
 from driftwatch.engine.binning import _count_by_comparison, _count_by_search
 from driftwatch.engine.parallel import run_all
+from driftwatch.sources.columns import categorical_codes, category_counts
 
 EDGE_SETS = [
     pytest.param((0.0, 0.0), id="constant"),
@@ -98,3 +100,23 @@ def test_many_edges_use_the_search_path_with_the_same_semantics() -> None:
     counts = NumericBins(edges).count(x)
     assert counts[0] == 2 and counts[1] == 1 and counts[len(edges) - 1] == 1
     assert counts[len(edges)] == 2 and counts[len(edges) + 1] == 1
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(["a", "b", None, "a", np.nan, "c"], id="text"),
+        pytest.param([3, 3.0, "3", None, 2.5, True, 1, 1.0], id="mixed-objects"),
+        pytest.param([1.0, np.nan, 2.0, 1.0, 3.0], id="floats"),
+        pytest.param([True, False, True, None], id="booleans"),
+    ],
+)
+def test_category_counts_equal_the_counts_of_category_codes(values: list[object]) -> None:
+    series = pd.Series(values, dtype=object if values and values[0] is not True else None)
+    codes, categories = categorical_codes(series)
+    expected: dict[str, int] = {}
+    for code in codes.tolist():
+        if code >= 0:
+            label = str(categories[code])
+            expected[label] = expected.get(label, 0) + 1
+    assert category_counts(series) == (expected, int((codes < 0).sum()))
