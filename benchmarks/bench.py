@@ -361,7 +361,14 @@ def main() -> None:
     repeat = 2 if args.quick else 3
     engine = engine_throughput(rows, repeat)
     runs = {n: whole_runs(n, repeat) for n in (rows, large)}
-    lines = [f"machine: {machine()}", "", "| measurement | value | ratio |", "|---|---|---|"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        f"machine: {machine()}",
+        f"load average at the end (1, 5, 15 min): {load} (other work slows every row)",
+        "",
+        "| measurement | value | ratio |",
+        "|---|---|---|",
+    ]
     threads = int(engine["threads"])
     for kind in ("quantile", "uniform", "categorical"):
         eng, naive = engine[f"{kind}_engine"], engine[f"{kind}_naive"]

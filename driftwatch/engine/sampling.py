@@ -63,11 +63,11 @@ class RowSample:
         self.columns = columns
         self.rows_seen = 0
         self._rng = np.random.default_rng(seed)
-        # While every row fits, the chunks' own arrays are kept as they are (no copy).
-        self._held: list[tuple[FloatArray, Sequence[FloatArray]]] | None = []
         self._room = capacity + max(capacity // 4, 1)
-        self._keys = np.empty(0, dtype=np.float64)
-        self._values = np.empty((columns, 0), dtype=np.float64)
+        # Pages are only touched as rows arrive: a small reference costs little. Rows are copied
+        # in (not kept as the chunks' arrays), so each chunk's buffers go back to the reader.
+        self._keys = np.empty(self._room, dtype=np.float64)
+        self._values = np.empty((columns, self._room), dtype=np.float64)
         self._filled = 0
         self._threshold = math.inf  # keys at or above it can never enter the sample
 
@@ -83,34 +83,17 @@ class RowSample:
         rows = len(columns[0]) if columns else 0
         keys = self._rng.random(rows)
         self.rows_seen += rows
-        if self._held is not None:
-            if self.rows_seen <= self.capacity:
-                self._held.append((keys, list(columns)))
-                return
-            held, self._held = self._held, None
-            self._keys = np.empty(self._room, dtype=np.float64)
-            self._values = np.empty((self.columns, self._room), dtype=np.float64)
-            held.reverse()
-            while held:  # drop each held chunk once copied: memory stays near the capacity
-                held_keys, held_columns = held.pop()
-                self._insert(held_keys, held_columns)
         self._insert(keys, columns)
 
     def seal(self) -> None:
         """Trim the sample to ``capacity`` rows now; after this, :meth:`values` only reads, so
         several threads may call it at once."""
-        if self._held is None and self._filled > self.capacity:
+        if self._filled > self.capacity:
             self._compact()
 
     def values(self, column: int) -> FloatArray:
         """The sampled values of one column (every row, in order, while :attr:`exhaustive`)."""
-        if self._held is not None:
-            parts = [columns[column] for _, columns in self._held]
-            if not parts:
-                return np.empty(0, dtype=np.float64)
-            return parts[0] if len(parts) == 1 else np.concatenate(parts)
-        if self._filled > self.capacity:
-            self._compact()
+        self.seal()
         return self._values[column, : self._filled]
 
     def _insert(self, keys: FloatArray, columns: Sequence[FloatArray]) -> None:
