@@ -2,7 +2,9 @@
 
 A source turns one ``reference:`` or ``live:`` config block into chunks of pandas DataFrames holding
 exactly the feature columns a monitor asks for. Backends live one per module (``csv``, ``parquet``,
-``sql``, ``dataframe``) and are imported lazily, so reading a CSV never imports SQLAlchemy.
+``sql``, ``dataframe``, ``dask``) and are imported lazily, so reading a CSV never imports
+SQLAlchemy. Sources that can count histograms where the data lives (SQL with ``pushdown``, Dask)
+also implement :class:`CountingSource`.
 """
 
 from __future__ import annotations

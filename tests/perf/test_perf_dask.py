@@ -7,11 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from perf_helpers import awkward_frame, compute, histograms, runner_for, write_source
+from perf_helpers import awkward_frame, compute, histograms, runner_for
 
 pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
@@ -123,6 +122,3 @@ def test_missing_path_fails_the_run_naming_it(tmp_path: Path, data: dict[str, An
     outcome = compute(runner_for(data["reference"], live))
     assert outcome.status == "failed"
     assert "nothing-here" in str(outcome.error)
-
-
-_ = (pd, write_source)

@@ -163,3 +163,16 @@ def test_monitor_with_pushdown_gives_the_in_memory_results(data_url: str, tmp_pa
     pushed = compute(runner_for(reference, {**live, "pushdown": True}))
     assert histograms(pushed) == histograms(fetched)
     assert pushed.n_live == fetched.n_live == 3_000
+
+
+def test_pushdown_over_a_query_equals_in_memory_counts(data_url: str) -> None:
+    table = _table(data_url)
+    query = f"SELECT * FROM {table} WHERE code IS NULL OR code < 50"
+    config = SqlSourceConfig(type="sql", url=data_url, query=query, pushdown=True)
+    source: Any = open_source(config)
+    pushed, n = source.count(FEATURES)
+    fetched: dict[str, Any] = {}
+    for chunk in source.read([f.name for f in FEATURES], chunk_rows=4):
+        fetched = merge_counts(fetched, count_frame(chunk, FEATURES, "live"))
+    assert n == len(NUMBERS) - 1  # the row with code 99 is filtered by the query
+    assert {k: v.tolist() for k, v in pushed.items()} == {k: v.tolist() for k, v in fetched.items()}
