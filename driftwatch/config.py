@@ -45,6 +45,7 @@ __all__ = [
     "BinningConfig",
     "Config",
     "CsvSourceConfig",
+    "DaskSourceConfig",
     "DataFrameSourceConfig",
     "DatasetDriftConfig",
     "Defaults",
@@ -246,11 +247,37 @@ class DataFrameSourceConfig(_SourceBase):
     name: str
 
 
+class DaskSourceConfig(_SourceBase):
+    """Parquet or CSV files read as a Dask DataFrame; histograms are counted per partition.
+
+    ``path`` is anything ``dask.dataframe.read_parquet``/``read_csv`` accepts (a file, a folder,
+    a glob, an ``s3://`` URL); ``scheduler`` is a ``distributed`` scheduler address
+    (``tcp://host:8786``), or unset for Dask's local threaded scheduler in this process.
+    Needs ``pip install 'driftwatch[dask]'``.
+    """
+
+    type: Literal["dask"]
+    path: str
+    format: Literal["parquet", "csv"] = "parquet"
+    scheduler: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_local(cls, value: str, info: ValidationInfo) -> str:
+        if "://" in value:
+            return value
+        return str(_resolve_path(Path(value), info))
+
+
 SourceConfig = Annotated[
-    CsvSourceConfig | ParquetSourceConfig | SqlSourceConfig | DataFrameSourceConfig,
+    CsvSourceConfig
+    | ParquetSourceConfig
+    | SqlSourceConfig
+    | DataFrameSourceConfig
+    | DaskSourceConfig,
     Field(discriminator="type"),
 ]
-_SOURCE_TAGS = {"csv", "parquet", "sql", "dataframe"}
+_SOURCE_TAGS = {"csv", "parquet", "sql", "dataframe", "dask"}
 
 
 # --- alerts -------------------------------------------------------------------------------------
@@ -392,6 +419,9 @@ class Defaults(_MetricsMixin):
     on_rerun: Literal["replace", "skip"] = "replace"
     chunk_rows: int = Field(250_000, ge=1_000)
     correction: Literal["none", "bh"] = "none"
+    reference_sample_rows: int = Field(
+        1_000_000, ge=1_000, description="numeric edges are fitted on at most this many rows"
+    )
 
 
 class MonitorConfig(_MetricsMixin):
@@ -614,6 +644,7 @@ def _all_field_names() -> set[str]:
     seen: set[type[BaseModel]] = set()
     models: list[type[BaseModel]] = [
         CsvSourceConfig, ParquetSourceConfig, SqlSourceConfig, DataFrameSourceConfig,
+        DaskSourceConfig,
         LogSinkConfig, WebhookSinkConfig, SlackSinkConfig, EmailSinkConfig, ThresholdConfig,
         BinningConfig, FeatureOverride, ScheduleConfig, FeaturesConfig, SilenceConfig,
         DatasetDriftConfig, AlertsConfig, Defaults, MonitorConfig,

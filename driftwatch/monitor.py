@@ -23,18 +23,17 @@ import pandas as pd
 
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
 from driftwatch.engine import (
-    Bins,
-    CategoricalBins,
     Histogram,
     bin_contributions,
     bins_from_dict,
-    fit_categorical_bins,
-    fit_numeric_bins,
     get_metric,
 )
-from driftwatch.errors import ColumnError, DriftwatchError, EngineError, SourceError
+from driftwatch.errors import DriftwatchError
 from driftwatch.evaluate import EvaluationContext, Verdict, dataset_drift, evaluate, worst
-from driftwatch.sources import Source, TimeWindow, categorical_codes, numeric_values, open_source
+from driftwatch.reference import fit_reference
+from driftwatch.sources import Source, TimeWindow, open_source
+from driftwatch.sources.base import CountingSource
+from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
 from driftwatch.store.repository import Store, TransactionHook, dumps
 from driftwatch.thresholds import adjust_verdicts
 from driftwatch.timeutil import Clock, as_utc, system_clock
@@ -239,38 +238,13 @@ class _ReferenceProfile:
         return cls(histograms, problems, n_rows, profile_id)
 
 
-def _binning_key(specs: Sequence[FeatureSpec]) -> str:
-    payload = [
+def _binning_key(specs: Sequence[FeatureSpec], sample_rows: int) -> str:
+    payload: list[Any] = [
         {"name": s.name, "kind": s.kind, "binning": s.binning.model_dump(mode="json")}
         for s in specs
     ]
+    payload.append({"reference_sample_rows": sample_rows})
     return hashlib.sha256(dumps(payload).encode()).hexdigest()
-
-
-def _convert(
-    series: pd.Series, spec: FeatureSpec, where: str
-) -> np.ndarray | tuple[np.ndarray, list[object]]:
-    if spec.kind == "numeric":
-        return numeric_values(series, column=spec.name, where=where)
-    return categorical_codes(series)
-
-
-def _count(bins: Bins, values: np.ndarray | tuple[np.ndarray, list[object]]) -> np.ndarray:
-    if isinstance(values, tuple):
-        assert isinstance(bins, CategoricalBins)
-        return bins.count_codes(*values)
-    return bins.count(values)
-
-
-def _fit(spec: FeatureSpec, values: np.ndarray | tuple[np.ndarray, list[object]]) -> Bins:
-    binning = spec.binning
-    if isinstance(values, tuple):
-        codes, categories = values
-        raw = np.array([*categories, None], dtype=object)  # code -1 (missing) picks None
-        return fit_categorical_bins(raw[codes], top_k=binning.top_k)
-    return fit_numeric_bins(
-        values, strategy=binning.strategy, bins=binning.bins, edges=binning.edges
-    )
 
 
 class MonitorRunner:
@@ -391,7 +365,7 @@ class MonitorRunner:
     def _reference(self, monitor: MonitorConfig, specs: Sequence[FeatureSpec]) -> _ReferenceProfile:
         source = self._open(monitor, "reference")
         fingerprint = source.fingerprint()
-        config_hash = _binning_key(specs)
+        config_hash = _binning_key(specs, self.config.defaults.reference_sample_rows)
         if self.store is not None:
             stored = self.store.find_profile(monitor.name, fingerprint, config_hash)
             if stored is not None:
@@ -410,41 +384,14 @@ class MonitorRunner:
         return profile
 
     def _fit_reference(self, source: Source, specs: Sequence[FeatureSpec]) -> _ReferenceProfile:
-        where = f"{source.describe()}"
-        available = set(source.columns())
-        problems: dict[str, tuple[str, str]] = {}
-        present = []
-        for spec in specs:
-            if spec.name in available:
-                present.append(spec)
-            else:
-                problems[spec.name] = (
-                    "error",
-                    f"column {spec.name!r} is absent from the reference data ({where}); "
-                    "fix the feature name or the data",
-                )
-        chunks = list(source.read([s.name for s in present]))
-        frame = (
-            pd.concat(chunks, ignore_index=True)
-            if chunks
-            else pd.DataFrame(columns=[s.name for s in present])
+        defaults = self.config.defaults
+        fitted = fit_reference(
+            source,
+            specs,
+            chunk_rows=defaults.chunk_rows,
+            sample_rows=defaults.reference_sample_rows,
         )
-        if frame.empty:
-            raise SourceError(
-                f"{where}: the reference data has no rows (after its time filter); "
-                "point 'reference' at a non-empty dataset"
-            )
-        histograms = {}
-        for spec in present:
-            try:
-                values = _convert(frame[spec.name], spec, f"reference {where}")
-                bins = _fit(spec, values)
-                histograms[spec.name] = Histogram(bins, _count(bins, values))
-            except ColumnError as exc:
-                problems[spec.name] = ("error", str(exc))
-            except EngineError as exc:
-                problems[spec.name] = ("no_data", f"reference: {exc}")
-        return _ReferenceProfile(histograms, problems, len(frame))
+        return _ReferenceProfile(fitted.histograms, fitted.problems, fitted.n_rows)
 
     # --- live ------------------------------------------------------------------------------------
 
@@ -455,6 +402,11 @@ class MonitorRunner:
         reference: _ReferenceProfile,
         window: TimeWindow | None,
     ) -> tuple[dict[str, Histogram | tuple[str, str]], int]:
+        """Live histograms on the reference's bins, merged chunk by chunk (or counted in place).
+
+        Sources that can count where the data lives (SQL with ``pushdown: true``, Dask) return
+        the counts themselves; the others stream chunks that are counted here, columns on threads.
+        """
         source = self._open(monitor, "live")
         where = source.describe()
         available = set(source.columns())
@@ -470,23 +422,27 @@ class MonitorRunner:
                     "fix the feature name or the data",
                 )
             else:
-                wanted.append(spec)
-                results[spec.name] = Histogram.empty(reference.histograms[spec.name].bins)
-        n_live = 0
+                wanted.append(
+                    FeatureBins(spec.name, spec.kind, reference.histograms[spec.name].bins)
+                )
         chunk_rows = self.config.defaults.chunk_rows
-        for chunk in source.read([s.name for s in wanted], window=window, chunk_rows=chunk_rows):
-            n_live += len(chunk)
-            for spec in wanted:
-                current = results[spec.name]
-                if not isinstance(current, Histogram):
-                    continue  # this feature already failed; the others go on
-                try:
-                    values = _convert(chunk[spec.name], spec, f"live {where}")
-                    counts = _count(current.bins, values)
-                except ColumnError as exc:
-                    results[spec.name] = ("error", str(exc))
-                    continue
-                results[spec.name] = current + Histogram(current.bins, counts)
+        if isinstance(source, CountingSource) and source.counts_in_place:
+            totals, n_live = source.count(wanted, window=window, chunk_rows=chunk_rows)
+        else:
+            totals, n_live = {}, 0
+            label = f"live {where}"
+            names = [f.name for f in wanted]
+            for chunk in source.read(names, window=window, chunk_rows=chunk_rows):
+                n_live += len(chunk)
+                totals = merge_counts(totals, count_frame(chunk, wanted, label))
+        for feature in wanted:
+            counted = totals.get(feature.name)
+            if isinstance(counted, str):
+                results[feature.name] = ("error", counted)
+            elif counted is None:
+                results[feature.name] = Histogram.empty(feature.bins)
+            else:
+                results[feature.name] = Histogram(feature.bins, counted)
         return results, n_live
 
     # --- metrics and verdicts --------------------------------------------------------------------

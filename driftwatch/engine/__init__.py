@@ -19,6 +19,7 @@ from driftwatch.engine.binning import (
     NumericBins,
     bins_from_dict,
     fit_categorical_bins,
+    fit_categorical_bins_from_counts,
     fit_numeric_bins,
 )
 from driftwatch.engine.histogram import Histogram, histogram
@@ -58,6 +59,7 @@ __all__ = [
     "bin_contributions",
     "bins_from_dict",
     "fit_categorical_bins",
+    "fit_categorical_bins_from_counts",
     "fit_numeric_bins",
     "g_test",
     "get_metric",

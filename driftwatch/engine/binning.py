@@ -40,6 +40,7 @@ __all__ = [
     "NumericBins",
     "bins_from_dict",
     "fit_categorical_bins",
+    "fit_categorical_bins_from_counts",
     "fit_numeric_bins",
 ]
 
@@ -259,14 +260,18 @@ class NumericBins:
         return (f"(-inf, {text[0]})", *interior, f"({text[last]}, +inf)", MISSING_LABEL)
 
     def count(self, values: object) -> IntArray:
-        """Counts per slot of a 1-D numeric (or bool) array: one searchsorted, one bincount."""
+        """Counts per slot of a 1-D numeric (or bool) array.
+
+        Up to ``_COMPARE_MAX_EDGES`` edges, counts come from cumulative comparisons (how many
+        values lie below each edge), block by block in cache-sized pieces: a few SIMD passes that
+        run about ten times faster than a binary search per value and release the GIL, so columns
+        can be counted on several threads. More edges use one searchsorted and one bincount.
+        Both give identical counts (tests check them against each other).
+        """
         x = _as_float(values, "numeric values")
-        edges = self._edge_array
-        m = edges.size
-        idx = np.searchsorted(edges, x, side="right")
-        idx[x == edges[-1]] = m - 1  # the last interior bin is closed on the right
-        idx[np.isnan(x)] = m + 1
-        return np.bincount(idx, minlength=m + 2).astype(np.int64, copy=False)
+        if self._edge_array.size <= _COMPARE_MAX_EDGES:
+            return _count_by_comparison(x, self.edges)
+        return _count_by_search(x, self._edge_array)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; edges are Python floats, which round-trip exactly through JSON."""
@@ -285,6 +290,49 @@ class NumericBins:
         if not isinstance(strategy, str):
             raise EngineError(f"numeric bins need 'strategy' as a string, got {strategy!r}")
         return cls(edges=tuple(float(e) for e in edges), strategy=strategy)
+
+
+_COMPARE_MAX_EDGES = 48
+_BLOCK = 1 << 16  # values per block: 512 KiB of float64, which stays in a core's L2 cache
+
+
+def _count_by_search(x: FloatArray, edges: FloatArray) -> IntArray:
+    """Counts per slot with one searchsorted and one bincount (any number of edges)."""
+    m = edges.size
+    idx = np.searchsorted(edges, x, side="right")
+    idx[x == edges[-1]] = m - 1  # the last interior bin is closed on the right
+    idx[np.isnan(x)] = m + 1
+    return np.bincount(idx, minlength=m + 2).astype(np.int64, copy=False)
+
+
+def _count_by_comparison(x: FloatArray, edges: tuple[float, ...]) -> IntArray:
+    """Counts per slot from ``below[j] = #(x < e_j)``, ``above = #(x > e_last)``, ``#(x == x)``.
+
+    NaN compares false with everything, so it is neither below, above nor equal to itself:
+    missing = n − #(x == x). ±inf land in the tails like any value beyond the edges.
+    """
+    m = len(edges)
+    below = [0] * m
+    above = valid = 0
+    scratch = np.empty(min(_BLOCK, x.size), dtype=np.bool_)
+    last = edges[-1]
+    for start in range(0, x.size, _BLOCK):
+        block = x[start : start + _BLOCK]
+        flags = scratch[: block.size]
+        for j, edge in enumerate(edges):
+            np.less(block, edge, out=flags)
+            below[j] += int(np.count_nonzero(flags))
+        np.greater(block, last, out=flags)
+        above += int(np.count_nonzero(flags))
+        np.equal(block, block, out=flags)
+        valid += int(np.count_nonzero(flags))
+    counts = np.empty(m + 2, dtype=np.int64)
+    counts[0] = below[0]
+    counts[1 : m - 1] = np.diff(np.asarray(below[: m - 1], dtype=np.int64))
+    counts[m - 1] = valid - above - below[m - 2]  # the closed last bin [e_m-2, e_m-1]
+    counts[m] = above
+    counts[m + 1] = x.size - valid
+    return counts
 
 
 def _quantile_edges(finite: FloatArray, bins: int) -> FloatArray:
@@ -464,6 +512,15 @@ class CategoricalBins:
         labels = [_category_label(value) for value in categories]
         return self._count_labelled(labels, arr.astype(np.intp, copy=False))
 
+    def count_labels(self, counts: Mapping[str, int], missing: int = 0) -> IntArray:
+        """Counts per slot from each category label's count and the number of missing values."""
+        unseen = self.unseen_index
+        out = np.zeros(self.n_bins, dtype=np.int64)
+        for label, n in counts.items():
+            out[self._slot_of.get(label, unseen)] += int(n)
+        out[self.missing_index] += int(missing)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (pooled labels sorted, so equal bins give equal dicts)."""
         return {
@@ -494,10 +551,26 @@ def fit_categorical_bins(values: np.ndarray, *, top_k: int = 50) -> CategoricalB
         raise EngineError(f"top_k must be a positive integer, got {top_k!r}")
     labels, codes = _factorize(values, "reference values")
     present = codes[codes >= 0]
-    if present.size == 0:
-        raise EngineError("no non-missing reference values to build a vocabulary from")
     counts = np.bincount(present, minlength=len(labels))
-    order = np.lexsort((np.asarray(labels, dtype=np.str_), -counts))
+    return fit_categorical_bins_from_counts(
+        dict(zip(labels, counts.tolist(), strict=True)), top_k=top_k
+    )
+
+
+def fit_categorical_bins_from_counts(
+    counts: Mapping[str, int], *, top_k: int = 50
+) -> CategoricalBins:
+    """:func:`fit_categorical_bins` from each category label's reference count (missing excluded).
+
+    Counts add across chunks, so a reference read chunk by chunk is fitted exactly as if whole.
+    """
+    if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
+        raise EngineError(f"top_k must be a positive integer, got {top_k!r}")
+    labels = [label for label, n in counts.items() if n > 0]
+    if not labels:
+        raise EngineError("no non-missing reference values to build a vocabulary from")
+    frequency = np.asarray([counts[label] for label in labels], dtype=np.int64)
+    order = np.lexsort((np.asarray(labels, dtype=np.str_), -frequency))
     ranked = [labels[i] for i in order]
     return CategoricalBins(vocabulary=tuple(ranked[:top_k]), pooled=frozenset(ranked[top_k:]))
 

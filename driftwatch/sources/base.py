@@ -2,7 +2,9 @@
 
 A source turns one ``reference:`` or ``live:`` config block into chunks of pandas DataFrames holding
 exactly the feature columns a monitor asks for. Backends live one per module (``csv``, ``parquet``,
-``sql``, ``dataframe``) and are imported lazily, so reading a CSV never imports SQLAlchemy.
+``sql``, ``dataframe``, ``dask``) and are imported lazily, so reading a CSV never imports
+SQLAlchemy. Sources that can count histograms where the data lives (SQL with ``pushdown``, Dask)
+also implement :class:`CountingSource`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import numpy as np
 import pandas as pd
 
 from driftwatch.config import (
     CsvSourceConfig,
+    DaskSourceConfig,
     DataFrameSourceConfig,
     ParquetSourceConfig,
     SourceConfig,
@@ -24,7 +28,10 @@ from driftwatch.config import (
 from driftwatch.errors import SourceError
 from driftwatch.timeutil import as_utc
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "Source", "TimeWindow", "open_source"]
+if TYPE_CHECKING:
+    from driftwatch.sources.counting import FeatureBins
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "CountingSource", "Source", "TimeWindow", "open_source"]
 
 DEFAULT_CHUNK_ROWS = 250_000
 
@@ -121,6 +128,41 @@ class Source(Protocol):
         ...
 
 
+@runtime_checkable
+class CountingSource(Protocol):
+    """A source that can count histograms where the data lives (SQL pushdown, Dask).
+
+    The monitor asks it for live counts instead of streaming rows to this process when
+    ``counts_in_place`` is true; the counts must equal those of the in-process engine on the
+    same rows exactly.
+    """
+
+    @property
+    def counts_in_place(self) -> bool:
+        """Whether :meth:`count` should be used instead of :meth:`Source.read` + counting."""
+        ...
+
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> tuple[dict[str, np.ndarray | str], int]:
+        """Counts per slot of each feature (or why its column could not be counted), and rows.
+
+        Args:
+            features: each feature's column, kind and frozen bins.
+            window: as for :meth:`Source.read`.
+            chunk_rows: as for :meth:`Source.read`, where the backend streams at all.
+
+        Raises:
+            ColumnError: a feature's column (or the timestamp column) is missing.
+            SourceError: the data cannot be read.
+        """
+        ...
+
+
 Factory = Callable[[SourceConfig, Mapping[str, pd.DataFrame] | None, str], Source]
 
 
@@ -158,8 +200,22 @@ def _dataframe(
     return DataFrameSource(config, frames=frames, role=role)
 
 
+def _dask(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+    try:
+        from driftwatch.sources.dask import DaskSource
+    except ImportError as exc:
+        raise SourceError(
+            f"{role}: source type 'dask' needs Dask ({exc}); install it with "
+            "pip install 'driftwatch[dask]'"
+        ) from None
+    if not isinstance(config, DaskSourceConfig):
+        raise TypeError(f"expected DaskSourceConfig, found {type(config).__name__}")
+    return DaskSource(config, role=role)
+
+
 _REGISTRY: dict[str, Factory] = {
     "csv": _csv,
+    "dask": _dask,
     "dataframe": _dataframe,
     "parquet": _parquet,
     "sql": _sql,

@@ -20,7 +20,7 @@ from pandas.api.types import (
 
 from driftwatch.errors import ColumnError
 
-__all__ = ["categorical_codes", "category_label", "numeric_values"]
+__all__ = ["categorical_codes", "category_counts", "category_label", "numeric_values"]
 
 
 def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
@@ -110,3 +110,30 @@ def categorical_codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
     present = codes >= 0
     codes[present] = remap[codes[present]]
     return codes, list(index)
+
+
+def category_counts(series: pd.Series) -> tuple[dict[str, int], int]:
+    """How many rows hold each category label, and how many are missing.
+
+    The same labels and missing rule as :func:`categorical_codes` (counts of values with equal
+    labels add up), from one hash-based ``value_counts``: no per-row codes are materialised, so
+    counting a chunk costs one pass in pandas and Python work per distinct value only.
+    """
+    counted = series.value_counts(dropna=False, sort=False)
+    by_label: dict[str, int] = {}
+    missing = 0
+    for value, n in zip(counted.index.tolist(), counted.tolist(), strict=True):
+        if _missing_scalar(value):
+            missing += int(n)
+            continue
+        label = category_label(value)
+        by_label[label] = by_label.get(label, 0) + int(n)
+    return by_label, missing
+
+
+def _missing_scalar(value: object) -> bool:
+    """None, NaN, NaT or pandas.NA (what ``pandas.factorize`` treats as missing)."""
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # list-like values are never missing scalars
+        return False

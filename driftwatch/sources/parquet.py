@@ -58,14 +58,21 @@ class ParquetSource(BaseSource):
         expression = self._pushdown(dataset.schema, plan) if plan.filters_time else None
         columns = list(dict.fromkeys(plan.columns)) if expression is not None else list(plan.fetch)
         with self._errors():
-            scanner = dataset.scanner(
-                columns=columns, filter=expression, batch_size=plan.chunk_rows
-            )
-            for batch in scanner.to_batches():
-                if batch.num_rows == 0:
-                    continue
-                frame = batch.to_pandas()
-                yield frame if expression is not None else self._filter(frame, plan)
+            # One row group at a time (its columns decoded in parallel by Arrow), sliced into
+            # chunks: memory stays near one row group, and row groups outside the time filter
+            # are skipped on their statistics. Arrow's streaming scanner reads ahead 16 batches,
+            # which costs more memory and, on two cores, more time.
+            for fragment in dataset.get_fragments(filter=expression):
+                for piece in fragment.split_by_row_group(filter=expression, schema=dataset.schema):
+                    table = piece.to_table(
+                        schema=dataset.schema, columns=columns, filter=expression
+                    )
+                    for batch in table.to_batches(max_chunksize=plan.chunk_rows):
+                        if batch.num_rows == 0:
+                            continue
+                        frame = batch.to_pandas(split_blocks=True)
+                        yield frame if expression is not None else self._filter(frame, plan)
+                    del table
 
     def _pushdown(self, schema: Any, plan: ReadPlan) -> Any:
         """An Arrow expression for the time bounds, or None to filter in pandas instead.

@@ -18,12 +18,13 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -33,6 +34,9 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from driftwatch.config import SqlSourceConfig
 from driftwatch.errors import redact_url
 from driftwatch.sources._common import BaseSource, ReadPlan, listing
+from driftwatch.sources.base import DEFAULT_CHUNK_ROWS, TimeWindow
+from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.sources.pushdown import count_statements, counts_from_rows
 
 __all__ = ["SqlSource", "dispose_engines"]
 
@@ -150,6 +154,55 @@ class SqlSource(BaseSource):
             for rows in result.partitions():
                 frame = pd.DataFrame.from_records(rows, columns=keys, coerce_float=True)
                 yield self._filter(frame, plan)
+
+    # --- pushdown -------------------------------------------------------------------------------
+
+    @property
+    def counts_in_place(self) -> bool:
+        """True with ``pushdown: true``: the database counts the histograms."""
+        return self.config.pushdown
+
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> tuple[dict[str, np.ndarray | str], int]:
+        """Counts per slot of each feature computed by the database (see ``sources.pushdown``).
+
+        SQLite has no timestamp type, so its time filter is only a superset in SQL (see the
+        module docstring): with a time filter, SQLite rows are fetched and counted in-process,
+        which gives the same counts.
+        """
+        plan = self._plan([f.name for f in features], window, chunk_rows)
+        if plan.empty:
+            return {f.name: np.zeros(f.bins.n_bins, dtype=np.int64) for f in features}, 0
+        if plan.filters_time and self._dialect_name() == "sqlite":
+            totals: dict[str, np.ndarray | str] = {
+                f.name: np.zeros(f.bins.n_bins, dtype=np.int64) for f in features
+            }
+            n_rows = 0
+            for chunk in self._chunks(plan):
+                n_rows += len(chunk)
+                totals = merge_counts(totals, count_frame(chunk, features, self.describe()))
+            return totals, n_rows
+        source = self._selectable(
+            list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
+        )
+        with self._connect() as conn, self._errors("counting histograms in"):
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            conditions = []
+            if plan.filters_time and plan.timestamp_column is not None:
+                conditions = self._time_conditions(
+                    conn, source.c[plan.timestamp_column], plan.lower, plan.upper
+                )
+            rows: list[tuple[Any, ...]] = []
+            with conn.begin():
+                for statement in count_statements(source, features, conditions, conn.dialect.name):
+                    rows.extend(tuple(row) for row in conn.execute(statement))
+        return counts_from_rows(features, rows)
 
     # --- SQL building ---------------------------------------------------------------------------
 

@@ -250,4 +250,4 @@ def test_open_source_rejects_unknown_types_listing_the_accepted_ones() -> None:
 
     with pytest.raises(SourceError, match=r"^reference: unknown source type 'excel'") as info:
         open_source(Fake(), role="reference")  # type: ignore[arg-type]
-    assert "csv, dataframe, parquet, sql" in str(info.value)
+    assert "csv, dask, dataframe, parquet, sql" in str(info.value)

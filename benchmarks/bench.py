@@ -1,0 +1,424 @@
+"""driftwatch benchmark: the engine against the naive numpy way, whole runs, memory and I/O floors.
+
+    python benchmarks/bench.py [--rows 1000000] [--large-rows 5000000] [--quick] [--pg-url URL]
+
+Generates a seeded reference + live pair as Parquet under ``benchmarks/data/`` (20 float64
+features — normal, lognormal, uniform, bimodal, four of them with 1 % NaN — and 5 string
+categoricals with 5–50 Zipf-like categories; 6 features drift in the live data), then prints one
+Markdown table, every figure measured in this run:
+
+- engine throughput (cells/s) for quantile bins, uniform bins and categoricals, against the naive
+  way (per column ``np.searchsorted`` + ``np.bincount``; ``Series.value_counts`` for categories)
+  on the same in-memory arrays, as a ratio;
+- the memory-bandwidth floor: one reduction pass (``sum``) over the same float64 data;
+- whole ``driftwatch run`` wall time and peak RSS (from the OS, per subprocess) on the Parquet
+  files at ``--rows`` and ``--large-rows``: with a fresh database (the reference is fitted) and
+  with a stored reference profile (the scheduled case: only the live data is read and binned);
+- the I/O floor: a bare ``pyarrow`` read of the same columns, interpreter start included;
+- with ``--pg-url``: a 1M-row PostgreSQL live table counted with ``pushdown: true`` against
+  fetch-and-bin.
+
+``--quick`` uses 100k / 500k rows and fewer repetitions (under a minute on a CI machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data"
+sys.path.insert(0, str(ROOT))
+
+NUMERIC = [f"x{i:02d}" for i in range(20)]
+CATEGORICAL = [f"c{i}" for i in range(5)]
+SHAPES = ["normal", "lognormal", "uniform", "bimodal"]
+WITH_NAN = {"x03", "x07", "x11", "x15"}
+DRIFTED = {"x00", "x05", "x10", "x15", "c1", "c3"}
+CATEGORY_COUNTS = [5, 10, 20, 35, 50]
+ROW_GROUP = 250_000
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def _numeric(rng: np.random.Generator, shape: str, n: int, drift: bool) -> np.ndarray:
+    shift = 0.3 if drift else 0.0
+    if shape == "normal":
+        return rng.normal(shift, 1.0 + shift, n)
+    if shape == "lognormal":
+        return rng.lognormal(shift, 1.0, n)
+    if shape == "uniform":
+        return rng.uniform(0.0 + shift, 1.0 + shift, n)
+    which = rng.random(n) < (0.3 + shift)
+    return np.where(which, rng.normal(-2.0, 0.5, n), rng.normal(2.0, 0.7, n))
+
+
+def _categorical(rng: np.random.Generator, k: int, n: int, drift: bool) -> pa.Array:
+    weights = 1.0 / np.arange(1, k + 1) ** 1.1
+    if drift:
+        weights = weights[::-1].copy()
+    codes = rng.choice(k, size=n, p=weights / weights.sum())
+    labels = pa.array([f"cat_{j:02d}" for j in range(k)])
+    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), labels).cast(pa.string())
+
+
+def write_table(path: Path, rows: int, seed: int, live: bool) -> None:
+    """Write one seeded table of ``rows`` rows in row groups of 250k rows."""
+    rng = np.random.default_rng(seed)
+    writer = None
+    for start in range(0, rows, ROW_GROUP):
+        n = min(ROW_GROUP, rows - start)
+        columns: dict[str, Any] = {}
+        for i, name in enumerate(NUMERIC):
+            x = _numeric(rng, SHAPES[i % 4], n, live and name in DRIFTED)
+            if name in WITH_NAN:
+                x[rng.random(n) < 0.01] = np.nan
+            columns[name] = pa.array(x)
+        for name, k in zip(CATEGORICAL, CATEGORY_COUNTS, strict=True):
+            columns[name] = _categorical(rng, k, n, live and name in DRIFTED)
+        table = pa.table(columns)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        writer.write_table(table, row_group_size=ROW_GROUP)
+    assert writer is not None
+    writer.close()
+
+
+def dataset(rows: int) -> tuple[Path, Path]:
+    """The reference and live Parquet files of ``rows`` rows (generated once, then reused)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    ref, live = DATA / f"reference-{rows}.parquet", DATA / f"live-{rows}.parquet"
+    for path, seed, is_live in ((ref, 1, False), (live, 2, True)):
+        if not path.exists() or pq.ParquetFile(path).metadata.num_rows != rows:
+            write_table(path, rows, seed, is_live)
+    return ref, live
+
+
+def write_config(rows: int, ref: Path, live: Path, database: Path) -> Path:
+    """A driftwatch config monitoring all 25 features of the pair."""
+    import yaml
+
+    config = {
+        "database": f"sqlite:///{database}",
+        "monitors": [
+            {
+                "name": "bench",
+                "reference": {"type": "parquet", "path": str(ref)},
+                "live": {"type": "parquet", "path": str(live)},
+                "features": {"numeric": NUMERIC, "categorical": CATEGORICAL},
+                "thresholds": {
+                    "js": {"kind": "constant", "warn": 0.05, "critical": 0.1},
+                    "kl": {"kind": "constant", "warn": 0.1, "critical": 0.25},
+                },
+            }
+        ],
+    }
+    path = DATA / f"bench-{rows}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def best_of(repeat: int, fn: Callable[[], object]) -> float:
+    """The fastest of ``repeat`` timed calls, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_child(command: list[str]) -> dict[str, float]:
+    """Run ``command`` in a fresh measuring process: wall seconds and the child's peak RSS (MiB)."""
+    probe = [sys.executable, __file__, "--measure", json.dumps(command)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(probe, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _measure(command: list[str]) -> None:
+    """(Inside the measuring process.) Time ``command``; print wall time and its peak RSS."""
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"{command} exited {done.returncode}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": wall, "peak_mib": peak}))
+
+
+def whole_runs(rows: int, repeat: int) -> dict[str, dict[str, float]]:
+    """Fresh-database and stored-profile ``driftwatch run`` on the pair of ``rows`` rows."""
+    ref, live = dataset(rows)
+    database = DATA / f"bench-{rows}.db"
+    config = write_config(rows, ref, live, database)
+    command = [sys.executable, "-m", "driftwatch", "run", "--config", str(config)]
+    fresh, stored = [], []
+    for _ in range(repeat):
+        database.unlink(missing_ok=True)
+        fresh.append(measure_child(command))  # fits the reference profile and stores it
+        stored.append(measure_child(command))  # reuses it: only live data is read and binned
+    database.unlink(missing_ok=True)
+    columns = NUMERIC + CATEGORICAL
+    script = (
+        "import pyarrow.parquet as pq, sys; "
+        f"[pq.read_table(p, columns={columns!r}) for p in sys.argv[1:]]"
+    )
+    read_both = [
+        measure_child([sys.executable, "-c", script, str(ref), str(live)]) for _ in range(repeat)
+    ]
+    read_live = [measure_child([sys.executable, "-c", script, str(live)]) for _ in range(repeat)]
+    start = [measure_child([sys.executable, "-c", "pass"]) for _ in range(repeat)]
+
+    def best(runs: list[dict[str, float]]) -> dict[str, float]:
+        return min(runs, key=lambda r: r["seconds"])
+
+    return {
+        "fresh": best(fresh),
+        "stored": best(stored),
+        "read_both": best(read_both),
+        "read_live": best(read_live),
+        "interpreter": best(start),
+    }
+
+
+def engine_throughput(rows: int, repeat: int) -> dict[str, float]:
+    """Cells/s of the engine and of the naive way on the same in-memory live arrays."""
+    from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
+    from driftwatch.engine.binning import _count_by_search
+    from driftwatch.engine.parallel import run_all, thread_count
+
+    ref_path, live_path = dataset(rows)
+    ref = pq.read_table(ref_path).to_pandas()
+    live = pq.read_table(live_path).to_pandas()
+    ref_x = [ref[c].to_numpy() for c in NUMERIC]
+    live_x = [live[c].to_numpy() for c in NUMERIC]
+    cells = rows * len(NUMERIC)
+    out: dict[str, float] = {"threads": float(thread_count())}
+
+    for strategy in ("quantile", "uniform"):
+        bins = [fit_numeric_bins(x, strategy=strategy, bins=10) for x in ref_x]
+        edges = [np.asarray(b.edges) for b in bins]
+
+        def naive(edges: list[np.ndarray] = edges) -> None:
+            for e, x in zip(edges, live_x, strict=True):
+                np.bincount(np.searchsorted(e, x), minlength=e.size + 1)
+
+        def engine(bins: list[Any] = bins) -> None:
+            for f in run_all(partial_count(b, x) for b, x in zip(bins, live_x, strict=True)):
+                f.result()
+
+        for b, e, x in zip(bins, edges, live_x, strict=True):  # the fast path's exact answer
+            assert np.array_equal(b.count(x), _count_by_search(x, e))
+        out[f"{strategy}_naive"] = cells / best_of(repeat, naive)
+        out[f"{strategy}_engine"] = cells / best_of(repeat, engine)
+
+    def naive_fit_and_count() -> None:  # the issue's "plain numpy script", per column
+        for r, x in zip(ref_x, live_x, strict=True):
+            e = np.quantile(r[np.isfinite(r)], np.linspace(0, 1, 11))
+            np.bincount(np.searchsorted(e, r), minlength=12)
+            np.bincount(np.searchsorted(e, x), minlength=12)
+
+    out["naive_script_seconds"] = best_of(1, naive_fit_and_count)
+    cat_cells = rows * len(CATEGORICAL)
+    cat_bins = [fit_categorical_bins(ref[c].to_numpy()) for c in CATEGORICAL]
+    series = [live[c] for c in CATEGORICAL]
+
+    def cat_naive() -> None:
+        for s in series:
+            s.value_counts(dropna=False)
+
+    def cat_engine() -> None:
+        jobs = [partial_codes(b, s) for b, s in zip(cat_bins, series, strict=True)]
+        for f in run_all(jobs):
+            f.result()
+
+    out["categorical_naive"] = cat_cells / best_of(repeat, cat_naive)
+    out["categorical_engine"] = cat_cells / best_of(repeat, cat_engine)
+    out["bandwidth"] = cells / best_of(repeat, lambda: [x.sum() for x in live_x])
+    return out
+
+
+def partial_count(bins: Any, values: np.ndarray) -> Callable[[], np.ndarray]:
+    return lambda: bins.count(values)
+
+
+def partial_codes(bins: Any, series: pd.Series) -> Callable[[], np.ndarray]:
+    from driftwatch.sources.columns import category_counts
+
+    return lambda: bins.count_labels(*category_counts(series))
+
+
+def pushdown_row(pg_url: str, rows: int, repeat: int) -> dict[str, float]:
+    """Live counts of a ``rows``-row PostgreSQL table: pushdown against fetch-and-bin."""
+    import sqlalchemy as sa
+
+    from driftwatch.config import SqlSourceConfig
+    from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
+    from driftwatch.sources import open_source
+    from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+
+    ref_path, live_path = dataset(rows)
+    ref = pq.read_table(ref_path).to_pandas()
+    table = f"bench_live_{rows}"
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        exists = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar()
+        count = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() if exists else 0
+    if count != rows:
+        _load_pg(engine, table, live_path)
+    features = [
+        FeatureBins(c, "numeric", fit_numeric_bins(ref[c].to_numpy(), bins=10)) for c in NUMERIC
+    ] + [
+        FeatureBins(c, "categorical", fit_categorical_bins(ref[c].to_numpy())) for c in CATEGORICAL
+    ]
+    results: dict[str, float] = {}
+    for pushdown in (True, False):
+        config = SqlSourceConfig(type="sql", url=pg_url, table=table, pushdown=pushdown)
+        source: Any = open_source(config)
+
+        def run(source: Any = source, pushdown: bool = pushdown) -> None:
+            if pushdown:
+                source.count(features)
+                return
+            totals: dict[str, Any] = {}
+            for chunk in source.read([f.name for f in features], chunk_rows=250_000):
+                totals = merge_counts(totals, count_frame(chunk, features, "live"))
+
+        results["pushdown" if pushdown else "fetch"] = best_of(repeat, run)
+    engine.dispose()
+    return results
+
+
+def _load_pg(engine: Any, table: str, path: Path) -> None:
+    frame = pq.read_table(path).to_pandas()
+    columns = ", ".join(
+        [f"{c} double precision" for c in NUMERIC] + [f"{c} text" for c in CATEGORICAL]
+    )
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(f"CREATE TABLE {table} ({columns})")
+        names = ", ".join(NUMERIC + CATEGORICAL)
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in frame.itertuples(index=False):
+                copy.write_row(row)
+        cursor.execute(f"ANALYZE {table}")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def _rate(value: float) -> str:
+    return f"{value / 1e6:,.0f} M cells/s"
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.platform()}, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, pandas {pd.__version__}, "
+        f"pyarrow {pa.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--large-rows", type=int, default=5_000_000)
+    parser.add_argument("--quick", action="store_true", help="100k/500k rows, fewer repeats")
+    parser.add_argument("--pg-url", default=None, help="PostgreSQL URL for the pushdown row")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        _measure(json.loads(args.measure))
+        return
+    rows, large = (100_000, 500_000) if args.quick else (args.rows, args.large_rows)
+    repeat = 2 if args.quick else 3
+    engine = engine_throughput(rows, repeat)
+    runs = {n: whole_runs(n, repeat) for n in (rows, large)}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        f"machine: {machine()}",
+        f"load average at the end (1, 5, 15 min): {load} (other work slows every row)",
+        "",
+        "| measurement | value | ratio |",
+        "|---|---|---|",
+    ]
+    threads = int(engine["threads"])
+    for kind in ("quantile", "uniform", "categorical"):
+        eng, naive = engine[f"{kind}_engine"], engine[f"{kind}_naive"]
+        lines.append(
+            f"| {kind} counting, engine ({threads} threads) vs naive, {rows:,} × "
+            f"{20 if kind != 'categorical' else 5} | {_rate(eng)} vs {_rate(naive)} "
+            f"| **{eng / naive:.1f}×** |"
+        )
+    bandwidth = engine["bandwidth"]
+    lines.append(
+        f"| memory-bandwidth floor (one `sum` pass, 1 thread) | {_rate(bandwidth)} | "
+        f"quantile engine at {engine['quantile_engine'] / bandwidth:.2f}× of it |"
+    )
+    lines.append(
+        f"| naive numpy script (quantile edges + searchsorted + bincount, in memory) "
+        f"| {engine['naive_script_seconds']:.2f} s | |"
+    )
+    for n, r in runs.items():
+        floor = r["read_both"]["seconds"]
+        live_floor = r["read_live"]["seconds"]
+        lines += [
+            f"| `driftwatch run`, {n:,} rows, fresh database (reference fitted) "
+            f"| {r['fresh']['seconds']:.2f} s, peak {r['fresh']['peak_mib']:.0f} MiB "
+            f"| {r['fresh']['seconds'] / floor:.2f}× read floor |",
+            f"| `driftwatch run`, {n:,} rows, stored reference profile "
+            f"| {r['stored']['seconds']:.2f} s, peak {r['stored']['peak_mib']:.0f} MiB "
+            f"| {r['stored']['seconds'] / live_floor:.2f}× live read floor |",
+            f"| bare pyarrow read + interpreter start, reference + live, {n:,} rows "
+            f"| {floor:.2f} s, peak {r['read_both']['peak_mib']:.0f} MiB | |",
+            f"| bare pyarrow read + interpreter start, live only, {n:,} rows "
+            f"| {live_floor:.2f} s | |",
+        ]
+    small, big = runs[rows], runs[large]
+    for case in ("fresh", "stored"):
+        lines.append(
+            f"| peak RSS {large:,} / {rows:,} rows, {case} "
+            f"| {big[case]['peak_mib']:.0f} / {small[case]['peak_mib']:.0f} MiB "
+            f"| {big[case]['peak_mib'] / small[case]['peak_mib']:.2f}× |"
+        )
+    lines.append(
+        f"| interpreter start (`python -c pass`) | {small['interpreter']['seconds']:.2f} s | |"
+    )
+    if args.pg_url:
+        pg = pushdown_row(args.pg_url, 1_000_000 if not args.quick else rows, repeat)
+        lines.append(
+            f"| PostgreSQL live table, {1_000_000 if not args.quick else rows:,} rows × 25: "
+            f"pushdown vs fetch-and-bin | {pg['pushdown']:.2f} s vs {pg['fetch']:.2f} s "
+            f"| **{pg['fetch'] / pg['pushdown']:.1f}×** |"
+        )
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Fit a monitor's reference profile (frozen bins + reference counts) chunk by chunk.
+
+Memory stays flat whatever the size of the reference:
+
+- categorical features keep one count per distinct category, which add across chunks, so their
+  vocabulary and counts are exactly those of the whole reference;
+- ``fixed`` numeric edges are known up front, so those features are counted as chunks arrive;
+- other numeric features (``quantile``, ``uniform``, ``auto``) are fitted on a bounded uniform
+  row sample (:class:`~driftwatch.engine.sampling.RowSample`) plus the exact finite min and max.
+  While the reference has at most ``sample_rows`` rows, the sample *is* the reference: edges are
+  exactly ``numpy.quantile``'s and the counts come from the held values in the same pass. Beyond
+  that the edges carry the sampling error bound documented in ``driftwatch.engine.sampling`` and
+  a second pass counts every reference row on them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from driftwatch.config import FeatureSpec
+from driftwatch.engine import (
+    Bins,
+    Histogram,
+    NumericBins,
+    fit_categorical_bins_from_counts,
+    fit_numeric_bins,
+)
+from driftwatch.engine.parallel import run_all
+from driftwatch.engine.sampling import RowSample
+from driftwatch.errors import ColumnError, EngineError, SourceError
+from driftwatch.sources import Source, numeric_values
+from driftwatch.sources.columns import category_counts
+from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+
+__all__ = ["FittedReference", "fit_reference"]
+
+
+@dataclass
+class FittedReference:
+    """Per feature: a reference histogram, or ``(status, reason)`` for why there is none."""
+
+    histograms: dict[str, Histogram]
+    problems: dict[str, tuple[str, str]]
+    n_rows: int
+
+
+@dataclass
+class _Categories:
+    counts: dict[str, int] = field(default_factory=dict)
+    missing: int = 0
+
+    def add(self, counts: dict[str, int], missing: int) -> None:
+        self.missing += missing
+        for label, n in counts.items():
+            self.counts[label] = self.counts.get(label, 0) + n
+
+
+@dataclass
+class _Range:
+    low: float = math.inf
+    high: float = -math.inf
+
+    def add(self, values: np.ndarray) -> None:
+        finite = np.isfinite(values)
+        self.low = min(self.low, float(np.min(values, initial=math.inf, where=finite)))
+        self.high = max(self.high, float(np.max(values, initial=-math.inf, where=finite)))
+
+
+def fit_reference(
+    source: Source,
+    specs: Sequence[FeatureSpec],
+    *,
+    chunk_rows: int,
+    sample_rows: int,
+) -> FittedReference:
+    """Fit bins and count the reference for every feature of ``specs`` present in ``source``.
+
+    Raises:
+        SourceError: the source cannot be read, or the reference has no rows.
+    """
+    where = source.describe()
+    available = set(source.columns())
+    problems: dict[str, tuple[str, str]] = {}
+    present = []
+    for spec in specs:
+        if spec.name in available:
+            present.append(spec)
+        else:
+            problems[spec.name] = (
+                "error",
+                f"column {spec.name!r} is absent from the reference data ({where}); "
+                "fix the feature name or the data",
+            )
+    fixed = [
+        FeatureBins(s.name, s.kind, _fixed_bins(s))
+        for s in present
+        if s.kind == "numeric" and s.binning.strategy == "fixed"
+    ]
+    sampled = [s for s in present if s.kind == "numeric" and s.binning.strategy != "fixed"]
+    categorical = [s for s in present if s.kind == "categorical"]
+    sample = RowSample(sample_rows, len(sampled))
+    ranges = {s.name: _Range() for s in sampled}
+    categories = {s.name: _Categories() for s in categorical}
+    fixed_counts: dict[str, np.ndarray | str] = {}
+    n_rows = 0
+    label = f"reference {where}"
+
+    def numeric(spec: FeatureSpec, chunk: pd.DataFrame) -> np.ndarray:
+        values = numeric_values(chunk[spec.name], column=spec.name, where=label)
+        ranges[spec.name].add(values)
+        return values
+
+    for chunk in source.read([s.name for s in present], chunk_rows=chunk_rows):
+        rows = len(chunk)
+        n_rows += rows
+        if fixed:
+            fixed_counts = merge_counts(fixed_counts, count_frame(chunk, fixed, label))
+        numeric_futures = run_all(partial(numeric, s, chunk) for s in sampled)
+        code_futures = run_all(partial(category_counts, chunk[s.name]) for s in categorical)
+        columns = []
+        for spec, future in zip(sampled, numeric_futures, strict=True):
+            try:
+                columns.append(future.result())
+            except ColumnError as exc:
+                problems.setdefault(spec.name, ("error", str(exc)))
+                columns.append(np.full(rows, np.nan))
+        sample.add(columns)
+        for spec, codes in zip(categorical, code_futures, strict=True):
+            categories[spec.name].add(*codes.result())
+    if n_rows == 0:
+        raise SourceError(
+            f"{where}: the reference data has no rows (after its time filter); "
+            "point 'reference' at a non-empty dataset"
+        )
+
+    histograms: dict[str, Histogram] = {}
+    for feature in fixed:
+        counted = fixed_counts.get(feature.name)
+        if isinstance(counted, str):
+            problems[feature.name] = ("error", counted)
+        elif counted is not None and Histogram(feature.bins, counted).n_valid == 0:
+            problems[feature.name] = (
+                "no_data",
+                "reference: no finite reference values to fit bins on",
+            )
+        elif counted is not None:
+            histograms[feature.name] = Histogram(feature.bins, counted)
+    for spec in categorical:
+        seen = categories[spec.name]
+        try:
+            bins = fit_categorical_bins_from_counts(seen.counts, top_k=spec.binning.top_k)
+        except EngineError as exc:
+            problems[spec.name] = ("no_data", f"reference: {exc}")
+            continue
+        histograms[spec.name] = Histogram(bins, bins.count_labels(seen.counts, seen.missing))
+
+    def fit_sampled(j: int, spec: FeatureSpec) -> tuple[NumericBins, np.ndarray | None]:
+        values = sample.values(j)
+        if not sample.exhaustive:  # the exact range joins the sample: edges span the reference
+            span = ranges[spec.name]
+            extremes = [span.low, span.high] if span.low <= span.high else []
+            values = np.concatenate([values, np.asarray(extremes, dtype=np.float64)])
+        binning = spec.binning
+        bins = fit_numeric_bins(values, strategy=binning.strategy, bins=binning.bins)
+        return bins, bins.count(values) if sample.exhaustive else None
+
+    sample.seal()  # before the threads below read it
+    todo = [(j, spec) for j, spec in enumerate(sampled) if spec.name not in problems]
+    later: list[FeatureBins] = []
+    fits = run_all(partial(fit_sampled, j, s) for j, s in todo)
+    for (_, spec), fit in zip(todo, fits, strict=True):
+        try:
+            numeric_bins, counts = fit.result()
+        except EngineError as exc:
+            problems[spec.name] = ("no_data", f"reference: {exc}")
+            continue
+        if counts is not None:
+            histograms[spec.name] = Histogram(numeric_bins, counts)
+        else:
+            later.append(FeatureBins(spec.name, spec.kind, numeric_bins))
+    if later:
+        histograms.update(_count_pass(source, later, chunk_rows, label, problems))
+    return FittedReference(histograms, problems, n_rows)
+
+
+def _fixed_bins(spec: FeatureSpec) -> Bins:
+    return NumericBins(edges=tuple(spec.binning.edges or ()), strategy="fixed")
+
+
+def _count_pass(
+    source: Source,
+    features: list[FeatureBins],
+    chunk_rows: int,
+    label: str,
+    problems: dict[str, tuple[str, str]],
+) -> dict[str, Histogram]:
+    """Count every reference row on bins fitted from the sample (the second pass)."""
+    totals: dict[str, np.ndarray | str] = {}
+    for chunk in source.read([f.name for f in features], chunk_rows=chunk_rows):
+        totals = merge_counts(totals, count_frame(chunk, features, label))
+    out = {}
+    for feature in features:
+        counted = totals.get(feature.name)
+        if isinstance(counted, str):
+            problems[feature.name] = ("error", counted)
+        elif counted is not None:
+            out[feature.name] = Histogram(feature.bins, counted)
+    return out

@@ -1,0 +1,72 @@
+"""The quantile-edge strategy for large references: exact up to the sample size, bounded beyond."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from perf_helpers import compute, histograms, runner_for
+
+from driftwatch.engine.sampling import RowSample, quantile_rank_error
+
+ROWS = 200_000
+SAMPLE = 10_000
+
+
+@pytest.fixture(scope="module")
+def skewed() -> np.ndarray:
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.lognormal(0, 1.5, ROWS // 2), rng.normal(-3, 0.2, ROWS // 2)])
+    rng.shuffle(x)
+    x[rng.random(ROWS) < 0.02] = np.nan
+    return x
+
+
+def test_a_sample_of_every_row_is_every_row_in_order() -> None:
+    sample = RowSample(100, 1)
+    values = np.arange(90, dtype=np.float64)
+    sample.add([values[:40]])
+    sample.add([values[40:]])
+    assert sample.exhaustive
+    assert sample.values(0).tolist() == values.tolist()
+
+
+def test_sample_does_not_depend_on_chunking(skewed: np.ndarray) -> None:
+    whole, pieces = RowSample(SAMPLE, 1), RowSample(SAMPLE, 1)
+    whole.add([skewed])
+    for start in range(0, ROWS, 7_777):
+        pieces.add([skewed[start : start + 7_777]])
+    assert not whole.exhaustive
+    assert whole.values(0).size == SAMPLE
+    np.testing.assert_array_equal(whole.values(0), pieces.values(0))
+
+
+def test_monitor_edges_on_a_sampled_reference_are_within_the_stated_rank_bound(
+    skewed: np.ndarray,
+) -> None:
+    frames = {"reference": pd.DataFrame({"x": skewed}), "live": pd.DataFrame({"x": skewed[:500]})}
+    runner = runner_for(
+        {"type": "dataframe", "name": "reference"},
+        {"type": "dataframe", "name": "live"},
+        frames=frames,
+        defaults={"reference_sample_rows": SAMPLE, "chunk_rows": 50_000},
+        features={"numeric": ["x"]},
+    )
+    reference, _ = histograms(compute(runner))["x"]
+    assert reference is not None
+    finite = np.sort(skewed[np.isfinite(skewed)])
+    edges = np.asarray(reference.bins.edges)
+    # the outer edges are the exact range; the reference histogram counts every row
+    assert edges[0] == finite[0] and edges[-1] == finite[-1]
+    assert reference.n == ROWS
+    finite_in_sample = int(SAMPLE * finite.size / ROWS * 0.98)  # a safe lower bound on s
+    bound = quantile_rank_error(finite_in_sample)
+    ranks = np.searchsorted(finite, edges, side="left") / finite.size
+    targets = np.arange(edges.size) / (edges.size - 1)
+    worst = float(np.max(np.abs(ranks - targets)))
+    assert worst <= bound
+    assert worst > 0  # sampled, so (almost surely) not exact: the test is about the bound
+
+
+def test_stated_bound_for_a_million_rows_is_a_quarter_percent() -> None:
+    assert quantile_rank_error(1_000_000) == pytest.approx(0.0027, abs=0.0001)
