@@ -544,14 +544,23 @@ def _layer(base: BinningConfig, top: BinningConfig | None) -> BinningConfig:
 
 
 def _layer_thresholds(
-    base: Mapping[str, ThresholdConfig], top: Mapping[str, ThresholdConfig] | None
+    base: Mapping[str, ThresholdConfig],
+    top: Mapping[str, ThresholdConfig] | None,
+    where: str,
 ) -> dict[str, ThresholdConfig]:
     merged = dict(base)
     for metric, threshold in (top or {}).items():
         if metric in merged:
             fields = merged[metric].model_dump(by_alias=True)
             fields |= threshold.model_dump(by_alias=True, exclude_unset=True)
-            merged[metric] = ThresholdConfig.model_validate(fields)
+            try:
+                merged[metric] = ThresholdConfig.model_validate(fields)
+            except ValidationError as exc:
+                reason = re.sub(r"^Value error, ", "", exc.errors()[0]["msg"])
+                raise ValueError(
+                    f"{where}.thresholds.{metric}: {reason} once merged with the inherited "
+                    "threshold; give both 'warn' and 'critical'"
+                ) from None
         else:
             merged[metric] = threshold
     return merged
@@ -562,8 +571,9 @@ def resolve_features(config: Config, monitor: MonitorConfig) -> tuple[FeatureSpe
     defaults = config.defaults
     monitor_binning = _layer(defaults.binning, monitor.binning)
     monitor_metrics = monitor.metrics or defaults.metrics
+    defaults_thresholds = _layer_thresholds(DEFAULT_THRESHOLDS, defaults.thresholds, "defaults")
     monitor_thresholds = _layer_thresholds(
-        _layer_thresholds(DEFAULT_THRESHOLDS, defaults.thresholds), monitor.thresholds
+        defaults_thresholds, monitor.thresholds, f"monitor {monitor.name!r}"
     )
     specs = []
     kinds: list[tuple[Literal["numeric", "categorical"], tuple[str, ...]]] = [
@@ -579,7 +589,11 @@ def resolve_features(config: Config, monitor: MonitorConfig) -> tuple[FeatureSpe
                     kind=kind,
                     binning=_layer(monitor_binning, override.binning),
                     metrics=override.metrics or monitor_metrics,
-                    thresholds=_layer_thresholds(monitor_thresholds, override.thresholds),
+                    thresholds=_layer_thresholds(
+                        monitor_thresholds,
+                        override.thresholds,
+                        f"monitor {monitor.name!r} overrides.{name}",
+                    ),
                     smoothing=defaults.smoothing,
                 )
             )

@@ -151,6 +151,11 @@ BAD_CONFIGS = [
         id="no-features",
     ),
     pytest.param(
+        MONITOR + "    overrides: {a: {thresholds: {js: {kind: constant, warn: 0.9}}}}\n",
+        "monitor 'm' overrides.a.thresholds.js: 'warn' (0.9) must not exceed 'critical'",
+        id="override-warn-above-inherited-critical",
+    ),
+    pytest.param(
         MONITOR.replace("categorical: [b]", "categorical: [a]"),
         "monitors[0].features: features listed more than once: a",
         id="duplicate-feature",

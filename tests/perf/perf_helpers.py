@@ -113,8 +113,8 @@ def runner_for(
         "live": live,
         "features": features or {"numeric": NUMERIC, "categorical": CATEGORICAL},
         "thresholds": {
-            "js": {"kind": "constant", "warn": 0.05},
-            "kl": {"kind": "constant", "warn": 0.1},
+            "js": {"kind": "constant", "warn": 0.05, "critical": 0.1},
+            "kl": {"kind": "constant", "warn": 0.1, "critical": 0.25},
         },
     }
     if binning is not None:
