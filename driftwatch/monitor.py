@@ -292,13 +292,13 @@ class MonitorRunner:
         monitor = self.config.monitor(monitor_name)
         outcome = self.compute(monitor, window=window, trigger=trigger)
         if claimed_by is not None:
-            outcome = _replace(outcome, claimed_by=claimed_by)
+            outcome = replace(outcome, claimed_by=claimed_by)
         if self.store is None:
             return outcome
         on_rerun = monitor.on_rerun or self.config.defaults.on_rerun
         hook = in_transaction(outcome) if in_transaction is not None else None
         saved = self.store.save_run(outcome, on_rerun=on_rerun, in_transaction=hook)
-        return _replace(outcome, run_id=saved.run_id, save_action=saved.action)
+        return replace(outcome, run_id=saved.run_id, save_action=saved.action)
 
     def compute(
         self, monitor: MonitorConfig, *, window: TimeWindow | None = None, trigger: str = "manual"
@@ -488,8 +488,8 @@ class MonitorRunner:
         for name in spec.metrics:
             metric = get_metric(name)
             value = float(metric.compute(live_hist.counts, ref_hist.counts, spec.smoothing))
-            smoothing = spec.smoothing if name in ("kl", "psi") else None
-            base = {"kl": math.e, "js": 2.0, "psi": math.e}.get(name)
+            smoothing = spec.smoothing if metric.smoothed else None
+            base = metric.log_base
             if not math.isfinite(value):
                 metrics.append(
                     MetricOutcome(
@@ -558,12 +558,6 @@ def _correct(
         else f
         for f in features
     )
-
-
-def _replace(outcome: RunOutcome, **changes: Any) -> RunOutcome:
-    from dataclasses import replace
-
-    return replace(outcome, **changes)
 
 
 def results_frame(outcomes: Iterable[RunOutcome]) -> pd.DataFrame:

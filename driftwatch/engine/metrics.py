@@ -184,6 +184,10 @@ class Metric:
     unit: str
     description: str
     compute: Callable[[np.ndarray, np.ndarray, float], float]
+    log_base: float | None = None
+    """The logarithm's base, stored with every value (None for metrics without a logarithm)."""
+    smoothed: bool = False
+    """Whether ``compute`` applies additive smoothing ``alpha`` (stored with the value)."""
 
 
 def _kl(live: np.ndarray, ref: np.ndarray, alpha: float) -> float:
@@ -211,9 +215,23 @@ METRICS: Mapping[str, Metric] = MappingProxyType(
         m.name: m
         for m in (
             Metric("hellinger", "unitless", "Hellinger distance on raw proportions", _hellinger),
-            Metric("js", "bits", "Jensen-Shannon divergence (base 2) on raw proportions", _js),
-            Metric("kl", "nats", "KL(live ‖ reference), natural log, additively smoothed", _kl),
-            Metric("psi", "nats", "population stability index on smoothed proportions", _psi),
+            Metric("js", "bits", "Jensen-Shannon divergence (base 2) on raw proportions", _js, 2.0),
+            Metric(
+                "kl",
+                "nats",
+                "KL(live ‖ reference), natural log, additively smoothed",
+                _kl,
+                math.e,
+                smoothed=True,
+            ),
+            Metric(
+                "psi",
+                "nats",
+                "population stability index on smoothed proportions",
+                _psi,
+                math.e,
+                smoothed=True,
+            ),
             Metric("tvd", "unitless", "total variation distance on raw proportions", _tvd),
         )
     }
