@@ -453,6 +453,11 @@ class MonitorConfig(_MetricsMixin):
                 )
         if self.reference.window is not None:
             raise ValueError("'window' applies to the live source only, not to 'reference'")
+        if self.schedule is not None and not self.live.timestamp_column:
+            raise ValueError(
+                f"monitor {self.name!r} has a schedule but its live source has no "
+                "'timestamp_column', so no time window can be selected; set live.timestamp_column"
+            )
         return self
 
     @property

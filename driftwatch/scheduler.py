@@ -217,11 +217,6 @@ class MonitorSchedule:
                 f'monitor {monitor.name!r} has no schedule; add `schedule: {{cron: "0 * * * *"}}`'
                 " or `schedule: {interval: 1h}` to it in the config"
             )
-        if not monitor.live.timestamp_column:
-            raise SchedulerError(
-                f"monitor {monitor.name!r} is scheduled but its live source has no "
-                "'timestamp_column', so a time window cannot be selected; set live.timestamp_column"
-            )
         self.monitor = monitor
         self.schedule = monitor.schedule
         self.trigger = build_trigger(monitor.schedule)

@@ -146,6 +146,11 @@ BAD_CONFIGS = [
         id="window-without-timestamp",
     ),
     pytest.param(
+        MONITOR.replace("timestamp_column: ts, window: 1h", "") + "    schedule: {interval: 1h}\n",
+        "monitors[0]: monitor 'm' has a schedule but its live source has no 'timestamp_column'",
+        id="schedule-without-timestamp",
+    ),
+    pytest.param(
         MONITOR.replace("features: {numeric: [a], categorical: [b]}", "features: {}"),
         "monitors[0].features: list at least one feature under 'numeric' or 'categorical'",
         id="no-features",

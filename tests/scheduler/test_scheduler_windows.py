@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from driftwatch import SchedulerError, TimeWindow
 from driftwatch.config import MonitorConfig, ScheduleConfig
@@ -164,17 +165,17 @@ def test_a_monitor_without_a_schedule_cannot_be_scheduled() -> None:
 
 
 def test_a_scheduled_live_source_needs_a_timestamp_column() -> None:
-    config = MonitorConfig.model_validate(
-        {
-            "name": "m",
-            "schedule": {"interval": "1h"},
-            "reference": {"type": "csv", "path": "ref.csv"},
-            "live": {"type": "csv", "path": "live.csv"},
-            "features": {"numeric": ["x"]},
-        }
-    )
-    with pytest.raises(SchedulerError, match=r"no 'timestamp_column'.*set live.timestamp_column"):
-        MonitorSchedule(config)
+    """Refused when the config is validated, before any scheduler starts."""
+    with pytest.raises(ValidationError, match=r"no 'timestamp_column'.*set live.timestamp_column"):
+        MonitorConfig.model_validate(
+            {
+                "name": "m",
+                "schedule": {"interval": "1h"},
+                "reference": {"type": "csv", "path": "ref.csv"},
+                "live": {"type": "csv", "path": "live.csv"},
+                "features": {"numeric": ["x"]},
+            }
+        )
 
 
 def test_only_the_scheduler_module_imports_apscheduler() -> None:
