@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from driftwatch import config as config_module
+from driftwatch.config import models as config_module
 
 
 def _readme(repo_root: Path) -> str:

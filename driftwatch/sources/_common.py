@@ -31,7 +31,7 @@ _MAX_LISTED = 40
 
 
 class TimeFiltered(Protocol):
-    """The config fields every source shares (see ``driftwatch.config._SourceBase``)."""
+    """The config fields every source shares (see ``driftwatch.config.models._SourceBase``)."""
 
     @property
     def timestamp_column(self) -> str | None: ...

@@ -1,9 +1,8 @@
-"""The YAML configuration: frozen pydantic models, ``${VAR}`` interpolation, precise error messages.
+"""The configuration's frozen pydantic models and the settings cascade.
 
-A config file is validated at the door: every key is known (``extra="forbid"``), every value typed,
-every cross-reference (a sink name, an override's feature, a threshold's metric) resolved. A bad
-file yields one :class:`~driftwatch.errors.ConfigError` line naming the file, the key path
-(``monitors[1].live.window``), what was found and what was expected.
+A config is validated at the door: every key is known (``extra="forbid"``), every value typed,
+every cross-reference (a sink name, an override's feature, a threshold's metric) resolved.
+:mod:`driftwatch.config.loading` turns a failure into one line naming file and key path.
 
 Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 ``overrides.<feature>``.
@@ -15,13 +14,12 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -64,8 +62,6 @@ __all__ = [
     "SqlSourceConfig",
     "ThresholdConfig",
     "WebhookSinkConfig",
-    "load_config",
-    "parse_config",
     "resolve_features",
 ]
 
@@ -605,190 +601,6 @@ def resolve_features(config: Config, monitor: MonitorConfig) -> tuple[FeatureSpe
     return tuple(specs)
 
 
-# --- loading ------------------------------------------------------------------------------------
-
-_VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def _interpolate(node: Any, path: str, env: Mapping[str, str], secrets: set[str]) -> Any:
-    if isinstance(node, dict):
-        return {k: _interpolate(v, _join(path, str(k)), env, secrets) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_interpolate(v, f"{path}[{i}]", env, secrets) for i, v in enumerate(node)]
-    if not isinstance(node, str):
-        return node
-
-    def substitute(match: re.Match[str]) -> str:
-        escaped, name, default = match.groups()
-        if escaped:
-            return match.group(0)[1:]
-        if name in env:
-            value = env[name]
-            if value:
-                secrets.add(value)
-            return value
-        if default is not None:
-            return default
-        raise ConfigError(
-            f"{path or 'config'}: environment variable {name} is not set; "
-            f"export it, or write ${{{name}:-default}} to give a default"
-        )
-
-    return _VAR.sub(substitute, node)
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _loc_to_path(loc: Sequence[int | str]) -> str:
-    parts: list[str] = []
-    previous: int | str | None = None
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif (previous in ("reference", "live") and item in _SOURCE_TAGS) or (
-            isinstance(previous, int) and item in _SINK_TAGS
-        ):
-            pass  # pydantic's discriminated-union tag, not a key the user wrote
-        else:
-            parts.append(("." if parts else "") + str(item))
-        previous = item
-    return "".join(parts) or "(top level)"
-
-
-def _all_field_names() -> set[str]:
-    names: set[str] = set()
-    stack: list[type[BaseModel]] = [Config]
-    seen: set[type[BaseModel]] = set()
-    models: list[type[BaseModel]] = [
-        CsvSourceConfig, ParquetSourceConfig, SqlSourceConfig, DataFrameSourceConfig,
-        DaskSourceConfig,
-        LogSinkConfig, WebhookSinkConfig, SlackSinkConfig, EmailSinkConfig, ThresholdConfig,
-        BinningConfig, FeatureOverride, ScheduleConfig, FeaturesConfig, SilenceConfig,
-        DatasetDriftConfig, AlertsConfig, Defaults, MonitorConfig,
-    ]  # fmt: skip
-    stack.extend(models)
-    while stack:
-        model = stack.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        for name, field in model.model_fields.items():
-            names.add(field.alias or name)
-    return names
-
-
 def _did_you_mean(word: str, choices: Sequence[str] | set[str]) -> str:
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _is_prefix_of_another(loc: tuple[Any, ...], locs: Sequence[tuple[Any, ...]]) -> bool:
-    """pydantic also reports a container as 'too short' when its items failed: keep the items."""
-    return any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
-
-
-def _describe_error(error: Mapping[str, Any]) -> str:
-    kind = error["type"]
-    found = error.get("input")
-    loc = tuple(error["loc"])
-    if kind == "extra_forbidden":
-        key = str(loc[-1]) if loc else "?"
-        hint = _did_you_mean(key, _all_field_names()) or "; remove it or check its indentation"
-        return f"{_loc_to_path(loc)}: unknown key {key!r}{hint}"
-    if kind == "missing":
-        return f"{_loc_to_path(loc)}: required key is missing"
-    message = str(error["msg"])
-    message = re.sub(r"^(Value error|Assertion failed), ", "", message)
-    message = message.replace("Input should be", "expected").replace("Input tag", "type")
-    if kind == "union_tag_invalid":
-        expected = error.get("ctx", {}).get("expected_tags", "")
-        tag = error.get("ctx", {}).get("tag")
-        return f"{_loc_to_path(loc)}.type: unknown type {tag!r}; expected one of: {expected}"
-    if kind == "union_tag_not_found":
-        return f"{_loc_to_path(loc)}: missing 'type' key"
-    path = _loc_to_path(loc)
-    if kind.startswith("value_error") or kind == "assertion_error" or isinstance(found, dict):
-        return f"{path}: {message}"
-    shown = repr(found)
-    return f"{path}: {message}, found {shown if len(shown) <= 80 else shown[:77] + '...'}"
-
-
-def parse_config(
-    data: Mapping[str, Any],
-    *,
-    source: str = "<config>",
-    base_dir: Path | None = None,
-    env: Mapping[str, str] | None = None,
-) -> Config:
-    """Validate an already-parsed YAML mapping; relative paths resolve against ``base_dir``."""
-    if not isinstance(data, Mapping):
-        raise ConfigError(
-            f"{source}: expected a YAML mapping with a 'monitors' key at the top level, "
-            f"found {type(data).__name__}"
-        )
-    secrets: set[str] = set()
-    try:
-        expanded = _interpolate(dict(data), "", os.environ if env is None else env, secrets)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    try:
-        config = Config.model_validate(
-            expanded, context={"base_dir": base_dir if base_dir is not None else Path.cwd()}
-        )
-    except ValidationError as exc:
-        errors = exc.errors()
-        locs = [tuple(err["loc"]) for err in errors]
-        messages = [
-            _describe_error(err)
-            for err in errors
-            if not any(
-                len(o) > len(err["loc"]) and o[: len(err["loc"])] == err["loc"] for o in locs
-            )
-        ]
-        text = "; ".join(dict.fromkeys(messages))
-        for secret in sorted(secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
-        raise ConfigError(f"{source}: {text}") from None
-    except ConfigError as exc:  # raised by a validator that builds its own message
-        raise ConfigError(f"{source}: {exc}") from None
-    if source != "<config>":
-        config = config.model_copy(update={"source_file": Path(source)})
-    return config
-
-
-def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a YAML config file; ConfigError with file, key path and fix on failure."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"config file {str(file)!r} not found; pass --config with the path of a driftwatch "
-            "YAML file (e.g. config/example.yaml)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {str(file)!r} cannot be read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(
-            f"{file}: not valid YAML{where}: {problem}; check indentation and quoting"
-        ) from None
-    if data is None:
-        raise ConfigError(f"{file}: the file is empty; it needs at least a 'monitors' list")
-    return parse_config(data, source=str(file), base_dir=file.resolve().parent, env=env)
-
-
-def iter_monitors(config: Config, names: Sequence[str] | None = None) -> Iterator[MonitorConfig]:
-    """The config's monitors, or only those named (ConfigError on an unknown name)."""
-    if not names:
-        yield from config.monitors
-        return
-    for name in names:
-        yield config.monitor(name)

@@ -1,0 +1,68 @@
+"""The YAML configuration: frozen pydantic models (:mod:`.models`) and the loader (:mod:`.loading`).
+
+Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
+``overrides.<feature>``; :func:`resolve_features` gives the merged settings of every feature.
+"""
+
+from driftwatch.config.loading import load_config, parse_config
+from driftwatch.config.models import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_THRESHOLDS,
+    METRIC_NAMES,
+    AlertsConfig,
+    BinningConfig,
+    Config,
+    CsvSourceConfig,
+    DaskSourceConfig,
+    DataFrameSourceConfig,
+    DatasetDriftConfig,
+    Defaults,
+    EmailSinkConfig,
+    FeatureOverride,
+    FeaturesConfig,
+    FeatureSpec,
+    LogSinkConfig,
+    MonitorConfig,
+    ParquetSourceConfig,
+    ScheduleConfig,
+    SilenceConfig,
+    SinkConfig,
+    SlackSinkConfig,
+    SourceConfig,
+    SqlSourceConfig,
+    ThresholdConfig,
+    WebhookSinkConfig,
+    resolve_features,
+)
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_THRESHOLDS",
+    "METRIC_NAMES",
+    "AlertsConfig",
+    "BinningConfig",
+    "Config",
+    "CsvSourceConfig",
+    "DaskSourceConfig",
+    "DataFrameSourceConfig",
+    "DatasetDriftConfig",
+    "Defaults",
+    "EmailSinkConfig",
+    "FeatureOverride",
+    "FeatureSpec",
+    "FeaturesConfig",
+    "LogSinkConfig",
+    "MonitorConfig",
+    "ParquetSourceConfig",
+    "ScheduleConfig",
+    "SilenceConfig",
+    "SinkConfig",
+    "SlackSinkConfig",
+    "SourceConfig",
+    "SqlSourceConfig",
+    "ThresholdConfig",
+    "WebhookSinkConfig",
+    "load_config",
+    "parse_config",
+    "resolve_features",
+]
