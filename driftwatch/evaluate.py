@@ -16,6 +16,7 @@ from driftwatch.engine import Histogram
 from driftwatch.errors import ConfigError
 
 __all__ = [
+    "DISPLAY_ORDER",
     "SEVERITY_ORDER",
     "EvaluationContext",
     "ThresholdRule",
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 SEVERITY_ORDER = {"ok": 0, "no_data": 0, "error": 0, "warn": 1, "critical": 2}
+
+DISPLAY_ORDER = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
+"""How tables and reports sort statuses: drift first, then problems, then the quiet ones."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,14 @@ from driftwatch.engine import (
     get_metric,
 )
 from driftwatch.errors import DriftwatchError
-from driftwatch.evaluate import EvaluationContext, Verdict, dataset_drift, evaluate, worst
+from driftwatch.evaluate import (
+    DISPLAY_ORDER,
+    EvaluationContext,
+    Verdict,
+    dataset_drift,
+    evaluate,
+    worst,
+)
 from driftwatch.reference import fit_reference
 from driftwatch.sources import Source, TimeWindow, open_source
 from driftwatch.sources.base import CountingSource
@@ -184,14 +191,11 @@ class RunOutcome:
         return sort_results(frame)
 
 
-_STATUS_RANK = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
-
-
 def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
     """Most severe first; within a status, the larger divergence first."""
     if frame.empty:
         return frame.reset_index(drop=True)
-    rank = frame["status"].map(_STATUS_RANK).fillna(5)
+    rank = frame["status"].map(DISPLAY_ORDER).fillna(5)
     order = pd.DataFrame({"rank": rank, "value": -frame["value"].fillna(-np.inf)})
     index = order.sort_values(["rank", "value"], kind="stable").index
     return frame.loc[index].reset_index(drop=True)

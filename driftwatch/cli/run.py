@@ -19,6 +19,7 @@ from driftwatch.cli.main import (
 )
 from driftwatch.config import Config, MonitorConfig, resolve_features
 from driftwatch.errors import DriftwatchError
+from driftwatch.evaluate import DISPLAY_ORDER
 from driftwatch.monitor import FeatureOutcome, RunOutcome
 from driftwatch.sources import TimeWindow, open_source
 
@@ -31,7 +32,6 @@ STATUS_STYLE = {
     "no_data": "dim",
     "error": "bold magenta",
 }
-_RANK = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
 _FAIL_LEVELS = {"warn": ("warn", "critical"), "critical": ("critical",), "never": ()}
 
 
@@ -103,7 +103,7 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
 
     def order(feature: FeatureOutcome) -> tuple[int, float]:
         first = feature.metrics[0].value if feature.metrics else None
-        return (_RANK.get(feature.status, 5), -(first or 0.0))
+        return (DISPLAY_ORDER.get(feature.status, 5), -(first or 0.0))
 
     for feature in sorted(outcome.features, key=order):
         values = {m.metric: m.value for m in feature.metrics}

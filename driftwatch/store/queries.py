@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import StoreError
+from driftwatch.evaluate import DISPLAY_ORDER
 from driftwatch.store.database import one_line
 from driftwatch.store.models import HistogramRow, Run, UTCDateTime
 from driftwatch.store.repository import Store
@@ -127,7 +128,6 @@ _FLOAT_COLUMNS = {
     "value", "warn_threshold", "critical_threshold", "p_value", "missing_share", "unseen_share",
     "duration_seconds", "reference_share", "live_share",
 }  # fmt: skip
-_SEVERITY = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
 
 StoreLike = Store | str
 """A :class:`Store` already open, or a database URL (opened, checked and closed per call)."""
@@ -189,7 +189,7 @@ def latest(
         return frame
     order = pd.DataFrame(
         {
-            "severity": frame["status"].map(_SEVERITY).fillna(len(_SEVERITY)),
+            "severity": frame["status"].map(DISPLAY_ORDER).fillna(len(DISPLAY_ORDER)),
             "monitor": frame["monitor"],
             "feature": frame["feature"],
             "metric": frame["metric"],
