@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from driftwatch.alerts.payload import Message
 from driftwatch.config import (
@@ -27,6 +25,9 @@ from driftwatch.config import (
 )
 from driftwatch.errors import AlertError
 from driftwatch.timeutil import Clock, system_clock
+
+if TYPE_CHECKING:  # httpx is imported by the HTTP sinks only when they send
+    import httpx
 
 __all__ = [
     "Sink",

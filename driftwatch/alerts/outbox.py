@@ -22,8 +22,8 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import httpx
 import pandas as pd
 import sqlalchemy as sa
 
@@ -34,6 +34,9 @@ from driftwatch.errors import AlertError, ConfigError, DeliveryError
 from driftwatch.store.models import Notification
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "DispatchReport",

@@ -12,9 +12,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-import httpx
-
-from driftwatch.alerts._http import post
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import SlackSinkConfig
@@ -99,5 +96,9 @@ class SlackSink:
         body = json.dumps(slack_message(message.payload, self.config.top_features)).encode()
         headers = {"Content-Type": "application/json"}
         timeout = self.config.timeout.total_seconds()
+        import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
+
+        from driftwatch.alerts._http import post
+
         with httpx.Client(timeout=timeout, transport=self.transport) as client:
             post(client, self.config.url, body, headers, where=self.where)

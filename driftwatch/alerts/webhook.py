@@ -18,10 +18,7 @@ import hmac
 import json
 from typing import ClassVar
 
-import httpx
-
 from driftwatch import __version__
-from driftwatch.alerts._http import post
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import WebhookSinkConfig
@@ -67,5 +64,9 @@ class WebhookSink:
             timestamp = int(self.clock().timestamp())
             headers[SIGNATURE_HEADER] = sign(self.config.secret, timestamp, body)
         timeout = self.config.timeout.total_seconds()
+        import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
+
+        from driftwatch.alerts._http import post
+
         with httpx.Client(timeout=timeout, transport=self.transport) as client:
             post(client, self.config.url, body, headers, where=self.where)

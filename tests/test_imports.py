@@ -1,0 +1,114 @@
+"""Start-up cost: `import driftwatch`, the CLI and a run on a migrated database import only what
+they use, and importing driftwatch leaves the garbage collector as the caller had it.
+
+Each check runs in a fresh interpreter (this test process has imported everything already).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from driftwatch.data import DATA_DIR
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Needed only to send an HTTP notification, migrate a database, schedule, or test significance.
+LAZY = ("httpx", "alembic", "apscheduler", "scipy")
+
+
+def python(code: str, cwd: Path = REPO_ROOT) -> Any:
+    """Run ``code`` in a fresh interpreter importing this source tree; the JSON it prints last."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("DRIFTWATCH_DB", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def imported_after(statements: str, cwd: Path = REPO_ROOT) -> list[str]:
+    """Which of the LAZY packages are in ``sys.modules`` after ``statements``."""
+    return list(
+        python(
+            f"import json, sys\n{statements}\n"
+            f"print(json.dumps([m for m in {LAZY!r} if m in sys.modules]))",
+            cwd,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        pytest.param("import driftwatch", id="package"),
+        pytest.param("import driftwatch.cli", id="cli"),
+        pytest.param("from driftwatch.cli.main import cli; cli(['--help'])", id="help"),
+    ],
+)
+def test_importing_driftwatch_does_not_import_optional_machinery(statement: str) -> None:
+    statement = f"try:\n    {statement}\nexcept SystemExit:\n    pass"
+    assert imported_after(statement) == []
+
+
+def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) -> None:
+    weather = str(DATA_DIR / "seattle-weather.csv")
+    config: dict[str, Any] = {
+        "database": f"sqlite:///{tmp_path / 'results.db'}",
+        "monitors": [
+            {
+                "name": "weather",
+                "reference": {"type": "csv", "path": weather},
+                "live": {"type": "csv", "path": weather},
+                "features": {"numeric": ["temp_max"], "categorical": ["weather"]},
+                "thresholds": {
+                    "js": {"kind": "constant", "warn": 0.05, "critical": 0.1},
+                    "kl": {"kind": "constant", "warn": 0.1, "critical": 0.25},
+                },
+            }
+        ],
+    }
+    (tmp_path / "driftwatch.yaml").write_text(json.dumps(config), encoding="utf-8")
+    run = (
+        "from driftwatch.cli.main import cli\n"
+        "try:\n"
+        "    cli(['run', '--config', 'driftwatch.yaml'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code"
+    )
+    assert imported_after(run, tmp_path) == ["alembic"], "a brand-new database is migrated"
+    assert imported_after(run, tmp_path) == [], "the second run finds the schema at head"
+
+
+@pytest.mark.parametrize(
+    ("before", "enabled"),
+    [
+        pytest.param("", True, id="collector-on"),
+        pytest.param("gc.disable()", False, id="collector-off-stays-off"),
+        pytest.param("keep = [[]]; gc.freeze(); assert gc.get_freeze_count()", True, id="frozen"),
+    ],
+)
+def test_importing_driftwatch_leaves_the_collector_as_it_was(before: str, enabled: bool) -> None:
+    """Nothing of driftwatch's stays frozen, and a caller's frozen objects are not unfrozen
+    (their count can only fall, as some of them are freed)."""
+    code = (
+        f"import gc, json\n{before}\nfrozen = gc.get_freeze_count()\nimport driftwatch\n"
+        "print(json.dumps([gc.isenabled(), frozen, gc.get_freeze_count()]))"
+    )
+    is_enabled, frozen_before, frozen_after = python(code)
+    assert is_enabled is enabled
+    assert (frozen_after > 0) is (frozen_before > 0)
+    assert frozen_after <= frozen_before
