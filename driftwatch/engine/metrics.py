@@ -38,7 +38,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
-def _as_vector(x: npt.ArrayLike, name: str) -> FloatArray:
+def as_vector(x: npt.ArrayLike, name: str) -> FloatArray:
     """``x`` as a 1-D float64 array of non-negative finite entries with a positive sum."""
     try:
         arr = np.asarray(x, dtype=np.float64)
@@ -59,8 +59,8 @@ def _as_vector(x: npt.ArrayLike, name: str) -> FloatArray:
 
 def _pair(p: npt.ArrayLike, q: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Validated live and reference vectors of the same length."""
-    pa = _as_vector(p, "live distribution p")
-    qa = _as_vector(q, "reference distribution q")
+    pa = as_vector(p, "live distribution p")
+    qa = as_vector(q, "reference distribution q")
     if pa.shape != qa.shape:
         raise EngineError(
             f"live and reference distributions have different lengths ({pa.size} vs {qa.size}); "

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from driftwatch.engine.metrics import as_vector
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -70,16 +71,10 @@ class GTestResult:
 
 
 def _counts(x: npt.ArrayLike, name: str) -> FloatArray:
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise EngineError(f"{name} must be a vector of counts: {exc}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise EngineError(f"{name} must be a non-empty 1-D vector of counts, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise EngineError(f"{name} must hold whole, finite, non-negative counts")
-    if not arr.sum() > 0:
-        raise EngineError(f"{name} sums to zero: no observations to test")
+    """The metrics' vector checks, plus whole numbers: a test needs counts, not proportions."""
+    arr = as_vector(x, name)
+    if np.any(arr != np.round(arr)):
+        raise EngineError(f"{name} must hold whole counts, not proportions")
     return arr
 
 

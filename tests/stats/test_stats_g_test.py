@@ -133,7 +133,7 @@ def test_one_nonempty_bin_is_no_evidence_of_drift() -> None:
         pytest.param([0, 0], [1, 2], "live counts sums to zero", id="empty-live"),
         pytest.param([1, 2], [1, 2, 3], "different lengths", id="mismatched"),
         pytest.param([1.5, 2], [1, 2], "whole", id="fractional"),
-        pytest.param([-1, 2], [1, 2], "non-negative", id="negative"),
+        pytest.param([-1, 2], [1, 2], "negative", id="negative"),
     ],
 )
 def test_bad_tables_raise_engine_errors(
