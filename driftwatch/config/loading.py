@@ -9,38 +9,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from driftwatch.config.models import (
-    _SINK_TAGS,
-    _SOURCE_TAGS,
-    AlertsConfig,
-    BinningConfig,
-    Config,
-    CsvSourceConfig,
-    DaskSourceConfig,
-    DataFrameSourceConfig,
-    DatasetDriftConfig,
-    Defaults,
-    EmailSinkConfig,
-    FeatureOverride,
-    FeaturesConfig,
-    LogSinkConfig,
-    MonitorConfig,
-    ParquetSourceConfig,
-    ScheduleConfig,
-    SilenceConfig,
-    SlackSinkConfig,
-    SqlSourceConfig,
-    ThresholdConfig,
-    WebhookSinkConfig,
-    _did_you_mean,
-)
+from driftwatch.config.models import _SINK_TAGS, _SOURCE_TAGS, Config, _did_you_mean
 from driftwatch.errors import ConfigError
 
 __all__ = ["load_config", "parse_config"]
@@ -95,18 +71,19 @@ def _loc_to_path(loc: Sequence[int | str]) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    """The pydantic models an annotation refers to, through unions, tuples, dicts, Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in get_args(annotation):
+        yield from _models_in(argument)
+
+
 def _all_field_names() -> set[str]:
+    """Every key a config file may use anywhere, for "did you mean" suggestions."""
     names: set[str] = set()
     stack: list[type[BaseModel]] = [Config]
     seen: set[type[BaseModel]] = set()
-    models: list[type[BaseModel]] = [
-        CsvSourceConfig, ParquetSourceConfig, SqlSourceConfig, DataFrameSourceConfig,
-        DaskSourceConfig,
-        LogSinkConfig, WebhookSinkConfig, SlackSinkConfig, EmailSinkConfig, ThresholdConfig,
-        BinningConfig, FeatureOverride, ScheduleConfig, FeaturesConfig, SilenceConfig,
-        DatasetDriftConfig, AlertsConfig, Defaults, MonitorConfig,
-    ]  # fmt: skip
-    stack.extend(models)
     while stack:
         model = stack.pop()
         if model in seen:
@@ -114,6 +91,7 @@ def _all_field_names() -> set[str]:
         seen.add(model)
         for name, field in model.model_fields.items():
             names.add(field.alias or name)
+            stack.extend(_models_in(field.annotation))
     return names
 
 
