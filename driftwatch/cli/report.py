@@ -59,6 +59,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
+def _plain_table(title: str) -> Table:
+    """The borderless table style of the store's reports."""
+    return Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
+    )
+
+
 @click.command()
 @config_option
 @database_option
@@ -78,13 +85,7 @@ def report(
         which = f"monitor {', '.join(monitors)}" if monitors else "any monitor"
         console.print(f"no finished runs of {which} in {store.url}: run `driftwatch run` first")
         return
-    table = Table(
-        title=f"latest drift in {store.url}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
+    table = _plain_table(f"latest drift in {store.url}")
     reasons = frame["reason"].notna().any()
     for column in ("monitor", "feature", "metric", "status"):
         table.add_column(column, no_wrap=True)
@@ -189,13 +190,7 @@ def history(
         )
         return
     unit = frame["unit"].iloc[0]
-    table = Table(
-        title=f"{metric} ({unit}) of {monitor} / {feature}, {shown}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
+    table = _plain_table(f"{metric} ({unit}) of {monitor} / {feature}, {shown}")
     reasons = frame["reason"].notna().any()
     table.add_column("window start UTC", no_wrap=True)
     table.add_column("window end UTC", no_wrap=True)

@@ -57,13 +57,17 @@ def as_vector(x: npt.ArrayLike, name: str) -> FloatArray:
     return arr
 
 
-def _pair(p: npt.ArrayLike, q: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+def as_pair(
+    p: npt.ArrayLike,
+    q: npt.ArrayLike,
+    names: tuple[str, str] = ("live distribution p", "reference distribution q"),
+) -> tuple[FloatArray, FloatArray]:
     """Validated live and reference vectors of the same length."""
-    pa = as_vector(p, "live distribution p")
-    qa = as_vector(q, "reference distribution q")
+    pa = as_vector(p, names[0])
+    qa = as_vector(q, names[1])
     if pa.shape != qa.shape:
         raise EngineError(
-            f"live and reference distributions have different lengths ({pa.size} vs {qa.size}); "
+            f"{names[0]} and {names[1]} have different lengths ({pa.size} vs {qa.size}); "
             "they must be counted on the same bins"
         )
     return pa, qa
@@ -118,7 +122,7 @@ def kl_divergence(
     """
     base = _check_base(base)
     alpha = _check_alpha(alpha)
-    pa, qa = _pair(p, q)
+    pa, qa = as_pair(p, q)
     pp, qq = _proportions(pa, qa, alpha)
     total = float(np.sum(_rel_entr(pp, qq)))
     if total == math.inf:
@@ -133,7 +137,7 @@ def js_divergence(p: npt.ArrayLike, q: npt.ArrayLike, *, base: float = 2.0) -> f
     ``scipy.spatial.distance.jensenshannon`` returns its square root. Always finite, no smoothing.
     """
     base = _check_base(base)
-    pa, qa = _pair(p, q)
+    pa, qa = as_pair(p, q)
     pp, qq = pa / pa.sum(), qa / qa.sum()
     m = (pp + qq) / 2.0
     total = float(np.sum(_rel_entr(pp, m))) + float(np.sum(_rel_entr(qq, m)))
@@ -148,7 +152,7 @@ def psi(p: npt.ArrayLike, q: npt.ArrayLike, *, alpha: float = 0.5) -> float:
     on one side only makes it ``inf``.
     """
     alpha = _check_alpha(alpha)
-    pa, qa = _pair(p, q)
+    pa, qa = as_pair(p, q)
     pp, qq = _proportions(pa, qa, alpha)
     keep = (pp > 0) | (qq > 0)
     pp, qq = pp[keep], qq[keep]
@@ -161,14 +165,14 @@ def psi(p: npt.ArrayLike, q: npt.ArrayLike, *, alpha: float = 0.5) -> float:
 
 def hellinger(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
     """Hellinger distance √(½ Σ (√p − √q)²) on raw proportions; 0 ≤ h ≤ 1, symmetric."""
-    pa, qa = _pair(p, q)
+    pa, qa = as_pair(p, q)
     diff = np.sqrt(pa / pa.sum()) - np.sqrt(qa / qa.sum())
     return min(math.sqrt(_nonneg(0.5 * float(np.sum(diff * diff)))), 1.0)
 
 
 def total_variation(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
     """Total variation distance ½ Σ |p − q| on raw proportions; 0 ≤ tvd ≤ 1, symmetric."""
-    pa, qa = _pair(p, q)
+    pa, qa = as_pair(p, q)
     return min(0.5 * float(np.sum(np.abs(pa / pa.sum() - qa / qa.sum()))), 1.0)
 
 
@@ -269,7 +273,7 @@ def bin_contributions(
     """
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise EngineError(f"top must be a positive integer, got {top!r}")
-    pa, qa = _pair(live_counts, reference_counts)
+    pa, qa = as_pair(live_counts, reference_counts)
     names = [str(label) for label in labels]
     if len(names) != pa.size:
         raise EngineError(f"got {len(names)} labels for {pa.size} bins; they must match one to one")

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from driftwatch.engine.metrics import as_vector
+from driftwatch.engine.metrics import as_pair, as_vector
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -70,9 +70,8 @@ class GTestResult:
     permutations: int = 0
 
 
-def _counts(x: npt.ArrayLike, name: str) -> FloatArray:
-    """The metrics' vector checks, plus whole numbers: a test needs counts, not proportions."""
-    arr = as_vector(x, name)
+def _whole(arr: FloatArray, name: str) -> FloatArray:
+    """A test needs counts, not proportions."""
     if np.any(arr != np.round(arr)):
         raise EngineError(f"{name} must hold whole counts, not proportions")
     return arr
@@ -80,13 +79,8 @@ def _counts(x: npt.ArrayLike, name: str) -> FloatArray:
 
 def _table(live: npt.ArrayLike, reference: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Live and reference counts over the bins not empty in both."""
-    a = _counts(live, "live counts")
-    b = _counts(reference, "reference counts")
-    if a.shape != b.shape:
-        raise EngineError(
-            f"live and reference counts have different lengths ({a.size} vs {b.size}); "
-            "they must be counted on the same bins"
-        )
+    a, b = as_pair(live, reference, ("live counts", "reference counts"))
+    a, b = _whole(a, "live counts"), _whole(b, "reference counts")
     keep = (a + b) > 0
     return a[keep], b[keep]
 
@@ -309,7 +303,7 @@ def null_metric_samples(
     the distribution of the mass beyond the extreme of ``N`` exchangeable reference values
     (mean ``1/(N+1)``). Seeded and vectorised (``draws × k`` numbers per batch).
     """
-    q = _counts(reference_counts, "reference counts")
+    q = _whole(as_vector(reference_counts, "reference counts"), "reference counts")
     draws = _check_resamples(draws, "draws")
     if draws < 1:
         raise EngineError("the null distribution needs draws >= 1")
