@@ -6,7 +6,6 @@ stored in a SQL database, with alerts.
 """
 
 import gc as _gc
-from importlib.metadata import PackageNotFoundError, version
 
 # Importing pandas, SQLAlchemy and pydantic makes a few hundred thousand objects that live as long
 # as the process. Left alone, the cyclic collector scans them in young collections and then in two
@@ -17,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 _collecting = _gc.isenabled()
 _gc.disable()
 try:
+    from driftwatch._version import __version__
     from driftwatch.api import open_store, run_monitor, run_monitors
     from driftwatch.config import Config, load_config, parse_config
     from driftwatch.errors import (
@@ -31,7 +31,7 @@ try:
         SourceError,
         StoreError,
     )
-    from driftwatch.sources import TimeWindow
+    from driftwatch.timeutil import TimeWindow
 finally:
     if _gc.get_freeze_count() == 0:
         _gc.freeze()
@@ -39,10 +39,6 @@ finally:
     if _collecting:
         _gc.enable()
 
-try:
-    __version__ = version("driftwatch")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
 
 __all__ = [
     "AlertError",

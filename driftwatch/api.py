@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 from driftwatch.alerts import apply_run, dispatch_pending
 from driftwatch.config import Config, load_config
 from driftwatch.errors import DriftwatchError
-from driftwatch.monitor import MonitorRunner, RunOutcome, results_frame
-from driftwatch.sources import TimeWindow
+from driftwatch.monitor import MonitorRunner
+from driftwatch.results import RunOutcome, Trigger, results_frame
 from driftwatch.store.repository import Store, TransactionHook
-from driftwatch.timeutil import Clock, system_clock
+from driftwatch.timeutil import Clock, TimeWindow, system_clock
 
 __all__ = ["open_store", "run_monitor", "run_monitors"]
 
@@ -58,7 +58,7 @@ def run_monitors(
     names: Sequence[str] | None = None,
     *,
     window: TimeWindow | None = None,
-    trigger: str = "manual",
+    trigger: Trigger = "manual",
     clock: Clock = system_clock,
     frames: Mapping[str, pd.DataFrame] | None = None,
     claimed_by: str | None = None,

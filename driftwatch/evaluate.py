@@ -7,32 +7,24 @@ the run orchestration. Every rule sees the two histograms, so it knows n_live.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from driftwatch.config import ThresholdConfig
 from driftwatch.engine import Histogram
 from driftwatch.errors import ConfigError
+from driftwatch.results import Status, Verdict
 
 __all__ = [
-    "DISPLAY_ORDER",
-    "SEVERITY_ORDER",
     "EvaluationContext",
     "ThresholdRule",
-    "Verdict",
     "dataset_drift",
     "evaluate",
     "grade",
     "register_threshold_kind",
     "threshold_kinds",
-    "worst",
 ]
-
-SEVERITY_ORDER = {"ok": 0, "no_data": 0, "error": 0, "warn": 1, "critical": 2}
-
-DISPLAY_ORDER = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
-"""How tables and reports sort statuses: drift first, then problems, then the quiet ones."""
 
 
 @dataclass(frozen=True)
@@ -44,20 +36,6 @@ class EvaluationContext:
     reference: Histogram
     live: Histogram
     smoothing: float = 0.5
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A rule's decision and the numbers it used, stored beside the value."""
-
-    status: str
-    warn: float | None
-    critical: float | None
-    kind: str
-    p_value: float | None = None
-    test: str | None = None
-    dof: int | None = None
-    note: str | None = None
 
 
 class ThresholdRule(Protocol):
@@ -72,7 +50,7 @@ class ThresholdRule(Protocol):
     ) -> Verdict: ...
 
 
-def grade(value: float, warn: float | None, critical: float | None) -> str:
+def grade(value: float, warn: float | None, critical: float | None) -> Status:
     """``critical`` when value ≥ critical, else ``warn`` when value ≥ warn, else ``ok``."""
     if critical is not None and value >= critical:
         return "critical"
@@ -117,15 +95,6 @@ def evaluate(value: float, threshold: ThresholdConfig, context: EvaluationContex
             f"{threshold.kind!r}; choose one of: {', '.join(threshold_kinds())}"
         ) from None
     return factory().evaluate(value, threshold, context)
-
-
-def worst(statuses: Iterable[str]) -> str:
-    """The most severe of ``statuses`` (``ok`` for none); no_data/error rank with ok."""
-    best = "ok"
-    for status in statuses:
-        if SEVERITY_ORDER.get(status, 0) > SEVERITY_ORDER[best]:
-            best = status
-    return best
 
 
 def dataset_drift(feature_statuses: Mapping[str, str], share: float) -> bool:

@@ -13,8 +13,8 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -29,176 +29,19 @@ from driftwatch.engine import (
     get_metric,
 )
 from driftwatch.errors import DriftwatchError
-from driftwatch.evaluate import (
-    DISPLAY_ORDER,
-    EvaluationContext,
-    Verdict,
-    dataset_drift,
-    evaluate,
-    worst,
-)
+from driftwatch.evaluate import EvaluationContext, dataset_drift, evaluate
 from driftwatch.reference import fit_reference
-from driftwatch.sources import Source, TimeWindow, open_source
+from driftwatch.results import FeatureOutcome, MetricOutcome, Problem, RunOutcome, Trigger, worst
+from driftwatch.sources import Source, open_source
 from driftwatch.sources.base import CountingSource
 from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
 from driftwatch.store.repository import Store, TransactionHook, dumps
 from driftwatch.thresholds import adjust_verdicts
-from driftwatch.timeutil import Clock, as_utc, system_clock
+from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
-__all__ = [
-    "FeatureOutcome",
-    "MetricOutcome",
-    "MonitorRunner",
-    "RunOutcome",
-    "aligned_window",
-    "results_frame",
-    "sort_results",
-]
+__all__ = ["MonitorRunner", "aligned_window"]
 
 log = logging.getLogger("driftwatch.monitor")
-
-RESULT_COLUMNS = [
-    "monitor",
-    "window_start",
-    "window_end",
-    "feature",
-    "kind",
-    "metric",
-    "value",
-    "unit",
-    "status",
-    "threshold_kind",
-    "warn_threshold",
-    "critical_threshold",
-    "p_value",
-    "p_value_adjusted",
-    "test",
-    "dof",
-    "n_reference",
-    "n_live",
-    "missing_share",
-    "unseen_share",
-    "reason",
-]
-
-
-@dataclass(frozen=True)
-class MetricOutcome:
-    metric: str
-    value: float | None
-    unit: str
-    status: str
-    verdict: Verdict | None = None
-    reason: str | None = None
-    smoothing: float | None = None
-    log_base: float | None = None
-    p_value_adjusted: float | None = None
-
-
-@dataclass(frozen=True)
-class FeatureOutcome:
-    """Everything computed for one feature: histograms, metric values, statuses, explanation."""
-
-    name: str
-    kind: str
-    status: str
-    metrics: tuple[MetricOutcome, ...]
-    reference: Histogram | None = None
-    live: Histogram | None = None
-    reason: str | None = None
-    explanation: tuple[dict[str, Any], ...] = ()
-
-    @property
-    def n_reference(self) -> int | None:
-        return self.reference.n if self.reference is not None else None
-
-    @property
-    def n_live(self) -> int | None:
-        return self.live.n if self.live is not None else None
-
-    @property
-    def missing_share(self) -> float | None:
-        return self.live.missing_share if self.live is not None and self.live.n else None
-
-    @property
-    def unseen_share(self) -> float | None:
-        return self.live.unseen_share if self.live is not None and self.live.n else None
-
-
-@dataclass(frozen=True)
-class RunOutcome:
-    """The result of one monitor over one window, before or after it is stored."""
-
-    monitor: str
-    window_start: datetime
-    window_end: datetime
-    status: Literal["succeeded", "no_data", "failed"]
-    started_at: datetime
-    finished_at: datetime
-    duration_seconds: float
-    features: tuple[FeatureOutcome, ...] = ()
-    n_reference: int | None = None
-    n_live: int | None = None
-    dataset_drift: bool = False
-    error: str | None = None
-    trigger: str = "manual"
-    profile_id: int | None = None
-    claimed_by: str | None = None
-    run_id: int | None = None
-    save_action: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def window_label(self) -> str:
-        return f"[{self.window_start.isoformat()}, {self.window_end.isoformat()})"
-
-    @property
-    def n_drifted(self) -> int:
-        return sum(1 for f in self.features if f.status in ("warn", "critical"))
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per feature × metric, drifted features first (the CLI table's order)."""
-        rows = []
-        for feature in self.features:
-            for metric in feature.metrics:
-                verdict = metric.verdict
-                rows.append(
-                    {
-                        "monitor": self.monitor,
-                        "window_start": self.window_start,
-                        "window_end": self.window_end,
-                        "feature": feature.name,
-                        "kind": feature.kind,
-                        "metric": metric.metric,
-                        "value": metric.value,
-                        "unit": metric.unit,
-                        "status": metric.status,
-                        "threshold_kind": verdict.kind if verdict else None,
-                        "warn_threshold": verdict.warn if verdict else None,
-                        "critical_threshold": verdict.critical if verdict else None,
-                        "p_value": verdict.p_value if verdict else None,
-                        "p_value_adjusted": metric.p_value_adjusted,
-                        "test": verdict.test if verdict else None,
-                        "dof": verdict.dof if verdict else None,
-                        "n_reference": feature.n_reference,
-                        "n_live": feature.n_live,
-                        "missing_share": feature.missing_share,
-                        "unseen_share": feature.unseen_share,
-                        "reason": metric.reason or feature.reason,
-                    }
-                )
-        frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-        return sort_results(frame)
-
-
-def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
-    """Most severe first; within a status, the larger divergence first."""
-    if frame.empty:
-        return frame.reset_index(drop=True)
-    rank = frame["status"].map(DISPLAY_ORDER).fillna(5)
-    order = pd.DataFrame({"rank": rank, "value": -frame["value"].fillna(-np.inf)})
-    index = order.sort_values(["rank", "value"], kind="stable").index
-    return frame.loc[index].reset_index(drop=True)
 
 
 def aligned_window(now: datetime, length: timedelta) -> TimeWindow:
@@ -217,7 +60,7 @@ class _ReferenceProfile:
     """Per feature: fitted bins + reference histogram, or the reason there are none."""
 
     histograms: dict[str, Histogram]
-    problems: dict[str, tuple[str, str]]  # feature -> (status, reason)
+    problems: dict[str, Problem]
     n_rows: int
     profile_id: int | None = None
 
@@ -226,8 +69,8 @@ class _ReferenceProfile:
             name: {"bins": h.bins.to_dict(), "counts": h.counts.tolist()}
             for name, h in self.histograms.items()
         }
-        for name, (status, reason) in self.problems.items():
-            out[name] = {"status": status, "reason": reason}
+        for name, problem in self.problems.items():
+            out[name] = {"status": problem.status, "reason": problem.reason}
         return out
 
     @classmethod
@@ -238,7 +81,7 @@ class _ReferenceProfile:
                 bins = bins_from_dict(entry["bins"])
                 histograms[name] = Histogram(bins, np.asarray(entry["counts"], dtype=np.int64))
             else:
-                problems[name] = (entry["status"], entry["reason"])
+                problems[name] = Problem(entry["status"], entry["reason"])
         return cls(histograms, problems, n_rows, profile_id)
 
 
@@ -288,7 +131,7 @@ class MonitorRunner:
         monitor_name: str,
         *,
         window: TimeWindow | None = None,
-        trigger: str = "manual",
+        trigger: Trigger = "manual",
         claimed_by: str | None = None,
         in_transaction: Callable[[RunOutcome], TransactionHook | None] | None = None,
     ) -> RunOutcome:
@@ -305,7 +148,11 @@ class MonitorRunner:
         return replace(outcome, run_id=saved.run_id, save_action=saved.action)
 
     def compute(
-        self, monitor: MonitorConfig, *, window: TimeWindow | None = None, trigger: str = "manual"
+        self,
+        monitor: MonitorConfig,
+        *,
+        window: TimeWindow | None = None,
+        trigger: Trigger = "manual",
     ) -> RunOutcome:
         """Everything but the write: never raises for data problems, returns a failed outcome."""
         started_at = self.clock()
@@ -405,7 +252,7 @@ class MonitorRunner:
         specs: Sequence[FeatureSpec],
         reference: _ReferenceProfile,
         window: TimeWindow | None,
-    ) -> tuple[dict[str, Histogram | tuple[str, str]], int]:
+    ) -> tuple[dict[str, Histogram | Problem], int]:
         """Live histograms on the reference's bins, merged chunk by chunk (or counted in place).
 
         Sources that can count where the data lives (SQL with ``pushdown: true``, Dask) return
@@ -414,13 +261,13 @@ class MonitorRunner:
         source = self._open(monitor, "live")
         where = source.describe()
         available = set(source.columns())
-        results: dict[str, Histogram | tuple[str, str]] = {}
+        results: dict[str, Histogram | Problem] = {}
         wanted = []
         for spec in specs:
             if spec.name not in reference.histograms:
                 continue
             if spec.name not in available:
-                results[spec.name] = (
+                results[spec.name] = Problem(
                     "error",
                     f"column {spec.name!r} is absent from the live data ({where}); "
                     "fix the feature name or the data",
@@ -442,7 +289,7 @@ class MonitorRunner:
         for feature in wanted:
             counted = totals.get(feature.name)
             if isinstance(counted, str):
-                results[feature.name] = ("error", counted)
+                results[feature.name] = Problem("error", counted)
             elif counted is None:
                 results[feature.name] = Histogram.empty(feature.bins)
             else:
@@ -455,26 +302,27 @@ class MonitorRunner:
         self,
         spec: FeatureSpec,
         reference: _ReferenceProfile,
-        live: Mapping[str, Histogram | tuple[str, str]],
+        live: Mapping[str, Histogram | Problem],
         too_few: str | None,
     ) -> FeatureOutcome:
         ref_hist = reference.histograms.get(spec.name)
         problem = reference.problems.get(spec.name)
         live_entry = live.get(spec.name)
-        if isinstance(live_entry, tuple):
+        if isinstance(live_entry, Problem):
             problem = live_entry
         live_hist = live_entry if isinstance(live_entry, Histogram) else None
         if problem is None and too_few is not None:
-            problem = ("no_data", too_few)
+            problem = Problem("no_data", too_few)
         if problem is None and live_hist is not None and live_hist.n_valid == 0:
-            problem = (
+            problem = Problem(
                 "no_data",
                 f"no live values: all {live_hist.n} rows are missing"
                 if live_hist.n
                 else "the live window has no rows",
             )
         if problem is not None or ref_hist is None or live_hist is None:
-            status, reason = problem or ("error", "no histogram could be computed")
+            problem = problem or Problem("error", "no histogram could be computed")
+            status, reason = problem.status, problem.reason
             return FeatureOutcome(
                 name=spec.name,
                 kind=spec.kind,
@@ -562,12 +410,3 @@ def _correct(
         else f
         for f in features
     )
-
-
-def results_frame(outcomes: Iterable[RunOutcome]) -> pd.DataFrame:
-    """All outcomes' rows in one DataFrame (empty with the right columns when there are none)."""
-    frames = [o.to_frame() for o in outcomes]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    return pd.concat(frames, ignore_index=True)

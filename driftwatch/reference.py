@@ -34,6 +34,7 @@ from driftwatch.engine import (
 from driftwatch.engine.parallel import run_all
 from driftwatch.engine.sampling import RowSample
 from driftwatch.errors import ColumnError, EngineError, SourceError
+from driftwatch.results import Problem
 from driftwatch.sources import Source, numeric_values
 from driftwatch.sources.columns import category_counts
 from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
@@ -46,7 +47,7 @@ class FittedReference:
     """Per feature: a reference histogram, or ``(status, reason)`` for why there is none."""
 
     histograms: dict[str, Histogram]
-    problems: dict[str, tuple[str, str]]
+    problems: dict[str, Problem]
     n_rows: int
 
 
@@ -86,13 +87,13 @@ def fit_reference(
     """
     where = source.describe()
     available = set(source.columns())
-    problems: dict[str, tuple[str, str]] = {}
+    problems: dict[str, Problem] = {}
     present = []
     for spec in specs:
         if spec.name in available:
             present.append(spec)
         else:
-            problems[spec.name] = (
+            problems[spec.name] = Problem(
                 "error",
                 f"column {spec.name!r} is absent from the reference data ({where}); "
                 "fix the feature name or the data",
@@ -128,7 +129,7 @@ def fit_reference(
             try:
                 columns.append(future.result())
             except ColumnError as exc:
-                problems.setdefault(spec.name, ("error", str(exc)))
+                problems.setdefault(spec.name, Problem("error", str(exc)))
                 columns.append(np.full(rows, np.nan))
         sample.add(columns)
         for spec, codes in zip(categorical, code_futures, strict=True):
@@ -143,9 +144,9 @@ def fit_reference(
     for feature in fixed:
         counted = fixed_counts.get(feature.name)
         if isinstance(counted, str):
-            problems[feature.name] = ("error", counted)
+            problems[feature.name] = Problem("error", counted)
         elif counted is not None and Histogram(feature.bins, counted).n_valid == 0:
-            problems[feature.name] = (
+            problems[feature.name] = Problem(
                 "no_data",
                 "reference: no finite reference values to fit bins on",
             )
@@ -156,7 +157,7 @@ def fit_reference(
         try:
             bins = fit_categorical_bins_from_counts(seen.counts, top_k=spec.binning.top_k)
         except EngineError as exc:
-            problems[spec.name] = ("no_data", f"reference: {exc}")
+            problems[spec.name] = Problem("no_data", f"reference: {exc}")
             continue
         histograms[spec.name] = Histogram(bins, bins.count_labels(seen.counts, seen.missing))
 
@@ -178,7 +179,7 @@ def fit_reference(
         try:
             numeric_bins, counts = fit.result()
         except EngineError as exc:
-            problems[spec.name] = ("no_data", f"reference: {exc}")
+            problems[spec.name] = Problem("no_data", f"reference: {exc}")
             continue
         if counts is not None:
             histograms[spec.name] = Histogram(numeric_bins, counts)
@@ -198,7 +199,7 @@ def _count_pass(
     features: list[FeatureBins],
     chunk_rows: int,
     label: str,
-    problems: dict[str, tuple[str, str]],
+    problems: dict[str, Problem],
 ) -> dict[str, Histogram]:
     """Count every reference row on bins fitted from the sample (the second pass)."""
     totals: dict[str, np.ndarray | str] = {}
@@ -208,7 +209,7 @@ def _count_pass(
     for feature in features:
         counted = totals.get(feature.name)
         if isinstance(counted, str):
-            problems[feature.name] = ("error", counted)
+            problems[feature.name] = Problem("error", counted)
         elif counted is not None:
             out[feature.name] = Histogram(feature.bins, counted)
     return out

@@ -38,8 +38,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import SchedulerError
-from driftwatch.sources import TimeWindow
-from driftwatch.timeutil import as_utc, format_duration
+from driftwatch.timeutil import TimeWindow, as_utc, format_duration
 
 if TYPE_CHECKING:
     from driftwatch.config import Config, MonitorConfig, ScheduleConfig

@@ -35,7 +35,8 @@ from driftwatch.config import ThresholdConfig
 from driftwatch.engine.binning import CategoricalBins, NumericBins
 from driftwatch.engine.stats import GTestResult, benjamini_hochberg, g_test, null_metric_samples
 from driftwatch.errors import EngineError
-from driftwatch.evaluate import EvaluationContext, Verdict, grade
+from driftwatch.evaluate import EvaluationContext, grade
+from driftwatch.results import Status, Verdict
 
 __all__ = [
     "AdjustedVerdict",
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-def significance_status(value: float, p_value: float, threshold: ThresholdConfig) -> str:
+def significance_status(value: float, p_value: float, threshold: ThresholdConfig) -> Status:
     """``ok`` unless ``p_value < alpha``; then graded by the magnitudes (``warn`` if none set)."""
     if p_value >= threshold.alpha:
         return "ok"

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "as_utc", "format_duration", "parse_duration", "system_clock"]
+__all__ = ["Clock", "TimeWindow", "as_utc", "format_duration", "parse_duration", "system_clock"]
 
 Clock = Callable[[], datetime]
 """A zero-argument callable returning the current time, timezone-aware. Inject one in tests."""
@@ -79,3 +80,32 @@ def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """A half-open time range ``[start, end)`` in UTC; naive datetimes are taken to be UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.start, datetime) or not isinstance(self.end, datetime):
+            raise TypeError(
+                f"a time window needs two datetimes, found {self.start!r} and {self.end!r}"
+            )
+        start, end = as_utc(self.start), as_utc(self.end)
+        if start >= end:
+            raise ValueError(
+                f"a time window needs start < end, found start={start.isoformat()} "
+                f"and end={end.isoformat()}"
+            )
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def contains(self, moment: datetime) -> bool:
+        """Whether ``moment`` (naive = UTC) lies in ``[start, end)``."""
+        return self.start <= as_utc(moment) < self.end
+
+    def __str__(self) -> str:
+        return f"[{self.start.isoformat()}, {self.end.isoformat()})"

@@ -30,7 +30,7 @@ from typing import Any, Literal
 from driftwatch.api import run_monitors
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError, SchedulerError
-from driftwatch.monitor import RunOutcome
+from driftwatch.results import RunOutcome, Trigger
 from driftwatch.scheduler import (
     MonitorSchedule,
     SchedulerService,
@@ -38,7 +38,6 @@ from driftwatch.scheduler import (
     count_fire_times,
     stored_jobs,
 )
-from driftwatch.sources import TimeWindow
 from driftwatch.store import claims
 from driftwatch.store.repository import Store
 from driftwatch.store.status import (
@@ -48,7 +47,7 @@ from driftwatch.store.status import (
     notifications_of_run,
     outbox_counts,
 )
-from driftwatch.timeutil import Clock, as_utc, system_clock
+from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
 __all__ = [
     "SCHEDULER_TRIGGERS",
@@ -79,7 +78,7 @@ class WindowResult:
 
     monitor: str
     window: TimeWindow
-    trigger: str
+    trigger: Trigger
     action: Literal["computed", "done", "busy", "stopped"]
     outcome: RunOutcome | None = None
     alerts: int = 0
@@ -154,7 +153,7 @@ class WindowRunner:
     # --- one window ------------------------------------------------------------------------------
 
     def run_window(
-        self, monitor: str, window: TimeWindow, trigger: str, *, rerun: bool = False
+        self, monitor: str, window: TimeWindow, trigger: Trigger, *, rerun: bool = False
     ) -> WindowResult:
         """Compute ``window`` of ``monitor`` unless it is done (``rerun`` recomputes it)."""
         if not rerun and claims.window_done(self.store, monitor, window):
@@ -220,7 +219,9 @@ class WindowRunner:
             if self.stop.wait(self.poll):
                 return "stopped"
 
-    def _compute(self, monitor: str, window: TimeWindow, trigger: str, rerun: bool) -> RunOutcome:
+    def _compute(
+        self, monitor: str, window: TimeWindow, trigger: Trigger, rerun: bool
+    ) -> RunOutcome:
         config = self._replacing(monitor) if rerun else self.config
         try:
             outcomes = self.run(
@@ -288,7 +289,7 @@ class WindowRunner:
             if self.stop.is_set():
                 break
             latest = index == len(plan.windows) - 1
-            trigger = "scheduled" if latest and not startup else "catchup"
+            trigger: Trigger = "scheduled" if latest and not startup else "catchup"
             result = self.run_window(monitor, window, trigger)
             results.append(result)
             if result.action in ("busy", "stopped"):

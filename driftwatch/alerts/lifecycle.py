@@ -35,13 +35,13 @@ from sqlalchemy.orm import Session
 
 from driftwatch.alerts.payload import AlertEvent, build_notifications
 from driftwatch.config import AlertsConfig, Config, MonitorConfig, resolve_features
-from driftwatch.evaluate import SEVERITY_ORDER
+from driftwatch.results import SEVERITY_ORDER
 from driftwatch.store.models import Alert, Notification, Silence
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
 
 if TYPE_CHECKING:
-    from driftwatch.monitor import RunOutcome
+    from driftwatch.results import RunOutcome
 
 __all__ = [
     "DATASET_FEATURE",

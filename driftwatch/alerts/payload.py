@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from driftwatch.config import SinkConfig
-from driftwatch.evaluate import SEVERITY_ORDER
+from driftwatch.results import SEVERITY_ORDER
 from driftwatch.store.models import Notification
 
 if TYPE_CHECKING:
     from driftwatch.alerts.lifecycle import AlertState, Observation
-    from driftwatch.monitor import RunOutcome
+    from driftwatch.results import RunOutcome
 
 __all__ = [
     "PAYLOAD_SCHEMA",

@@ -18,7 +18,7 @@ import hmac
 import json
 from typing import ClassVar
 
-from driftwatch import __version__
+from driftwatch._version import __version__
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import WebhookSinkConfig

@@ -19,9 +19,9 @@ from driftwatch.cli.main import (
 )
 from driftwatch.config import Config, MonitorConfig, resolve_features
 from driftwatch.errors import DriftwatchError
-from driftwatch.evaluate import DISPLAY_ORDER
-from driftwatch.monitor import FeatureOutcome, RunOutcome
-from driftwatch.sources import TimeWindow, open_source
+from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome
+from driftwatch.sources import open_source
+from driftwatch.timeutil import TimeWindow
 
 __all__ = ["render_outcome", "run", "validate"]
 

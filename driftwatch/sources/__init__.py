@@ -5,7 +5,7 @@ DataFrame chunks holding exactly the requested columns of the rows in the time w
 :func:`numeric_values` and :func:`categorical_codes` turn a column into what the engine bins.
 """
 
-from driftwatch.sources.base import Source, TimeWindow, open_source
+from driftwatch.sources.base import Source, open_source
 from driftwatch.sources.columns import categorical_codes, numeric_values
 
-__all__ = ["Source", "TimeWindow", "categorical_codes", "numeric_values", "open_source"]
+__all__ = ["Source", "categorical_codes", "numeric_values", "open_source"]

@@ -24,8 +24,8 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 from pandas.tseries.api import guess_datetime_format
 
 from driftwatch.errors import ColumnError, SourceError
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS, TimeWindow
-from driftwatch.timeutil import as_utc
+from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
+from driftwatch.timeutil import TimeWindow, as_utc
 
 _MAX_LISTED = 40
 

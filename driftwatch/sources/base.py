@@ -10,8 +10,6 @@ also implement :class:`CountingSource`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
@@ -26,43 +24,14 @@ from driftwatch.config import (
     SqlSourceConfig,
 )
 from driftwatch.errors import SourceError
-from driftwatch.timeutil import as_utc
+from driftwatch.timeutil import TimeWindow
 
 if TYPE_CHECKING:
     from driftwatch.sources.counting import FeatureBins
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "CountingSource", "Source", "TimeWindow", "open_source"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "CountingSource", "Source", "open_source"]
 
 DEFAULT_CHUNK_ROWS = 250_000
-
-
-@dataclass(frozen=True)
-class TimeWindow:
-    """A half-open time range ``[start, end)`` in UTC; naive datetimes are taken to be UTC."""
-
-    start: datetime
-    end: datetime
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.start, datetime) or not isinstance(self.end, datetime):
-            raise TypeError(
-                f"a time window needs two datetimes, found {self.start!r} and {self.end!r}"
-            )
-        start, end = as_utc(self.start), as_utc(self.end)
-        if start >= end:
-            raise ValueError(
-                f"a time window needs start < end, found start={start.isoformat()} "
-                f"and end={end.isoformat()}"
-            )
-        object.__setattr__(self, "start", start)
-        object.__setattr__(self, "end", end)
-
-    def contains(self, moment: datetime) -> bool:
-        """Whether ``moment`` (naive = UTC) lies in ``[start, end)``."""
-        return self.start <= as_utc(moment) < self.end
-
-    def __str__(self) -> str:
-        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
 
 
 @runtime_checkable

@@ -34,8 +34,9 @@ from driftwatch.sources._common import (
     parse_timestamps,
     time_mask,
 )
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS, TimeWindow
+from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
 from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.timeutil import TimeWindow
 
 __all__ = ["DaskSource"]
 

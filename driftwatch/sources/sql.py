@@ -34,9 +34,10 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 from driftwatch.config import SqlSourceConfig
 from driftwatch.errors import redact_url
 from driftwatch.sources._common import BaseSource, ReadPlan, listing
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS, TimeWindow
+from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
 from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
+from driftwatch.timeutil import TimeWindow
 
 __all__ = ["SqlSource", "dispose_engines"]
 

@@ -24,9 +24,9 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from driftwatch.errors import StoreError
-from driftwatch.sources import TimeWindow
 from driftwatch.store.models import Run, WindowClaim
 from driftwatch.store.repository import Store
+from driftwatch.timeutil import TimeWindow
 
 __all__ = [
     "DONE_STATUSES",

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import StoreError
-from driftwatch.evaluate import DISPLAY_ORDER
+from driftwatch.results import DISPLAY_ORDER
 from driftwatch.store.database import one_line
 from driftwatch.store.models import HistogramRow, Run, UTCDateTime
 from driftwatch.store.repository import Store

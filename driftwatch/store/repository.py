@@ -25,7 +25,7 @@ from driftwatch.store.database import connect, ensure_schema, one_line
 from driftwatch.store.models import FeatureResult, HistogramRow, ReferenceProfile, Run
 
 if TYPE_CHECKING:
-    from driftwatch.monitor import RunOutcome
+    from driftwatch.results import RunOutcome
 
 __all__ = ["SaveResult", "Store", "TransactionHook"]
 

@@ -26,7 +26,7 @@ import pytest
 
 from driftwatch.api import run_monitors
 from driftwatch.config import Config, parse_config
-from driftwatch.monitor import RunOutcome
+from driftwatch.results import RunOutcome
 
 # --- time -----------------------------------------------------------------------------------------
 

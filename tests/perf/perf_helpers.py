@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from driftwatch import parse_config
 from driftwatch.engine import Histogram
-from driftwatch.monitor import MonitorRunner, RunOutcome
+from driftwatch.monitor import MonitorRunner
+from driftwatch.results import RunOutcome
 
 NUMERIC = ["x", "steps", "wide"]
 CATEGORICAL = ["city", "code"]

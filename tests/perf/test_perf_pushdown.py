@@ -14,8 +14,9 @@ from perf_helpers import awkward_frame, compute, histograms, runner_for, write_s
 
 from driftwatch.config import SqlSourceConfig
 from driftwatch.engine import CategoricalBins, NumericBins
-from driftwatch.sources import TimeWindow, open_source
+from driftwatch.sources import open_source
 from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.timeutil import TimeWindow
 
 EDGES = (-1.0, 0.0, 0.5, 2.0)
 NUMBERS = [

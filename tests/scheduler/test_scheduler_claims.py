@@ -14,7 +14,7 @@ from scheduler_helpers import BASE, config_mapping, monitor_entry, stored_runs
 
 from driftwatch import TimeWindow
 from driftwatch.config import load_config
-from driftwatch.monitor import RunOutcome
+from driftwatch.results import RunOutcome
 from driftwatch.store import Store
 from driftwatch.store.claims import (
     claim_window,

@@ -11,7 +11,8 @@ import pytest
 
 from driftwatch.config import CsvSourceConfig
 from driftwatch.errors import SourceError
-from driftwatch.sources import Source, TimeWindow, open_source
+from driftwatch.sources import Source, open_source
+from driftwatch.timeutil import TimeWindow
 
 MakeSource = Callable[..., Source]
 ROWS = 48  # rows of the ``frame`` fixture

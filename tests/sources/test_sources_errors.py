@@ -21,7 +21,8 @@ from driftwatch.config import (
     SqlSourceConfig,
 )
 from driftwatch.errors import ColumnError, SourceError
-from driftwatch.sources import Source, TimeWindow, open_source
+from driftwatch.sources import Source, open_source
+from driftwatch.timeutil import TimeWindow
 
 ROLE = "monitor 'weather' live"
 WINDOW = TimeWindow(datetime(2024, 1, 1), datetime(2024, 1, 2))

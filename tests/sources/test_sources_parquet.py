@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from driftwatch.config import ParquetSourceConfig
-from driftwatch.sources import TimeWindow, open_source
+from driftwatch.sources import open_source
 from driftwatch.sources.parquet import ParquetSource
+from driftwatch.timeutil import TimeWindow
 
 START = datetime(2024, 1, 1)
 

@@ -15,7 +15,8 @@ import pytest
 
 from driftwatch.config import SqlSourceConfig
 from driftwatch.errors import ColumnError, SourceError
-from driftwatch.sources import Source, TimeWindow, open_source
+from driftwatch.sources import Source, open_source
+from driftwatch.timeutil import TimeWindow
 
 
 def at(hour: int) -> datetime:

@@ -20,8 +20,7 @@ import yaml
 
 from driftwatch.data import DATA_DIR
 from driftwatch.engine import Histogram, fit_categorical_bins, fit_numeric_bins
-from driftwatch.evaluate import Verdict
-from driftwatch.monitor import FeatureOutcome, MetricOutcome, RunOutcome
+from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome, Verdict
 from driftwatch.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

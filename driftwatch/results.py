@@ -1,0 +1,235 @@
+"""The values every stage passes on: statuses, verdicts, outcomes and the result frame.
+
+This is the low layer: the engine's :class:`~driftwatch.engine.Histogram` is the only thing it
+uses from the package, so sources, thresholds, the store, alerts, the scheduler and the CLI can
+all share these types without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+
+from driftwatch.engine import Histogram
+
+__all__ = [
+    "DISPLAY_ORDER",
+    "RESULT_COLUMNS",
+    "SEVERITY_ORDER",
+    "FeatureOutcome",
+    "MetricOutcome",
+    "Problem",
+    "RunOutcome",
+    "RunStatus",
+    "Status",
+    "Trigger",
+    "Verdict",
+    "results_frame",
+    "sort_results",
+    "worst",
+]
+
+Status = Literal["ok", "warn", "critical", "no_data", "error"]
+"""A feature's or a metric's status: graded (ok/warn/critical), or why there is no grade."""
+
+RunStatus = Literal["succeeded", "no_data", "failed"]
+"""A run's status: ``no_data`` when the live window had too few rows for any verdict."""
+
+Trigger = Literal["manual", "scheduled", "catchup", "backfill"]
+"""What started a run."""
+
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+SEVERITY_ORDER: dict[str, int] = {"ok": 0, "no_data": 0, "error": 0, "warn": 1, "critical": 2}
+
+DISPLAY_ORDER: dict[str, int] = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
+"""How tables and reports sort statuses: drift first, then problems, then the quiet ones."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A rule's decision and the numbers it used, stored beside the value."""
+
+    status: Status
+    warn: float | None
+    critical: float | None
+    kind: str
+    p_value: float | None = None
+    test: str | None = None
+    dof: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a feature has no grade: its status (``no_data`` or ``error``) and a reason in words."""
+
+    status: Literal["no_data", "error"]
+    reason: str
+
+
+RESULT_COLUMNS = [
+    "monitor",
+    "window_start",
+    "window_end",
+    "feature",
+    "kind",
+    "metric",
+    "value",
+    "unit",
+    "status",
+    "threshold_kind",
+    "warn_threshold",
+    "critical_threshold",
+    "p_value",
+    "p_value_adjusted",
+    "test",
+    "dof",
+    "n_reference",
+    "n_live",
+    "missing_share",
+    "unseen_share",
+    "reason",
+]
+
+
+@dataclass(frozen=True)
+class MetricOutcome:
+    metric: str
+    value: float | None
+    unit: str
+    status: Status
+    verdict: Verdict | None = None
+    reason: str | None = None
+    smoothing: float | None = None
+    log_base: float | None = None
+    p_value_adjusted: float | None = None
+
+
+@dataclass(frozen=True)
+class FeatureOutcome:
+    """Everything computed for one feature: histograms, metric values, statuses, explanation."""
+
+    name: str
+    kind: str
+    status: Status
+    metrics: tuple[MetricOutcome, ...]
+    reference: Histogram | None = None
+    live: Histogram | None = None
+    reason: str | None = None
+    explanation: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def n_reference(self) -> int | None:
+        return self.reference.n if self.reference is not None else None
+
+    @property
+    def n_live(self) -> int | None:
+        return self.live.n if self.live is not None else None
+
+    @property
+    def missing_share(self) -> float | None:
+        return self.live.missing_share if self.live is not None and self.live.n else None
+
+    @property
+    def unseen_share(self) -> float | None:
+        return self.live.unseen_share if self.live is not None and self.live.n else None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The result of one monitor over one window, before or after it is stored."""
+
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime
+    duration_seconds: float
+    features: tuple[FeatureOutcome, ...] = ()
+    n_reference: int | None = None
+    n_live: int | None = None
+    dataset_drift: bool = False
+    error: str | None = None
+    trigger: Trigger = "manual"
+    profile_id: int | None = None
+    claimed_by: str | None = None
+    run_id: int | None = None
+    save_action: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def window_label(self) -> str:
+        return f"[{self.window_start.isoformat()}, {self.window_end.isoformat()})"
+
+    @property
+    def n_drifted(self) -> int:
+        return sum(1 for f in self.features if f.status in ("warn", "critical"))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per feature × metric, drifted features first (the CLI table's order)."""
+        rows = []
+        for feature in self.features:
+            for metric in feature.metrics:
+                verdict = metric.verdict
+                rows.append(
+                    {
+                        "monitor": self.monitor,
+                        "window_start": self.window_start,
+                        "window_end": self.window_end,
+                        "feature": feature.name,
+                        "kind": feature.kind,
+                        "metric": metric.metric,
+                        "value": metric.value,
+                        "unit": metric.unit,
+                        "status": metric.status,
+                        "threshold_kind": verdict.kind if verdict else None,
+                        "warn_threshold": verdict.warn if verdict else None,
+                        "critical_threshold": verdict.critical if verdict else None,
+                        "p_value": verdict.p_value if verdict else None,
+                        "p_value_adjusted": metric.p_value_adjusted,
+                        "test": verdict.test if verdict else None,
+                        "dof": verdict.dof if verdict else None,
+                        "n_reference": feature.n_reference,
+                        "n_live": feature.n_live,
+                        "missing_share": feature.missing_share,
+                        "unseen_share": feature.unseen_share,
+                        "reason": metric.reason or feature.reason,
+                    }
+                )
+        frame = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        return sort_results(frame)
+
+
+def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first; within a status, the larger divergence first."""
+    if frame.empty:
+        return frame.reset_index(drop=True)
+    rank = frame["status"].map(DISPLAY_ORDER).fillna(5)
+    order = pd.DataFrame({"rank": rank, "value": -frame["value"].fillna(-np.inf)})
+    index = order.sort_values(["rank", "value"], kind="stable").index
+    return frame.loc[index].reset_index(drop=True)
+
+
+def results_frame(outcomes: Iterable[RunOutcome]) -> pd.DataFrame:
+    """All outcomes' rows in one DataFrame (empty with the right columns when there are none)."""
+    frames = [o.to_frame() for o in outcomes]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat(frames, ignore_index=True)
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The most severe of ``statuses`` (``ok`` for none); no_data/error rank with ok."""
+    best: Status = "ok"
+    for status in statuses:
+        if SEVERITY_ORDER.get(status, 0) > SEVERITY_ORDER[best]:
+            best = status
+    return best
