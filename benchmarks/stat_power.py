@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from driftwatch.config import DEFAULT_THRESHOLDS, ThresholdConfig
 from driftwatch.engine import Histogram, fit_categorical_bins, fit_numeric_bins, js_divergence
 from driftwatch.engine.binning import Bins, NumericBins
-from driftwatch.evaluate import EvaluationContext, evaluate
+from driftwatch.evaluate import evaluate
+from driftwatch.thresholds import EvaluationContext
 
 N_REFERENCE = 10_000
 SIZES = (50, 200, 1_000, 10_000, 100_000)

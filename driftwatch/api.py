@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from driftwatch.config import Config, load_config
 from driftwatch.errors import DriftwatchError
 from driftwatch.monitor import MonitorRunner
 from driftwatch.results import RunOutcome, Trigger, results_frame
-from driftwatch.store.repository import Store, TransactionHook
+from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, TimeWindow, system_clock
 
 __all__ = ["open_store", "run_monitor", "run_monitors"]
@@ -40,18 +40,6 @@ def open_store(config: Config, database: str | None = None) -> Iterator[Store]:
         store.close()
 
 
-def _alert_lifecycle(config: Config, clock: Clock) -> Callable[[RunOutcome], TransactionHook]:
-    """The hook that advances the alerts and queues notifications inside the run's transaction."""
-
-    def factory(outcome: RunOutcome) -> TransactionHook:
-        def hook(session: Session, run_id: int) -> None:
-            apply_run(session, run_id, outcome, config, clock())
-
-        return hook
-
-    return factory
-
-
 def run_monitors(
     config: Config,
     store: Store | None,
@@ -71,7 +59,10 @@ def run_monitors(
     """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
-    lifecycle = _alert_lifecycle(config, clock) if store is not None else None
+
+    def advance_alerts(session: Session, run_id: int, outcome: RunOutcome) -> None:
+        apply_run(session, run_id, outcome, config, clock())
+
     outcomes = []
     for monitor in monitors:
         try:
@@ -80,14 +71,13 @@ def run_monitors(
                 window=window,
                 trigger=trigger,
                 claimed_by=claimed_by,
-                in_transaction=lifecycle,
+                in_transaction=advance_alerts,
             )
         except DriftwatchError as exc:  # e.g. the store refused the write: record, go on
             now = clock()
             outcome = RunOutcome(
                 monitor=monitor.name,
-                window_start=now,
-                window_end=now,
+                window=window if window is not None else runner.default_window(monitor, now),
                 status="failed",
                 started_at=now,
                 finished_at=now,

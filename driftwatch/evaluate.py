@@ -1,113 +1,196 @@
-"""Thresholds → a status per (feature, metric), and dataset-level drift.
+"""Scoring in one place: a feature's metric values and verdicts, the run's correction, drift.
 
-Threshold kinds sit behind a name → class registry so that new rules (a significance test, a
-threshold calibrated on the reference at the live window's sample size) plug in without touching
-the run orchestration. Every rule sees the two histograms, so it knows n_live.
+:func:`score_feature` turns one feature's two histograms into a :class:`FeatureOutcome` (each
+metric's value and its rule's verdict, the bins that moved most, the worst status) — or into an
+``error``/``no_data`` outcome with the reason, when a problem was found upstream. :func:`correct`
+applies the run's Benjamini-Hochberg correction across the features, :func:`dataset_drift` decides
+whether the dataset as a whole drifted. The rules themselves live in :mod:`driftwatch.thresholds`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Protocol
+import math
+from collections.abc import Sequence
+from dataclasses import replace
 
-from driftwatch.config import ThresholdConfig
-from driftwatch.engine import Histogram
+from driftwatch.config import FeatureSpec
+from driftwatch.engine import Histogram, bin_contributions, get_metric
 from driftwatch.errors import ConfigError
-from driftwatch.results import Status, Verdict
+from driftwatch.results import FeatureOutcome, MetricOutcome, Problem, Verdict, worst
+from driftwatch.thresholds import (
+    EvaluationContext,
+    ThresholdSettings,
+    adjust_verdicts,
+    threshold_rule,
+)
 
-__all__ = [
-    "EvaluationContext",
-    "ThresholdRule",
-    "dataset_drift",
-    "evaluate",
-    "grade",
-    "register_threshold_kind",
-    "threshold_kinds",
-]
+__all__ = ["correct", "dataset_drift", "evaluate", "score_feature"]
 
-
-@dataclass(frozen=True)
-class EvaluationContext:
-    """What a rule may look at besides the metric's value."""
-
-    feature: str
-    metric: str
-    reference: Histogram
-    live: Histogram
-    smoothing: float = 0.5
+TOP_BINS = 5
+"""How many of the bins that moved most a feature's explanation keeps."""
 
 
-class ThresholdRule(Protocol):
-    """Turns one metric value into ``ok``/``warn``/``critical``.
-
-    ``evaluate`` receives the finite value, the merged threshold settings and the context; it
-    returns a :class:`Verdict`. It must not raise for any finite non-negative value.
-    """
-
-    def evaluate(
-        self, value: float, threshold: ThresholdConfig, context: EvaluationContext
-    ) -> Verdict: ...
-
-
-def grade(value: float, warn: float | None, critical: float | None) -> Status:
-    """``critical`` when value ≥ critical, else ``warn`` when value ≥ warn, else ``ok``."""
-    if critical is not None and value >= critical:
-        return "critical"
-    if warn is not None and value >= warn:
-        return "warn"
-    return "ok"
-
-
-class ConstantThreshold:
-    """Fixed magnitudes: ``critical`` when value ≥ critical, else ``warn`` when value ≥ warn."""
-
-    def evaluate(
-        self, value: float, threshold: ThresholdConfig, context: EvaluationContext
-    ) -> Verdict:
-        return Verdict(
-            grade(value, threshold.warn, threshold.critical),
-            threshold.warn,
-            threshold.critical,
-            "constant",
-        )
-
-
-_RULES: dict[str, Callable[[], ThresholdRule]] = {"constant": ConstantThreshold}
-
-
-def register_threshold_kind(name: str, factory: Callable[[], ThresholdRule]) -> None:
-    """Make ``kind: name`` available in configs."""
-    _RULES[name] = factory
-
-
-def threshold_kinds() -> tuple[str, ...]:
-    return tuple(sorted(_RULES))
-
-
-def evaluate(value: float, threshold: ThresholdConfig, context: EvaluationContext) -> Verdict:
+def evaluate(value: float, threshold: ThresholdSettings, context: EvaluationContext) -> Verdict:
     """The verdict of the rule ``threshold.kind`` on ``value``."""
     try:
-        factory = _RULES[threshold.kind]
-    except KeyError:
+        rule = threshold_rule(threshold.kind)
+    except ConfigError as exc:
         raise ConfigError(
-            f"feature {context.feature!r}, metric {context.metric!r}: unknown threshold kind "
-            f"{threshold.kind!r}; choose one of: {', '.join(threshold_kinds())}"
+            f"feature {context.feature!r}, metric {context.metric!r}: {exc}"
         ) from None
-    return factory().evaluate(value, threshold, context)
+    return rule.evaluate(value, threshold, context)
 
 
-def dataset_drift(feature_statuses: Mapping[str, str], share: float) -> bool:
-    """True when at least ``share`` of the evaluated features are at warn or worse."""
-    graded = [s for s in feature_statuses.values() if s in ("ok", "warn", "critical")]
+def score_feature(
+    spec: FeatureSpec,
+    reference: Histogram | Problem | None,
+    live: Histogram | Problem | None,
+    *,
+    too_few: Problem | None = None,
+) -> FeatureOutcome:
+    """One feature's outcome from its reference and live histograms (or why there are none).
+
+    A problem counting the live data comes first, then one fitting the reference, then
+    ``too_few`` (the live window is below ``min_rows``), then a live window without a valid value;
+    each makes every metric ``no_data``/``error`` with that reason.
+    """
+    ref_hist = reference if isinstance(reference, Histogram) else None
+    live_hist = live if isinstance(live, Histogram) else None
+    problem = _first_problem(live, reference, too_few, live_hist)
+    if problem is not None or ref_hist is None or live_hist is None:
+        return _unscored(spec, problem, ref_hist, live_hist)
+    metrics = tuple(_score_metric(spec, name, ref_hist, live_hist) for name in spec.metrics)
+    explanation = tuple(
+        bin_contributions(live_hist.counts, ref_hist.counts, ref_hist.labels, top=TOP_BINS)
+    )
+    return FeatureOutcome(
+        name=spec.name,
+        kind=spec.kind,
+        status=worst(m.status for m in metrics),
+        metrics=metrics,
+        reference=ref_hist,
+        live=live_hist,
+        explanation=explanation,
+    )
+
+
+def _first_problem(
+    live: Histogram | Problem | None,
+    reference: Histogram | Problem | None,
+    too_few: Problem | None,
+    live_hist: Histogram | None,
+) -> Problem | None:
+    for problem in (live, reference, too_few):
+        if isinstance(problem, Problem):
+            return problem
+    if live_hist is not None and live_hist.n_valid == 0:
+        return Problem(
+            "no_data",
+            f"no live values: all {live_hist.n} rows are missing"
+            if live_hist.n
+            else "the live window has no rows",
+        )
+    return None
+
+
+def _unscored(
+    spec: FeatureSpec,
+    problem: Problem | None,
+    reference: Histogram | None,
+    live: Histogram | None,
+) -> FeatureOutcome:
+    problem = problem or Problem("error", "no histogram could be computed")
+    status, reason = problem.status, problem.reason
+    return FeatureOutcome(
+        name=spec.name,
+        kind=spec.kind,
+        status=status,
+        metrics=tuple(
+            MetricOutcome(m, None, get_metric(m).unit, status, reason=reason) for m in spec.metrics
+        ),
+        reference=reference,
+        live=live,
+        reason=reason,
+    )
+
+
+def _score_metric(
+    spec: FeatureSpec, name: str, reference: Histogram, live: Histogram
+) -> MetricOutcome:
+    metric = get_metric(name)
+    value = float(metric.compute(live.counts, reference.counts, spec.smoothing))
+    smoothing = spec.smoothing if metric.smoothed else None
+    if not math.isfinite(value):
+        return MetricOutcome(
+            name,
+            None,
+            metric.unit,
+            "error",
+            reason=f"{name} is not finite for these bins",
+            smoothing=smoothing,
+            log_base=metric.log_base,
+        )
+    context = EvaluationContext(
+        feature=spec.name,
+        metric=name,
+        reference=reference,
+        live=live,
+        smoothing=spec.smoothing,
+    )
+    verdict = evaluate(value, spec.thresholds[name], context)
+    return MetricOutcome(
+        name,
+        value,
+        metric.unit,
+        verdict.status,
+        verdict,
+        reason=verdict.note,
+        smoothing=smoothing,
+        log_base=metric.log_base,
+    )
+
+
+def correct(
+    features: Sequence[FeatureOutcome], specs: Sequence[FeatureSpec]
+) -> tuple[FeatureOutcome, ...]:
+    """Benjamini-Hochberg across the run's features, one family per metric.
+
+    Each ``significance`` verdict is re-decided on its adjusted p-value
+    (:func:`driftwatch.thresholds.adjust_verdicts`); other verdicts are kept.
+    """
+    thresholds = {spec.name: spec.thresholds for spec in specs}
+    metrics = {f.name: list(f.metrics) for f in features}
+    changed: set[str] = set()
+    for name in sorted({m.metric for f in features for m in f.metrics}):
+        slots = [
+            (feature, i, m.value, m.verdict)
+            for feature, outcomes in metrics.items()
+            for i, m in enumerate(outcomes)
+            if m.metric == name and m.verdict is not None and m.value is not None
+        ]
+        entries = [(value, verdict, thresholds[f][name]) for f, _, value, verdict in slots]
+        for (feature, i, _, _), adjusted in zip(slots, adjust_verdicts(entries), strict=True):
+            if adjusted is not None:
+                metrics[feature][i] = replace(
+                    metrics[feature][i],
+                    status=adjusted.verdict.status,
+                    verdict=adjusted.verdict,
+                    reason=adjusted.verdict.note,
+                    p_value_adjusted=adjusted.p_value_adjusted,
+                )
+                changed.add(feature)
+    return tuple(
+        replace(f, metrics=tuple(metrics[f.name]), status=worst(m.status for m in metrics[f.name]))
+        if f.name in changed
+        else f
+        for f in features
+    )
+
+
+def dataset_drift(features: Sequence[FeatureOutcome], share: float) -> bool:
+    """True when at least ``share`` of the graded features are at warn or worse."""
+    graded = [f.status for f in features if f.status in ("ok", "warn", "critical")]
     if not graded:
         return False
     drifted = sum(1 for s in graded if s in ("warn", "critical"))
     return drifted / len(graded) >= share
-
-
-# The statistical kinds live in their own module, which builds on the types above.
-from driftwatch.thresholds import CalibratedThreshold, SignificanceThreshold  # noqa: E402
-
-register_threshold_kind("significance", SignificanceThreshold)
-register_threshold_kind("calibrated", CalibratedThreshold)

@@ -1,8 +1,9 @@
 """The values every stage passes on: statuses, verdicts, outcomes and the result frame.
 
-This is the low layer: the engine's :class:`~driftwatch.engine.Histogram` is the only thing it
-uses from the package, so sources, thresholds, the store, alerts, the scheduler and the CLI can
-all share these types without importing each other.
+This is the low layer: the engine's :class:`~driftwatch.engine.Histogram` and
+:class:`~driftwatch.timeutil.TimeWindow` are all it uses from the package, so sources, thresholds,
+the store, alerts, the scheduler and the CLI can all share these types without importing each
+other.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from driftwatch.engine import Histogram
+from driftwatch.timeutil import TimeWindow
 
 __all__ = [
     "DISPLAY_ORDER",
@@ -146,8 +148,8 @@ class RunOutcome:
     """The result of one monitor over one window, before or after it is stored."""
 
     monitor: str
-    window_start: datetime
-    window_end: datetime
+    window: TimeWindow | None
+    """The live window the run covered; None for the whole live data."""
     status: RunStatus
     started_at: datetime
     finished_at: datetime
@@ -161,8 +163,22 @@ class RunOutcome:
     profile_id: int | None = None
     claimed_by: str | None = None
     run_id: int | None = None
-    save_action: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def window_start(self) -> datetime:
+        """The start of the run's key: the window's, or ``started_at`` for a run without one.
+
+        The one place where "no window" becomes a key: a zero-width ``[started_at, started_at)``,
+        so each windowless run is a run of its own (stored, alerted on, listed) and never
+        replaces another. The store, the alerts, the CLI and the scheduler all read these two.
+        """
+        return self.window.start if self.window is not None else self.started_at
+
+    @property
+    def window_end(self) -> datetime:
+        """The end of the run's key (``started_at`` without a window, see :attr:`window_start`)."""
+        return self.window.end if self.window is not None else self.started_at
 
     @property
     def window_label(self) -> str:

@@ -234,8 +234,7 @@ class WindowRunner:
             now = self.clock()
             failed = RunOutcome(
                 monitor=monitor,
-                window_start=window.start,
-                window_end=window.end,
+                window=window,
                 status="failed",
                 started_at=now,
                 finished_at=now,

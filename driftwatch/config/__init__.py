@@ -8,7 +8,6 @@ from driftwatch.config.loading import load_config, parse_config
 from driftwatch.config.models import (
     DEFAULT_DATABASE_URL,
     DEFAULT_THRESHOLDS,
-    METRIC_NAMES,
     AlertsConfig,
     BinningConfig,
     Config,
@@ -38,7 +37,6 @@ from driftwatch.config.models import (
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_THRESHOLDS",
-    "METRIC_NAMES",
     "AlertsConfig",
     "BinningConfig",
     "Config",

@@ -32,13 +32,14 @@ from pydantic import (
     model_validator,
 )
 
+from driftwatch.engine.metrics import METRICS, metric_names
 from driftwatch.errors import ConfigError
+from driftwatch.thresholds import threshold_rule
 from driftwatch.timeutil import as_utc, parse_duration
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_THRESHOLDS",
-    "METRIC_NAMES",
     "AlertsConfig",
     "BinningConfig",
     "Config",
@@ -66,7 +67,6 @@ __all__ = [
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///driftwatch.db"
-METRIC_NAMES = ("hellinger", "js", "kl", "psi", "tvd")
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -105,7 +105,7 @@ class BinningConfig(_Model):
 class ThresholdConfig(_Model):
     """When a metric's value makes a feature ``warn`` or ``critical``.
 
-    ``kind`` selects the rule (see :mod:`driftwatch.evaluate` and :mod:`driftwatch.thresholds`):
+    ``kind`` names a rule of the :mod:`driftwatch.thresholds` registry:
     ``significance`` (default) needs a G-test p-value below ``alpha`` *and* the value at least
     ``warn``/``critical``; ``calibrated`` needs the value above the ``quantile`` of the metric's
     no-drift distribution at the live window's size *and* at least ``warn``/``critical``;
@@ -115,7 +115,7 @@ class ThresholdConfig(_Model):
     ``seed`` make the resampling reproducible and bounded.
     """
 
-    kind: Literal["constant", "significance", "calibrated"] = "significance"
+    kind: str = "significance"
     warn: float | None = Field(None, ge=0)
     critical: float | None = Field(None, ge=0)
     for_: int = Field(1, alias="for", ge=1)
@@ -125,6 +125,15 @@ class ThresholdConfig(_Model):
     min_expected: float = Field(5.0, gt=0)
     draws: int = Field(1000, ge=100, le=100_000)
     seed: int = Field(0, ge=0)
+
+    @field_validator("kind")
+    @classmethod
+    def _registered_kind(cls, value: str) -> str:
+        try:
+            threshold_rule(value)
+        except ConfigError as exc:  # pydantic reports a ValueError with the key's path
+            raise ValueError(str(exc)) from None
+        return value
 
     @model_validator(mode="after")
     def _warn_below_critical(self) -> ThresholdConfig:
@@ -146,8 +155,8 @@ DEFAULT_THRESHOLDS: Mapping[str, ThresholdConfig] = {
 
 def _check_metric_names(names: Sequence[str] | Mapping[str, Any]) -> None:
     for name in names:
-        if name not in METRIC_NAMES:
-            raise ValueError(f"unknown metric {name!r}; choose one of: {', '.join(METRIC_NAMES)}")
+        if name not in METRICS:
+            raise ValueError(f"unknown metric {name!r}; choose one of: {', '.join(metric_names())}")
 
 
 MetricList = tuple[str, ...]

@@ -7,7 +7,6 @@ alert lifecycle and the notification outbox) — so a crash leaves the whole run
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -29,8 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SaveResult", "Store", "TransactionHook"]
 
-TransactionHook = Callable[[Session, int], None]
-"""Called inside the run's transaction with the session and the new run id."""
+TransactionHook = Callable[[Session, int, "RunOutcome"], None]
+"""Called inside the run's transaction with the session, the new run id and the saved outcome."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +204,7 @@ class Store:
             session.add_all(self._result_rows(run, outcome))
             session.add_all(self._histogram_rows(run, outcome))
             if in_transaction is not None:
-                in_transaction(session, run.id)
+                in_transaction(session, run.id, outcome)
             return SaveResult(run.id, action)
 
     @staticmethod
@@ -271,8 +270,3 @@ class Store:
                 )
             )
         return rows
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON used for hashing configs (sorted keys, so equal configs hash equal)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

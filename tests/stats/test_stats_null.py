@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftwatch.engine import get_metric, metric_rows, null_metric_samples
+from driftwatch.engine import get_metric, metric_names, metric_rows, null_metric_samples
 from driftwatch.thresholds import calibrated_cut, n_bucket
 
-METRICS = ["hellinger", "js", "kl", "psi", "tvd"]
+METRICS = metric_names()
 
 
 @st.composite

@@ -11,7 +11,8 @@ import pytest
 from driftwatch import parse_config, run_monitor
 from driftwatch.config import DEFAULT_THRESHOLDS, ThresholdConfig
 from driftwatch.engine import CategoricalBins, Histogram, js_divergence
-from driftwatch.evaluate import EvaluationContext, evaluate
+from driftwatch.evaluate import evaluate
+from driftwatch.thresholds import EvaluationContext
 
 BINS = CategoricalBins(vocabulary=("a", "b", "c"))
 

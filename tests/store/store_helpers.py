@@ -22,6 +22,7 @@ from driftwatch.data import DATA_DIR
 from driftwatch.engine import Histogram, fit_categorical_bins, fit_numeric_bins
 from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome, Verdict
 from driftwatch.store import Store
+from driftwatch.timeutil import TimeWindow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -93,8 +94,7 @@ def outcome(
     built = tuple(feature(name, values) for name, values in (features or {}).items())
     return RunOutcome(
         monitor=monitor,
-        window_start=start or window_start,
-        window_end=end or window_end,
+        window=TimeWindow(start or window_start, end or window_end),
         status=status,  # type: ignore[arg-type]
         started_at=window_end,
         finished_at=window_end + timedelta(seconds=2),

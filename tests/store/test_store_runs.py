@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -14,6 +15,7 @@ from store_helpers import count_rows, outcome, window
 
 from driftwatch import queries
 from driftwatch.errors import StoreError
+from driftwatch.results import RunOutcome
 from driftwatch.store import Store
 from driftwatch.store.models import FeatureResult, Run
 
@@ -87,7 +89,7 @@ def test_a_crash_while_replacing_a_run_keeps_the_previous_run_whole(store: Store
 
 
 def test_a_failing_in_transaction_hook_rolls_the_whole_run_back(store: Store) -> None:
-    def hook(session: Session, run_id: int) -> None:
+    def hook(session: Session, run_id: int, outcome: RunOutcome) -> None:
         session.flush()  # every row of the run is now written inside the transaction
         assert count_rows_in(session, "feature_results") == 4
         raise Crash("the alert step died")
@@ -104,7 +106,7 @@ def count_rows_in(session: Session, table: str) -> int:
 
 
 def test_rows_of_the_hook_commit_with_the_run(store: Store) -> None:
-    def hook(session: Session, run_id: int) -> None:
+    def hook(session: Session, run_id: int, outcome: RunOutcome) -> None:
         session.execute(
             sa.text("UPDATE runs SET claimed_by = 'hook' WHERE id = :id"), {"id": run_id}
         )
@@ -230,7 +232,7 @@ def test_the_same_window_given_in_another_time_zone_is_the_same_run(store: Store
 
 
 def test_a_naive_timestamp_is_refused_rather_than_guessed(store: Store) -> None:
-    naive = datetime(2024, 3, 1)
+    naive = datetime(2024, 3, 1)  # a TimeWindow makes its bounds UTC; the run's clock times not
     with pytest.raises(StoreError, match="naive datetime"):
-        store.save_run(outcome("m", 0, FIRST, start=naive, end=naive + timedelta(hours=1)))
+        store.save_run(replace(outcome("m", 0, FIRST), started_at=naive, finished_at=naive))
     assert count_rows(store, "runs") == 0
