@@ -31,12 +31,12 @@ from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
 from driftwatch.store.repository import Store, TransactionHook
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
-__all__ = ["MonitorRunner", "aligned_window"]
+__all__ = ["MonitorRunner"]
 
 log = logging.getLogger("driftwatch.monitor")
 
 
-def aligned_window(now: datetime, length: timedelta) -> TimeWindow:
+def _aligned_window(now: datetime, length: timedelta) -> TimeWindow:
     """The window of ``length`` ending at ``now`` floored to a multiple of ``length`` (UTC epoch).
 
     Flooring makes a manual ``driftwatch run`` land on the same window key as a scheduled one.
@@ -75,7 +75,7 @@ class MonitorRunner:
         ``live.start``/``live.end`` range, or None (the whole live data)."""
         live = monitor.live
         if live.window is not None:
-            return aligned_window(now, live.window)
+            return _aligned_window(now, live.window)
         if live.start is not None or live.end is not None:
             start = live.start or now
             end = live.end or now

@@ -2,8 +2,8 @@
 
 Fitting the reference is the expensive part of a run, and its result only changes when the
 reference data or the binning settings do. So a profile is stored keyed by the reference source's
-fingerprint and a hash of the binning settings (:func:`binning_key`), and a run reuses the stored
-one while both are unchanged. Without a store the profile is fitted on every run.
+fingerprint and a hash of the binning settings, and a run reuses the stored one while both are
+unchanged. Without a store the profile is fitted on every run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from driftwatch.sources import Source
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock
 
-__all__ = ["Profile", "binning_key", "reference_profile"]
+__all__ = ["Profile", "reference_profile"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Profile:
         return cls(histograms, problems, n_rows, profile_id)
 
 
-def binning_key(specs: Sequence[FeatureSpec], sample_rows: int) -> str:
+def _binning_key(specs: Sequence[FeatureSpec], sample_rows: int) -> str:
     """A hash of what the fitted bins depend on besides the data: features, kinds, binning."""
     payload: list[Any] = [
         {"name": s.name, "kind": s.kind, "binning": s.binning.model_dump(mode="json")}
@@ -90,7 +90,7 @@ def reference_profile(
         SourceError: the reference cannot be read, or it has no rows.
     """
     fingerprint = source.fingerprint()
-    config_hash = binning_key(specs, sample_rows)
+    config_hash = _binning_key(specs, sample_rows)
     if store is not None:
         stored = store.find_profile(monitor, fingerprint, config_hash)
         if stored is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -9,9 +10,12 @@ import pandas as pd
 import pytest
 
 from driftwatch import parse_config, run_monitor
+from driftwatch.config import Config, MonitorConfig
+from driftwatch.monitor import MonitorRunner
+from driftwatch.timeutil import TimeWindow
 
 
-def config_for(numeric: list[str], categorical: list[str], **monitor: Any) -> Any:
+def config_for(numeric: list[str], categorical: list[str], **monitor: Any) -> Config:
     return parse_config(
         {
             "defaults": {"min_rows": 1, "metrics": ["js", "kl"]},
@@ -198,3 +202,49 @@ def test_identical_data_gives_zero_divergence() -> None:
     results = run(frame, frame.copy(), ["x"], ["c"])
     assert (results.value.abs() < 1e-12).all()
     assert (results.status == "ok").all()
+
+
+# --- windows ------------------------------------------------------------------------------------
+
+NOW = datetime(2024, 5, 1, 12, 34, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def runner(**live: Any) -> tuple[MonitorRunner, MonitorConfig]:
+    config = config_for(["x"], [])
+    monitor = config.monitor("m")
+    monitor = monitor.model_copy(update={"live": monitor.live.model_copy(update=live)})
+    config = config.model_copy(update={"monitors": (monitor,)})
+    frames = {"reference": pd.DataFrame({"x": NORMAL}), "live": pd.DataFrame({"x": NORMAL})}
+    return MonitorRunner(config, clock=lambda: NOW, frames=frames), monitor
+
+
+def test_a_run_without_a_window_has_none_and_a_zero_width_key_at_its_start() -> None:
+    run_, monitor = runner()
+    outcome = run_.compute(monitor)
+    assert run_.default_window(monitor, NOW) is None
+    assert outcome.status == "succeeded" and outcome.window is None
+    assert outcome.window_start == outcome.window_end == outcome.started_at == NOW
+
+
+def test_a_live_window_defaults_to_the_aligned_window_ending_now() -> None:
+    run_, monitor = runner(timestamp_column="ts", window=timedelta(hours=1))
+    assert run_.default_window(monitor, NOW) == TimeWindow(
+        NOW.replace(minute=0) - HOUR, NOW.replace(minute=0)
+    )
+
+
+def test_a_fixed_live_range_is_the_window_unless_it_is_empty() -> None:
+    start = NOW - 2 * HOUR
+    run_, monitor = runner(timestamp_column="ts", start=start)
+    assert run_.default_window(monitor, NOW) == TimeWindow(start, NOW)
+    assert run_.default_window(monitor, start) is None
+
+
+def test_a_failed_run_keeps_the_window_it_was_asked_for() -> None:
+    run_, monitor = runner()
+    run_.frames = {}  # the reference frame is missing: the run fails
+    window = TimeWindow(NOW - HOUR, NOW)
+    outcome = run_.compute(monitor, window=window)
+    assert outcome.status == "failed" and outcome.error
+    assert outcome.window == window

@@ -21,11 +21,7 @@ from driftwatch.thresholds.base import (
 from driftwatch.thresholds.calibrated import CalibratedThreshold, calibrated_cut, n_bucket
 from driftwatch.thresholds.constant import ConstantThreshold
 from driftwatch.thresholds.correction import AdjustedVerdict, adjust_verdicts
-from driftwatch.thresholds.significance import (
-    SignificanceThreshold,
-    g_test_table,
-    significance_status,
-)
+from driftwatch.thresholds.significance import SignificanceThreshold
 
 __all__ = [
     "AdjustedVerdict",
@@ -37,11 +33,9 @@ __all__ = [
     "ThresholdSettings",
     "adjust_verdicts",
     "calibrated_cut",
-    "g_test_table",
     "grade",
     "n_bucket",
     "register_threshold_kind",
-    "significance_status",
     "threshold_kinds",
     "threshold_rule",
 ]
