@@ -117,7 +117,9 @@ class MonitorRunner:
         started = time.perf_counter()
         run_window = window if window is not None else self.default_window(monitor, started_at)
         # A fixed live.start/end range is the source's own filter; a window is passed on.
-        source_window = run_window if window is not None or monitor.live.window else None
+        source_window = (
+            run_window if window is not None or monitor.live.window is not None else None
+        )
 
         def finish(status: RunStatus) -> RunOutcome:
             return RunOutcome(
@@ -135,7 +137,8 @@ class MonitorRunner:
             profile = self._profile(monitor, specs)
             live, n_live = self._live(monitor, specs, profile, source_window)
         except DriftwatchError as exc:
-            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, exc)
+            where = run_window if run_window is not None else "(whole live data)"
+            log.warning("monitor %s window %s failed: %s", monitor.name, where, exc)
             return replace(finish("failed"), error=str(exc))
 
         too_few = _too_few(n_live, monitor.min_rows or self.config.defaults.min_rows)
