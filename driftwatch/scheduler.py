@@ -32,16 +32,16 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from driftwatch.config.schedule import EPOCH, build_trigger
 from driftwatch.errors import SchedulerError
 from driftwatch.timeutil import TimeWindow, as_utc, format_duration
 
 if TYPE_CHECKING:
-    from driftwatch.config import Config, MonitorConfig, ScheduleConfig
+    from driftwatch.config import Config, MonitorConfig
 
 __all__ = [
     "EPOCH",
@@ -65,77 +65,9 @@ __all__ = [
 
 log = logging.getLogger("driftwatch.scheduler")
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-"""The anchor of interval schedules: fire times are the epoch plus whole intervals."""
 JOB_TABLE = "apscheduler_jobs"
 _MICROSECOND = timedelta(microseconds=1)
 _MAX_LOOKBACK = timedelta(days=4 * 366 * 3)  # a leap-day cron fires at least every 8 years
-
-
-def build_trigger(schedule: ScheduleConfig) -> Any:
-    """An APScheduler trigger for ``schedule``; ValueError with the fix when it is malformed."""
-    try:
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(schedule.timezone)
-    except (KeyError, ValueError) as exc:
-        raise ValueError(
-            f"unknown timezone {schedule.timezone!r}; use an IANA name such as 'UTC' "
-            "or 'Europe/Paris'"
-        ) from exc
-    if schedule.cron is not None:
-        fields = schedule.cron.split()
-        if len(fields) != 5:
-            raise ValueError(
-                f"cron {schedule.cron!r} must have 5 fields (minute hour day month weekday), "
-                f"found {len(fields)}"
-            )
-        try:
-            minute, hour, day, month, weekday = fields
-            return CronTrigger(
-                minute=minute,
-                hour=hour,
-                day=day,
-                month=month,
-                day_of_week=_cron_weekdays(weekday),
-                timezone=zone,
-            )
-        except ValueError as exc:
-            raise ValueError(f"invalid cron {schedule.cron!r}: {exc}") from exc
-    assert schedule.interval is not None
-    return IntervalTrigger(
-        seconds=schedule.interval.total_seconds(), start_date=EPOCH, timezone=zone
-    )
-
-
-_WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _cron_weekdays(field: str) -> str:
-    """A crontab weekday field (0 or 7 = Sunday) in APScheduler 3's terms (0 = Monday).
-
-    APScheduler 3's ``from_crontab`` passes the numbers through, so ``1-5`` would mean Tuesday to
-    Saturday; numbers are rewritten as day names, which mean the same in both.
-    """
-    items = []
-    for item in field.lower().split(","):
-        body, _, step_text = item.partition("/")
-        if body == "*" and not step_text:
-            return "*"
-        if not (body == "*" or body.replace("-", "").isdigit()):
-            items.append(item)  # names (mon-fri), left to APScheduler
-            continue
-        low, _, high = ("0-6" if body == "*" else body).partition("-")
-        first, last = int(low), int(high or low)
-        if not step_text and not high:
-            last = first
-        elif not high:
-            last = 6  # "n/step" runs from n to the end of the week
-        step = int(step_text) if step_text else 1
-        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last and step >= 1):
-            raise ValueError(f"weekday {item!r} is out of range 0-7 (0 and 7 are Sunday)")
-        items.extend(_WEEKDAY_NAMES[day] for day in range(first, last + 1, step))
-    return ",".join(dict.fromkeys(items))
 
 
 # --- fire times ---------------------------------------------------------------------------------
