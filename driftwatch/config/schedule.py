@@ -18,7 +18,7 @@ from pydantic import model_validator
 
 from driftwatch.config._common import Duration, Model
 
-__all__ = ["EPOCH", "ScheduleConfig", "build_trigger"]
+__all__ = ["EPOCH", "ScheduleConfig", "build_trigger", "trigger_period"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The anchor of interval schedules: fire times are the epoch plus whole intervals."""
@@ -77,6 +77,16 @@ def build_trigger(schedule: ScheduleConfig) -> Any:
     return IntervalTrigger(
         seconds=schedule.interval.total_seconds(), start_date=EPOCH, timezone=zone
     )
+
+
+def trigger_period(trigger: Any) -> timedelta | None:
+    """The fixed period of an interval trigger, or None for a cron (whose gaps vary)."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    if isinstance(trigger, IntervalTrigger):
+        interval: timedelta = trigger.interval
+        return interval
+    return None
 
 
 _WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from driftwatch import SchedulerError, TimeWindow
 from driftwatch.config import MonitorConfig, ScheduleConfig
+from driftwatch.config.schedule import build_trigger
 from driftwatch.scheduler import (
     MonitorSchedule,
-    build_trigger,
     count_fire_times,
     fire_times,
     latest_fire_time,
@@ -188,7 +188,7 @@ def test_apscheduler_is_imported_only_by_the_trigger_builder_and_the_scheduler()
             for line in path.read_text(encoding="utf-8").splitlines()
         )
     )
-    assert importers == ["config/schedule.py", "scheduler.py"]
+    assert importers == ["config/schedule.py", "scheduler/service.py"]
 
 
 @pytest.mark.parametrize(
