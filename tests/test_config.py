@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 
@@ -214,3 +215,33 @@ def test_secret_from_environment_never_appears_in_errors(
         load_config(path, env={"TOKEN": "hunter2-very-secret"})
     assert "hunter2-very-secret" not in str(caught.value)
     assert "***" in str(caught.value)
+
+
+def _driftwatch_imports(path: Path) -> set[str]:
+    """Every ``driftwatch`` module a file imports, lazy and TYPE_CHECKING imports included."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return {name for name in names if name.split(".")[0] == "driftwatch"}
+
+
+def test_the_config_imports_only_the_low_layer(repo_root: Path) -> None:
+    """config sits under everything else: it may use errors and timeutil, nothing above."""
+    allowed = ("driftwatch.config", "driftwatch.errors", "driftwatch.timeutil")
+    upward = {
+        f"{path.name}: {name}"
+        for path in sorted((repo_root / "driftwatch" / "config").glob("*.py"))
+        for name in _driftwatch_imports(path)
+        if not any(name == low or name.startswith(f"{low}.") for low in allowed)
+    }
+    assert not upward
+
+
+def test_a_cron_field_out_of_range_is_a_config_error(write_config: Callable[..., Path]) -> None:
+    scheduled = MONITOR.replace("features:", 'schedule: {cron: "61 * * * *"}\n    features:')
+    expected = r"monitors\[0\]\.schedule: invalid cron '61 \* \* \* \*'"
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write_config(scheduled))
