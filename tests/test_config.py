@@ -214,3 +214,10 @@ def test_secret_from_environment_never_appears_in_errors(
         load_config(path, env={"TOKEN": "hunter2-very-secret"})
     assert "hunter2-very-secret" not in str(caught.value)
     assert "***" in str(caught.value)
+
+
+def test_a_cron_field_out_of_range_is_a_config_error(write_config: Callable[..., Path]) -> None:
+    scheduled = MONITOR.replace("features:", 'schedule: {cron: "61 * * * *"}\n    features:')
+    expected = r"monitors\[0\]\.schedule: invalid cron '61 \* \* \* \*'"
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write_config(scheduled))

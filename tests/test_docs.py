@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from driftwatch.config import models as config_module
+from driftwatch import config as config_package
 
 
 def _readme(repo_root: Path) -> str:
@@ -33,10 +33,10 @@ def test_ci_runs_the_readme_commands(repo_root: Path) -> None:
 def _config_models() -> list[type[BaseModel]]:
     return [
         obj
-        for obj in vars(config_module).values()
+        for obj in vars(config_package).values()
         if isinstance(obj, type)
         and issubclass(obj, BaseModel)
-        and obj.__module__ == config_module.__name__
+        and obj.__module__.startswith(config_package.__name__)
     ]
 
 

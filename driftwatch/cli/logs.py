@@ -1,8 +1,9 @@
 """Log lines of the long-running commands: readable text, or one JSON object per line.
 
-Structured records carry their fields in ``extra={"fields": {...}}``; the JSON format puts them at
-the top level of the object (``{"event": "run", "monitor": ..., "duration_s": ...}``) so log
-shippers can index them, the text format prints the message, which already says ``key=value``.
+Structured records come from :func:`driftwatch.logevents.log_event`, which builds the message and
+the fields from one dict; the JSON format puts the fields at the top level of the object
+(``{"event": "run", "monitor": ..., "duration_s": ...}``) so log shippers can index them, the text
+format prints the message, which says the same as ``key=value``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from driftwatch.logevents import event_fields
+
 __all__ = ["JsonFormatter", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message and the record's ``fields``."""
+    """One JSON object per record: time, level, logger, message and the event's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {
@@ -28,9 +31,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            payload.update(fields)
+        payload.update(event_fields(record))
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, default=str)

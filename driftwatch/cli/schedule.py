@@ -19,10 +19,10 @@ from driftwatch.cli.logs import configure_logging
 from driftwatch.cli.main import EXIT_USER_ERROR, config_option, database_option, load, parse_when
 from driftwatch.timeutil import parse_duration, system_clock
 
-# driftwatch.windows (and through it APScheduler) is imported inside the commands that use it, so
+# driftwatch.scheduler (and through it APScheduler) is imported inside the commands that use it, so
 # that `driftwatch run` and `--help` do not pay for the scheduler.
 if TYPE_CHECKING:
-    from driftwatch.windows import MonitorStatus
+    from driftwatch.scheduler import MonitorStatus
 
 __all__ = ["backfill", "schedule", "status"]
 
@@ -105,7 +105,7 @@ def schedule(
     On start the stored jobs are synced with the config and windows missed since each monitor's
     last run are caught up (at most max_catchup). Stop finishes the run in flight and exits 0.
     """
-    from driftwatch.windows import WindowRunner, serve
+    from driftwatch.scheduler import WindowRunner, serve
 
     _setup_logging(log_format)
     config = load(config_path)
@@ -152,7 +152,7 @@ def backfill(
     Windows already computed are skipped (unless --rerun), so running it twice changes nothing.
     Exit code 2 when a window failed.
     """
-    from driftwatch.windows import WindowRunner
+    from driftwatch.scheduler import WindowRunner
 
     _setup_logging(log_format)
     config = load(config_path)
@@ -204,7 +204,7 @@ def status(config_path: str, database: str | None) -> None:
     given up); "gaps" are windows since the first computed one that have no result (failed, or
     given up), which `driftwatch backfill` can fill.
     """
-    from driftwatch.windows import monitor_statuses
+    from driftwatch.scheduler import monitor_statuses
 
     config = load(config_path)
     with open_store(config, database) as store:

@@ -1,37 +1,44 @@
-"""The YAML configuration: frozen pydantic models (:mod:`.models`) and the loader (:mod:`.loading`).
+"""The YAML configuration: frozen pydantic models and the loader (:mod:`.loading`).
+
+The models follow the file: :mod:`.models` (the file and its monitors, binning, thresholds),
+:mod:`.sources`, :mod:`.alerts` (sinks, silences) and :mod:`.schedule` (cron/interval triggers).
 
 Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 ``overrides.<feature>``; :func:`resolve_features` gives the merged settings of every feature.
 """
 
+from driftwatch.config.alerts import (
+    AlertsConfig,
+    DatasetDriftConfig,
+    EmailSinkConfig,
+    LogSinkConfig,
+    SilenceConfig,
+    SinkConfig,
+    SlackSinkConfig,
+    WebhookSinkConfig,
+)
 from driftwatch.config.loading import load_config, parse_config
 from driftwatch.config.models import (
     DEFAULT_DATABASE_URL,
     DEFAULT_THRESHOLDS,
-    AlertsConfig,
     BinningConfig,
     Config,
-    CsvSourceConfig,
-    DaskSourceConfig,
-    DataFrameSourceConfig,
-    DatasetDriftConfig,
     Defaults,
-    EmailSinkConfig,
     FeatureOverride,
     FeaturesConfig,
     FeatureSpec,
-    LogSinkConfig,
     MonitorConfig,
+    ThresholdConfig,
+    resolve_features,
+)
+from driftwatch.config.schedule import ScheduleConfig
+from driftwatch.config.sources import (
+    CsvSourceConfig,
+    DaskSourceConfig,
+    DataFrameSourceConfig,
     ParquetSourceConfig,
-    ScheduleConfig,
-    SilenceConfig,
-    SinkConfig,
-    SlackSinkConfig,
     SourceConfig,
     SqlSourceConfig,
-    ThresholdConfig,
-    WebhookSinkConfig,
-    resolve_features,
 )
 
 __all__ = [

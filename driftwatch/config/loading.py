@@ -16,7 +16,10 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from driftwatch.config.models import _SINK_TAGS, _SOURCE_TAGS, Config, _did_you_mean
+from driftwatch.config._common import did_you_mean
+from driftwatch.config.alerts import SINK_TYPES
+from driftwatch.config.models import Config
+from driftwatch.config.sources import SOURCE_TYPES
 from driftwatch.errors import ConfigError
 
 __all__ = ["load_config", "parse_config"]
@@ -61,8 +64,8 @@ def _loc_to_path(loc: Sequence[int | str]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif (previous in ("reference", "live") and item in _SOURCE_TAGS) or (
-            isinstance(previous, int) and item in _SINK_TAGS
+        elif (previous in ("reference", "live") and item in SOURCE_TYPES) or (
+            isinstance(previous, int) and item in SINK_TYPES
         ):
             pass  # pydantic's discriminated-union tag, not a key the user wrote
         else:
@@ -95,18 +98,13 @@ def _all_field_names() -> set[str]:
     return names
 
 
-def _is_prefix_of_another(loc: tuple[Any, ...], locs: Sequence[tuple[Any, ...]]) -> bool:
-    """pydantic also reports a container as 'too short' when its items failed: keep the items."""
-    return any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
-
-
 def _describe_error(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     found = error.get("input")
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        hint = _did_you_mean(key, _all_field_names()) or "; remove it or check its indentation"
+        hint = did_you_mean(key, _all_field_names()) or "; remove it or check its indentation"
         return f"{_loc_to_path(loc)}: unknown key {key!r}{hint}"
     if kind == "missing":
         return f"{_loc_to_path(loc)}: required key is missing"
@@ -151,6 +149,7 @@ def parse_config(
     except ValidationError as exc:
         errors = exc.errors()
         locs = [tuple(err["loc"]) for err in errors]
+        # pydantic also reports a container as "too short" when its items failed: keep the items
         messages = [
             _describe_error(err)
             for err in errors

@@ -1,8 +1,9 @@
-"""The configuration's frozen pydantic models and the settings cascade.
+"""The monitor and the whole config file: their frozen pydantic models and the settings cascade.
 
 A config is validated at the door: every key is known (``extra="forbid"``), every value typed,
 every cross-reference (a sink name, an override's feature, a threshold's metric) resolved.
-:mod:`driftwatch.config.loading` turns a failure into one line naming file and key path.
+:mod:`driftwatch.config.loading` turns a failure into one line naming file and key path. The
+parts a monitor is made of live beside it: :mod:`.sources`, :mod:`.alerts`, :mod:`.schedule`.
 
 Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 ``overrides.<feature>``.
@@ -11,78 +12,43 @@ Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from driftwatch.config._common import Model, did_you_mean
+from driftwatch.config.alerts import AlertsConfig, DatasetDriftConfig, SinkConfig
+from driftwatch.config.schedule import ScheduleConfig
+from driftwatch.config.sources import SourceConfig
 from driftwatch.engine.metrics import METRICS, metric_names
 from driftwatch.errors import ConfigError
 from driftwatch.thresholds import threshold_rule
-from driftwatch.timeutil import as_utc, parse_duration
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_THRESHOLDS",
-    "AlertsConfig",
     "BinningConfig",
     "Config",
-    "CsvSourceConfig",
-    "DaskSourceConfig",
-    "DataFrameSourceConfig",
-    "DatasetDriftConfig",
     "Defaults",
-    "EmailSinkConfig",
     "FeatureOverride",
     "FeatureSpec",
     "FeaturesConfig",
-    "LogSinkConfig",
     "MonitorConfig",
-    "ParquetSourceConfig",
-    "ScheduleConfig",
-    "SilenceConfig",
-    "SinkConfig",
-    "SlackSinkConfig",
-    "SourceConfig",
-    "SqlSourceConfig",
     "ThresholdConfig",
-    "WebhookSinkConfig",
     "resolve_features",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///driftwatch.db"
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
-"""A datetime from YAML (a date, or a naive datetime taken as UTC) as an aware UTC datetime."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
 
 # --- binning, metrics, thresholds ---------------------------------------------------------------
 
 
-class BinningConfig(_Model):
+class BinningConfig(Model):
     """How a feature's bins are fitted on the reference (see DESIGN §4)."""
 
     strategy: Literal["quantile", "uniform", "fixed", "auto"] = "quantile"
@@ -102,7 +68,7 @@ class BinningConfig(_Model):
         return self
 
 
-class ThresholdConfig(_Model):
+class ThresholdConfig(Model):
     """When a metric's value makes a feature ``warn`` or ``critical``.
 
     ``kind`` names a rule of the :mod:`driftwatch.thresholds` registry:
@@ -162,7 +128,7 @@ def _check_metric_names(names: Sequence[str] | Mapping[str, Any]) -> None:
 MetricList = tuple[str, ...]
 
 
-class _MetricsMixin(_Model):
+class _MetricsMixin(Model):
     @field_validator("metrics", check_fields=False)
     @classmethod
     def _known_metrics(cls, value: MetricList | None) -> MetricList | None:
@@ -182,217 +148,10 @@ class _MetricsMixin(_Model):
         return value
 
 
-# --- sources ------------------------------------------------------------------------------------
-
-
-class _SourceBase(_Model):
-    timestamp_column: str | None = None
-    start: UtcDatetime | None = None
-    end: UtcDatetime | None = None
-    window: Duration | None = None
-
-    @model_validator(mode="after")
-    def _time_filters_need_timestamp(self) -> _SourceBase:
-        uses_time = self.start is not None or self.end is not None or self.window is not None
-        if uses_time and not self.timestamp_column:
-            raise ValueError("'start', 'end' and 'window' need 'timestamp_column' to be set")
-        if self.start is not None and self.end is not None and self.start >= self.end:
-            raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
-        return self
-
-
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    base = (info.context or {}).get("base_dir")
-    path = Path(os.path.expanduser(value))
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    return path
-
-
-class CsvSourceConfig(_SourceBase):
-    type: Literal["csv"]
-    path: Path
-    delimiter: str = ","
-    encoding: str = "utf-8"
-
-    _resolve = field_validator("path")(_resolve_path)
-
-
-class ParquetSourceConfig(_SourceBase):
-    type: Literal["parquet"]
-    path: Path
-
-    _resolve = field_validator("path")(_resolve_path)
-
-
-class SqlSourceConfig(_SourceBase):
-    """A table or a query in any SQLAlchemy database.
-
-    ``query`` may use the binds ``:window_start`` and ``:window_end``.
-    """
-
-    type: Literal["sql"]
-    url: str
-    table: str | None = None
-    db_schema: str | None = Field(None, alias="schema")
-    query: str | None = None
-    pushdown: bool = False
-
-    @model_validator(mode="after")
-    def _table_or_query(self) -> SqlSourceConfig:
-        if (self.table is None) == (self.query is None):
-            raise ValueError("give exactly one of 'table' or 'query'")
-        return self
-
-
-class DataFrameSourceConfig(_SourceBase):
-    """An in-memory pandas DataFrame handed to :func:`driftwatch.run_monitor` under ``name``."""
-
-    type: Literal["dataframe"]
-    name: str
-
-
-class DaskSourceConfig(_SourceBase):
-    """Parquet or CSV files read as a Dask DataFrame; histograms are counted per partition.
-
-    ``path`` is anything ``dask.dataframe.read_parquet``/``read_csv`` accepts (a file, a folder,
-    a glob, an ``s3://`` URL); ``scheduler`` is a ``distributed`` scheduler address
-    (``tcp://host:8786``), or unset for Dask's local threaded scheduler in this process.
-    Needs ``pip install 'driftwatch[dask]'``.
-    """
-
-    type: Literal["dask"]
-    path: str
-    format: Literal["parquet", "csv"] = "parquet"
-    scheduler: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _resolve_local(cls, value: str, info: ValidationInfo) -> str:
-        if "://" in value:
-            return value
-        return str(_resolve_path(Path(value), info))
-
-
-SourceConfig = Annotated[
-    CsvSourceConfig
-    | ParquetSourceConfig
-    | SqlSourceConfig
-    | DataFrameSourceConfig
-    | DaskSourceConfig,
-    Field(discriminator="type"),
-]
-_SOURCE_TAGS = {"csv", "parquet", "sql", "dataframe", "dask"}
-
-
-# --- alerts -------------------------------------------------------------------------------------
-
-
-class _SinkBase(_Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-
-
-class LogSinkConfig(_SinkBase):
-    type: Literal["log"]
-    level: Literal["debug", "info", "warning", "error"] = "warning"
-
-
-class WebhookSinkConfig(_SinkBase):
-    """JSON POST; with ``secret`` set, an HMAC-SHA256 signature header (see README "Alerts")."""
-
-    type: Literal["webhook"]
-    url: str
-    secret: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-    timeout: Duration = timedelta(seconds=10)
-
-
-class SlackSinkConfig(_SinkBase):
-    type: Literal["slack"]
-    url: str
-    timeout: Duration = timedelta(seconds=10)
-    top_features: int = Field(5, ge=1, le=50)
-
-
-class EmailSinkConfig(_SinkBase):
-    type: Literal["email"]
-    host: str
-    port: int = Field(25, ge=1, le=65535)
-    starttls: bool = False
-    ssl: bool = False
-    username: str | None = None
-    password: str | None = None
-    sender: str
-    recipients: tuple[str, ...] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=10)
-
-
-SinkConfig = Annotated[
-    LogSinkConfig | WebhookSinkConfig | SlackSinkConfig | EmailSinkConfig,
-    Field(discriminator="type"),
-]
-_SINK_TAGS = {"log", "webhook", "slack", "email"}
-
-
-class SilenceConfig(_Model):
-    """Mute notifications of a monitor (optionally one feature) until ``until``."""
-
-    monitor: str
-    feature: str | None = None
-    until: UtcDatetime
-    reason: str = ""
-
-
-class DatasetDriftConfig(_Model):
-    """One monitor-level alert when at least ``share`` of the features are at warn or worse."""
-
-    enabled: bool = False
-    share: float = Field(0.5, gt=0, le=1)
-    suppress_feature_alerts: bool = True
-
-
-class AlertsConfig(_Model):
-    repeat_interval: Duration = timedelta(hours=24)
-    notify_no_data: bool = False
-    max_attempts: int = Field(8, ge=1, le=100)
-    backoff_initial: Duration = timedelta(seconds=30)
-    backoff_max: Duration = timedelta(hours=1)
-    sinks: tuple[SinkConfig, ...] = ()
-    silences: tuple[SilenceConfig, ...] = ()
-
-    @field_validator("sinks")
-    @classmethod
-    def _unique_sink_names(cls, sinks: tuple[SinkConfig, ...]) -> tuple[SinkConfig, ...]:
-        seen: set[str] = set()
-        for sink in sinks:
-            if sink.name in seen:
-                raise ValueError(f"sink name {sink.name!r} is used twice; names must be unique")
-            seen.add(sink.name)
-        return sinks
-
-
 # --- monitors -----------------------------------------------------------------------------------
 
 
-class ScheduleConfig(_Model):
-    """When ``driftwatch schedule`` runs a monitor: a 5-field ``cron`` or an ``interval``."""
-
-    cron: str | None = None
-    interval: Duration | None = None
-    timezone: str = "UTC"
-    misfire_grace_time: Duration = timedelta(minutes=10)
-
-    @model_validator(mode="after")
-    def _cron_or_interval(self) -> ScheduleConfig:
-        if (self.cron is None) == (self.interval is None):
-            raise ValueError("give exactly one of 'cron' or 'interval'")
-        from driftwatch.scheduler import build_trigger  # the one module that imports APScheduler
-
-        build_trigger(self)
-        return self
-
-
-class FeaturesConfig(_Model):
+class FeaturesConfig(Model):
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
 
@@ -454,7 +213,7 @@ class MonitorConfig(_MetricsMixin):
             if feature not in known:
                 raise ValueError(
                     f"overrides names {feature!r}, which is not a listed feature"
-                    f"{_did_you_mean(feature, known)}"
+                    f"{did_you_mean(feature, known)}"
                 )
         if self.reference.window is not None:
             raise ValueError("'window' applies to the live source only, not to 'reference'")
@@ -608,8 +367,3 @@ def resolve_features(config: Config, monitor: MonitorConfig) -> tuple[FeatureSpe
                 )
             )
     return tuple(specs)
-
-
-def _did_you_mean(word: str, choices: Sequence[str] | set[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from scheduler_helpers import REPO_ROOT, stored_runs
 
 from driftwatch.config import Config, load_config
+from driftwatch.scheduler import WindowRunner
 from driftwatch.store import Store
 from driftwatch.store.models import Run
-from driftwatch.windows import WindowRunner
 
 SINCE = datetime(2018, 11, 1, tzinfo=UTC)
 UNTIL = datetime(2019, 9, 1, tzinfo=UTC)

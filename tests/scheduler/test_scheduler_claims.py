@@ -15,6 +15,7 @@ from scheduler_helpers import BASE, config_mapping, monitor_entry, stored_runs
 from driftwatch import TimeWindow
 from driftwatch.config import load_config
 from driftwatch.results import RunOutcome
+from driftwatch.scheduler import WindowRunner, monitor_statuses
 from driftwatch.store import Store
 from driftwatch.store.claims import (
     claim_window,
@@ -23,7 +24,6 @@ from driftwatch.store.claims import (
     renew_claim,
     window_done,
 )
-from driftwatch.windows import WindowRunner, monitor_statuses
 
 WINDOW = TimeWindow(BASE, BASE + timedelta(hours=1))
 TTL = timedelta(seconds=30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -15,10 +14,9 @@ import sqlalchemy as sa
 from scheduler_helpers import REPO_ROOT, CliProcess, config_mapping, monitor_entry, wait_for
 
 from driftwatch.config import Config, load_config
-from driftwatch.scheduler import SchedulerService, SyncReport, stored_jobs
+from driftwatch.scheduler import SchedulerService, SyncReport, WindowRunner, stored_jobs
 from driftwatch.store import Store
 from driftwatch.store.models import Notification
-from driftwatch.windows import WindowRunner
 
 
 class RecordingHandlers:
@@ -137,14 +135,6 @@ def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
     assert "│ b " not in status.stdout
 
 
-def _dispatcher_available() -> bool:
-    try:
-        return hasattr(importlib.import_module("driftwatch.alerts"), "dispatch_pending")
-    except ImportError:
-        return False
-
-
-@pytest.mark.skipif(not _dispatcher_available(), reason="driftwatch.alerts.dispatch_pending absent")
 def test_the_outbox_job_delivers_pending_notifications_while_the_scheduler_runs(
     live_now: Path, write_config: Callable[..., Path], database_url: str
 ) -> None:

@@ -1,21 +1,20 @@
-"""Scheduled windows: which windows a monitor owes, and computing each of them exactly once.
+"""Computing scheduled windows exactly once, whatever the number of schedulers on one database.
 
 Every fire of a monitor's job (and the scheduler's start) computes, in order, the windows owed
 since the monitor's last done window — the window ending at the fire time, plus those missed while
 the process was down, coalesced or delayed, at most ``max_catchup`` of them. ``backfill`` computes
 a given range of history. Each window goes through :meth:`WindowRunner.run_window`: skip it if a
 done run exists, claim it in the database (waiting while another scheduler computes it), check
-again, compute and save it through :func:`driftwatch.api.run_monitors` (one transaction), release
-the claim, and log one structured line.
+again, compute and save it through :func:`driftwatch.api.run_monitors` (one transaction) while a
+heartbeat renews the claim's lease, release the claim, and log one structured line.
 
-"Last done window" counts runs made by the scheduler or backfill (triggers ``scheduled``,
-``catchup``, ``backfill``): manual ``driftwatch run`` calls may use other window keys (the whole
-live data, a fixed range) that say nothing about which scheduled windows are done.
+A claim is a lease: a scheduler that dies mid-run stops renewing it, and another one takes the
+window over once the lease has expired. "Last done window" counts runs of
+:data:`~driftwatch.scheduler.planning.SCHEDULER_TRIGGERS` only.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import socket
@@ -27,42 +26,31 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from driftwatch.alerts import dispatch_pending
 from driftwatch.api import run_monitors
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError, SchedulerError
-from driftwatch.results import RunOutcome, Trigger
-from driftwatch.scheduler import (
-    MonitorSchedule,
-    SchedulerService,
-    StoredJob,
-    count_fire_times,
-    stored_jobs,
-)
+from driftwatch.logevents import log_event
+from driftwatch.results import RunOutcome, RunStatus, Trigger
+from driftwatch.scheduler.planning import SCHEDULER_TRIGGERS, MonitorSchedule
 from driftwatch.store import claims
 from driftwatch.store.repository import Store
-from driftwatch.store.status import (
-    LastRun,
-    alert_states,
-    last_run,
-    notifications_of_run,
-    outbox_counts,
-)
+from driftwatch.store.status import notifications_of_run
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
 __all__ = [
-    "SCHEDULER_TRIGGERS",
     "BatchReport",
-    "MonitorStatus",
+    "WindowAction",
     "WindowResult",
     "WindowRunner",
     "default_owner",
-    "monitor_statuses",
-    "serve",
 ]
 
 log = logging.getLogger("driftwatch.scheduler")
 
-SCHEDULER_TRIGGERS = ("scheduled", "catchup", "backfill")
+WindowAction = Literal["computed", "done", "busy", "stopped"]
+"""What happened to a window: computed now, already done, claimed elsewhere too long, stopped."""
+
 RunFunction = Callable[..., list[RunOutcome]]
 """The signature of :func:`driftwatch.api.run_monitors` (injectable for tests)."""
 
@@ -79,12 +67,13 @@ class WindowResult:
     monitor: str
     window: TimeWindow
     trigger: Trigger
-    action: Literal["computed", "done", "busy", "stopped"]
+    action: WindowAction
     outcome: RunOutcome | None = None
     alerts: int = 0
 
     @property
-    def status(self) -> str:
+    def status(self) -> RunStatus | WindowAction:
+        """The run's status when computed, else the action (``done``, ``busy``, ``stopped``)."""
         return self.outcome.status if self.outcome is not None else self.action
 
 
@@ -164,15 +153,8 @@ class WindowRunner:
         try:
             if not rerun and claims.window_done(self.store, monitor, window):
                 return WindowResult(monitor, window, trigger, "done")  # finished while we waited
-
-            def renew() -> bool:
-                return claims.renew_claim(
-                    self.store, monitor, window, owner=self.owner, now=self.clock(),
-                    ttl=self.claim_ttl,
-                )  # fmt: skip
-
             started = time.perf_counter()
-            with _Heartbeat(renew, self.claim_ttl, f"{monitor} {window}"):
+            with _Heartbeat(self._renewer(monitor, window), self.claim_ttl, f"{monitor} {window}"):
                 outcome = self._compute(monitor, window, trigger, rerun)
             duration = time.perf_counter() - started
         finally:
@@ -190,16 +172,27 @@ class WindowRunner:
         _log_run(result, duration, self.owner)
         return result
 
+    def _renewer(self, monitor: str, window: TimeWindow) -> Callable[[], bool]:
+        """Renew this runner's claim on ``window``; False once another scheduler holds it."""
+
+        def renew() -> bool:
+            now = self.clock()
+            return claims.renew_claim(
+                self.store, monitor, window, owner=self.owner, now=now, ttl=self.claim_ttl
+            )
+
+        return renew
+
     def _claim(
         self, monitor: str, window: TimeWindow
     ) -> Literal["claimed", "done", "busy", "stopped"]:
         """Claim the window, waiting while a live claim of another scheduler holds it."""
         deadline = time.monotonic() + self.claim_wait.total_seconds()
         while True:
+            now = self.clock()
             attempt = claims.claim_window(
-                self.store, monitor, window, owner=self.owner, now=self.clock(),
-                ttl=self.claim_ttl,
-            )  # fmt: skip
+                self.store, monitor, window, owner=self.owner, now=now, ttl=self.claim_ttl
+            )
             if attempt.acquired:
                 if attempt.taken_over:
                     log.warning(
@@ -211,10 +204,14 @@ class WindowRunner:
             if claims.window_done(self.store, monitor, window):
                 return "done"
             if time.monotonic() >= deadline:
+                waited = self.claim_wait.total_seconds()
                 log.warning(
                     "window %s of %s is still claimed by %s after %ss; leaving it for later",
-                    window, monitor, attempt.owner, self.claim_wait.total_seconds(),
-                )  # fmt: skip
+                    window,
+                    monitor,
+                    attempt.owner,
+                    waited,
+                )
                 return "busy"
             if self.stop.wait(self.poll):
                 return "stopped"
@@ -225,9 +222,14 @@ class WindowRunner:
         config = self._replacing(monitor) if rerun else self.config
         try:
             outcomes = self.run(
-                config, self.store, [monitor], window=window, trigger=trigger, clock=self.clock,
+                config,
+                self.store,
+                [monitor],
+                window=window,
+                trigger=trigger,
+                clock=self.clock,
                 claimed_by=self.owner,
-            )  # fmt: skip
+            )
             return outcomes[0]
         except Exception as exc:  # a bug in one run never stops the scheduler: record it failed
             log.exception("run of %s %s raised", monitor, window)
@@ -274,15 +276,23 @@ class WindowRunner:
         last_end = claims.last_done_window_end(self.store, monitor, SCHEDULER_TRIGGERS)
         plan = schedule.owed(last_end, self.clock(), config.max_catchup)
         if plan.skipped:
-            log.warning(
-                "catchup monitor=%s skipped=%d: %d missed windows before %s exceed "
-                "max_catchup=%d and are not computed (use `driftwatch backfill` for them)",
-                monitor, plan.skipped, plan.skipped, plan.windows[0].start.isoformat(),
-                config.max_catchup,
-                extra={"fields": {"event": "catchup_skipped", "monitor": monitor,
-                                  "skipped": plan.skipped, "max_catchup": config.max_catchup,
-                                  "before": plan.windows[0].start.isoformat()}},
-            )  # fmt: skip
+            before = plan.windows[0].start
+            log_event(
+                log,
+                logging.WARNING,
+                "catchup_skipped",
+                {
+                    "monitor": monitor,
+                    "skipped": plan.skipped,
+                    "max_catchup": config.max_catchup,
+                    "before": before,
+                },
+                note=(
+                    f"{plan.skipped} missed windows before {before.isoformat()} exceed "
+                    f"max_catchup={config.max_catchup} and are not computed "
+                    "(use `driftwatch backfill` for them)"
+                ),
+            )
         results = []
         for index, window in enumerate(plan.windows):
             if self.stop.is_set():
@@ -344,33 +354,24 @@ class WindowRunner:
         """Deliver due notifications of the outbox; never raises."""
         if self.stop.is_set():
             return
-        try:  # imported when first used: the alerts package owns delivery
-            dispatch_pending = importlib.import_module("driftwatch.alerts").dispatch_pending
-        except (ImportError, AttributeError) as exc:
-            log.debug("outbox dispatch unavailable: %s", exc)
-            return
         try:
             report = dispatch_pending(self.store, self.config, clock=self.clock)
         except Exception:
             log.exception("outbox dispatch failed; retrying at the next tick")
             return
-        counts = {k: getattr(report, k, 0) for k in ("delivered", "retried", "dead")}
-        if any(counts.values()):
-            log.info(
-                "outbox delivered=%d retried=%d dead=%d",
-                counts["delivered"], counts["retried"], counts["dead"],
-                extra={"fields": {"event": "outbox", **counts}},
-            )  # fmt: skip
+        if report.attempted:
+            counts = {"delivered": report.delivered, "retried": report.retried, "dead": report.dead}
+            log_event(log, logging.INFO, "outbox", counts)
 
 
 def _log_run(result: WindowResult, duration: float, owner: str) -> None:
+    """The one line of a computed window (README "Scheduling" documents its fields)."""
     outcome = result.outcome
     assert outcome is not None
     fields: dict[str, Any] = {
-        "event": "run",
         "monitor": result.monitor,
-        "window_start": result.window.start.isoformat(),
-        "window_end": result.window.end.isoformat(),
+        "window_start": result.window.start,
+        "window_end": result.window.end,
         "trigger": result.trigger,
         "status": outcome.status,
         "duration_s": round(duration, 3),
@@ -383,156 +384,4 @@ def _log_run(result: WindowResult, duration: float, owner: str) -> None:
     if outcome.error:
         fields["error"] = outcome.error
     level = logging.WARNING if outcome.status == "failed" else logging.INFO
-    message = (
-        f"run monitor={result.monitor} window={result.window} trigger={result.trigger} "
-        f"status={outcome.status} duration={duration:.3f}s rows={outcome.n_live} "
-        f"drifted={outcome.n_drifted} alerts={result.alerts}"
-    )
-    if outcome.error:
-        message += f" error={outcome.error}"
-    log.log(level, "%s", message, extra={"fields": fields})
-
-
-# --- serving ---------------------------------------------------------------------------------
-
-
-def serve(
-    runner: WindowRunner,
-    *,
-    dispatch_interval: timedelta = timedelta(seconds=5),
-    on_ready: Callable[[SchedulerService], None] | None = None,
-) -> None:
-    """Run the scheduler until ``runner.stop`` is set, then finish the run in flight and return.
-
-    On start: sync the stored jobs with the config, catch every scheduled monitor up, then let
-    jobs fire. Raises SchedulerError when no monitor has a schedule.
-    """
-    scheduled = runner.scheduled_monitors()
-    if not scheduled:
-        where = f" in {runner.config.source_file}" if runner.config.source_file else ""
-        raise SchedulerError(
-            f'no monitor{where} has a schedule; add `schedule: {{cron: "0 * * * *"}}` (or '
-            "`{interval: 1h}`) to the monitors to run"
-        )
-    for monitor in scheduled:
-        MonitorSchedule(monitor)  # refuse an unschedulable monitor before anything starts
-    for monitor in runner.config.monitors:
-        if monitor.schedule is None:
-            log.info("monitor %s has no schedule: not scheduled", monitor.name)
-    service = SchedulerService(
-        runner.config,
-        runner.store.engine,
-        runner,
-        dispatch_interval=dispatch_interval,
-        max_workers=min(len(scheduled) + 1, 8),
-    )
-    report = service.start()
-    try:
-        log.info(
-            "scheduler %s synced jobs: added=%s updated=%s removed=%s unchanged=%s",
-            runner.owner, list(report.added), list(report.updated), list(report.removed),
-            list(report.unchanged),
-            extra={"fields": {"event": "sync", "owner": runner.owner,
-                              "added": list(report.added), "updated": list(report.updated),
-                              "removed": list(report.removed),
-                              "unchanged": list(report.unchanged)}},
-        )  # fmt: skip
-        for monitor in scheduled:
-            if runner.stop.is_set():
-                break
-            try:
-                runner.catch_up(monitor.name, startup=True)
-            except DriftwatchError as exc:
-                log.error("catch-up of monitor %r failed: %s", monitor.name, exc)
-        if not runner.stop.is_set():
-            service.resume()
-            log.info(
-                "scheduler running: %d monitors", len(scheduled),
-                extra={"fields": {"event": "started", "monitors": [m.name for m in scheduled],
-                                  "next_fire": {k: v.isoformat() if v else None
-                                                for k, v in service.next_fire_times().items()}}},
-            )  # fmt: skip
-            if on_ready is not None:
-                on_ready(service)
-        while not runner.stop.wait(0.5):
-            pass
-        log.info("scheduler stopping: finishing the run in flight")
-    finally:
-        runner.stop.set()
-        service.shutdown(wait=True)
-    log.info("scheduler stopped", extra={"fields": {"event": "stopped"}})
-
-
-# --- status ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MonitorStatus:
-    """One line of ``driftwatch status``."""
-
-    monitor: str
-    schedule: str | None
-    next_fire: datetime | None
-    job_state: Literal["scheduled", "not scheduled", "config changed", "no schedule"]
-    last: LastRun | None
-    owed: int
-    beyond_catchup: int
-    gaps: int
-    """Windows since the first computed one (under the current schedule) with no done run:
-    failed ones and ones given up beyond ``max_catchup``, plus those owed now."""
-    alerts: dict[tuple[str, str | None], int]
-
-
-def _gaps(schedule: MonitorSchedule, store: Store, now: datetime) -> int:
-    latest = schedule.latest_fire(now)
-    if latest is None:
-        return 0
-    name = schedule.monitor.name
-    first_end, done = claims.done_windows(store, name, SCHEDULER_TRIGGERS, latest)
-    if first_end is None:
-        return 0
-    expected = count_fire_times(schedule.trigger, first_end - timedelta(microseconds=1), latest)
-    return max(0, expected - done)
-
-
-def monitor_statuses(
-    config: Config, store: Store, *, clock: Clock = system_clock
-) -> tuple[list[MonitorStatus], dict[str, int]]:
-    """Per monitor: next fire, last run, windows owed and alert states; plus the outbox counts."""
-    jobs: dict[str, StoredJob] = stored_jobs(store.engine)
-    now = clock()
-    statuses = []
-    for monitor in config.monitors:
-        job = jobs.get(monitor.name)
-        try:
-            schedule = MonitorSchedule(monitor) if monitor.schedule is not None else None
-        except SchedulerError:  # scheduled without a timestamp column: `schedule` refuses it
-            schedule = None
-        owed = beyond = gaps = 0
-        state: Literal["scheduled", "not scheduled", "config changed", "no schedule"]
-        if schedule is None:
-            state, next_fire = "no schedule", job.next_fire if job else None
-        else:
-            last_end = claims.last_done_window_end(store, monitor.name, SCHEDULER_TRIGGERS)
-            plan = schedule.owed(last_end, now, monitor.max_catchup)
-            owed, beyond = len(plan.windows) + plan.skipped, plan.skipped
-            gaps = _gaps(schedule, store, now)
-            if job is None:
-                state, next_fire = "not scheduled", None
-            else:
-                changed = job.trigger != repr(schedule.trigger)
-                state, next_fire = ("config changed" if changed else "scheduled"), job.next_fire
-        statuses.append(
-            MonitorStatus(
-                monitor=monitor.name,
-                schedule=schedule.describe() if schedule else None,
-                next_fire=next_fire,
-                job_state=state,
-                last=last_run(store, monitor.name),
-                owed=owed,
-                beyond_catchup=beyond,
-                gaps=gaps,
-                alerts=alert_states(store, monitor.name),
-            )
-        )
-    return statuses, outbox_counts(store)
+    log_event(log, level, "run", fields)

@@ -1,0 +1,119 @@
+"""When ``driftwatch schedule`` runs a monitor: the schedule model and the trigger it stands for.
+
+A schedule is a 5-field crontab line or an interval, in an IANA timezone. Validating it builds
+the APScheduler trigger, so a bad cron is refused when the config is read, with the fix. The
+APScheduler import happens inside :func:`build_trigger`: a config without schedules, and
+``import driftwatch``, never pay for it.
+
+Interval schedules are anchored at :data:`EPOCH` (fire times are whole intervals since
+1970-01-01T00:00 UTC), the same alignment ``driftwatch run`` uses for ``live.window``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import model_validator
+
+from driftwatch.config._common import Duration, Model
+
+__all__ = ["EPOCH", "ScheduleConfig", "build_trigger", "trigger_period"]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""The anchor of interval schedules: fire times are the epoch plus whole intervals."""
+
+
+class ScheduleConfig(Model):
+    """When ``driftwatch schedule`` runs a monitor: a 5-field ``cron`` or an ``interval``."""
+
+    cron: str | None = None
+    interval: Duration | None = None
+    timezone: str = "UTC"
+    misfire_grace_time: Duration = timedelta(minutes=10)
+
+    @model_validator(mode="after")
+    def _cron_or_interval(self) -> ScheduleConfig:
+        if (self.cron is None) == (self.interval is None):
+            raise ValueError("give exactly one of 'cron' or 'interval'")
+        build_trigger(self)
+        return self
+
+
+def build_trigger(schedule: ScheduleConfig) -> Any:
+    """An APScheduler trigger for ``schedule``; ValueError with the fix when it is malformed."""
+    from zoneinfo import ZoneInfo
+
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    try:
+        zone = ZoneInfo(schedule.timezone)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(
+            f"unknown timezone {schedule.timezone!r}; use an IANA name such as 'UTC' "
+            "or 'Europe/Paris'"
+        ) from exc
+    if schedule.cron is not None:
+        fields = schedule.cron.split()
+        if len(fields) != 5:
+            raise ValueError(
+                f"cron {schedule.cron!r} must have 5 fields (minute hour day month weekday), "
+                f"found {len(fields)}"
+            )
+        try:
+            minute, hour, day, month, weekday = fields
+            return CronTrigger(
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=_cron_weekdays(weekday),
+                timezone=zone,
+            )
+        except ValueError as exc:
+            raise ValueError(f"invalid cron {schedule.cron!r}: {exc}") from exc
+    assert schedule.interval is not None
+    return IntervalTrigger(
+        seconds=schedule.interval.total_seconds(), start_date=EPOCH, timezone=zone
+    )
+
+
+def trigger_period(trigger: Any) -> timedelta | None:
+    """The fixed period of an interval trigger, or None for a cron (whose gaps vary)."""
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    if isinstance(trigger, IntervalTrigger):
+        interval: timedelta = trigger.interval
+        return interval
+    return None
+
+
+_WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _cron_weekdays(field: str) -> str:
+    """A crontab weekday field (0 or 7 = Sunday) in APScheduler 3's terms (0 = Monday).
+
+    APScheduler 3's ``from_crontab`` passes the numbers through, so ``1-5`` would mean Tuesday to
+    Saturday; numbers are rewritten as day names, which mean the same in both.
+    """
+    items = []
+    for item in field.lower().split(","):
+        body, _, step_text = item.partition("/")
+        if body == "*" and not step_text:
+            return "*"
+        if not (body == "*" or body.replace("-", "").isdigit()):
+            items.append(item)  # names (mon-fri), left to APScheduler
+            continue
+        low, _, high = ("0-6" if body == "*" else body).partition("-")
+        first, last = int(low), int(high or low)
+        if not step_text and not high:
+            last = first
+        elif not high:
+            last = 6  # "n/step" runs from n to the end of the week
+        step = int(step_text) if step_text else 1
+        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last and step >= 1):
+            raise ValueError(f"weekday {item!r} is out of range 0-7 (0 and 7 are Sunday)")
+        items.extend(_WEEKDAY_NAMES[day] for day in range(first, last + 1, step))
+    return ",".join(dict.fromkeys(items))

@@ -1,0 +1,127 @@
+"""Where a monitor reads its reference and live data: one model per source type.
+
+``type`` picks the model (a pydantic discriminated union); relative paths resolve against the
+config file's folder (the ``base_dir`` of the validation context). The readers themselves live in
+:mod:`driftwatch.sources`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from driftwatch.config._common import Duration, Model, UtcDatetime, type_tags
+
+__all__ = [
+    "SOURCE_TYPES",
+    "CsvSourceConfig",
+    "DaskSourceConfig",
+    "DataFrameSourceConfig",
+    "ParquetSourceConfig",
+    "SourceConfig",
+    "SqlSourceConfig",
+]
+
+
+class _SourceBase(Model):
+    timestamp_column: str | None = None
+    start: UtcDatetime | None = None
+    end: UtcDatetime | None = None
+    window: Duration | None = None
+
+    @model_validator(mode="after")
+    def _time_filters_need_timestamp(self) -> _SourceBase:
+        uses_time = self.start is not None or self.end is not None or self.window is not None
+        if uses_time and not self.timestamp_column:
+            raise ValueError("'start', 'end' and 'window' need 'timestamp_column' to be set")
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
+        return self
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    base = (info.context or {}).get("base_dir")
+    path = Path(os.path.expanduser(value))
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return path
+
+
+class CsvSourceConfig(_SourceBase):
+    type: Literal["csv"]
+    path: Path
+    delimiter: str = ","
+    encoding: str = "utf-8"
+
+    _resolve = field_validator("path")(_resolve_path)
+
+
+class ParquetSourceConfig(_SourceBase):
+    type: Literal["parquet"]
+    path: Path
+
+    _resolve = field_validator("path")(_resolve_path)
+
+
+class SqlSourceConfig(_SourceBase):
+    """A table or a query in any SQLAlchemy database.
+
+    ``query`` may use the binds ``:window_start`` and ``:window_end``.
+    """
+
+    type: Literal["sql"]
+    url: str
+    table: str | None = None
+    db_schema: str | None = Field(None, alias="schema")
+    query: str | None = None
+    pushdown: bool = False
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> SqlSourceConfig:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give exactly one of 'table' or 'query'")
+        return self
+
+
+class DataFrameSourceConfig(_SourceBase):
+    """An in-memory pandas DataFrame handed to :func:`driftwatch.run_monitor` under ``name``."""
+
+    type: Literal["dataframe"]
+    name: str
+
+
+class DaskSourceConfig(_SourceBase):
+    """Parquet or CSV files read as a Dask DataFrame; histograms are counted per partition.
+
+    ``path`` is anything ``dask.dataframe.read_parquet``/``read_csv`` accepts (a file, a folder,
+    a glob, an ``s3://`` URL); ``scheduler`` is a ``distributed`` scheduler address
+    (``tcp://host:8786``), or unset for Dask's local threaded scheduler in this process.
+    Needs ``pip install 'driftwatch[dask]'``.
+    """
+
+    type: Literal["dask"]
+    path: str
+    format: Literal["parquet", "csv"] = "parquet"
+    scheduler: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _resolve_local(cls, value: str, info: ValidationInfo) -> str:
+        if "://" in value:
+            return value
+        return str(_resolve_path(Path(value), info))
+
+
+SourceConfig = Annotated[
+    CsvSourceConfig
+    | ParquetSourceConfig
+    | SqlSourceConfig
+    | DataFrameSourceConfig
+    | DaskSourceConfig,
+    Field(discriminator="type"),
+]
+SOURCE_TYPES = type_tags(SourceConfig)
+"""The accepted ``type:`` values of a source, read off the union above."""

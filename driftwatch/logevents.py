@@ -1,0 +1,82 @@
+"""Structured log events: one dict gives both the ``key=value`` text line and the JSON fields.
+
+``log_event(log, logging.INFO, "run", {"monitor": "m", "rows": 495})`` logs the message
+``run monitor=m rows=495`` and attaches ``{"event": "run", "monitor": "m", "rows": 495}`` to the
+record, which :class:`driftwatch.cli.logs.JsonFormatter` puts at the top level of its JSON object.
+Because both come from the same dict, a key a log shipper indexes is the key a person greps for,
+and the two can never disagree.
+
+Values are made JSON-ready once, here: datetimes become ISO 8601 strings, tuples become lists.
+In the text, strings with spaces or quotes are JSON-quoted and lists and mappings are compact JSON,
+so every line can be split back into its fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+__all__ = ["FIELDS_ATTRIBUTE", "event_fields", "log_event", "render_fields"]
+
+FIELDS_ATTRIBUTE = "fields"
+"""The attribute of a :class:`logging.LogRecord` that carries an event's fields."""
+
+
+def _plain(value: Any) -> Any:
+    """``value`` in JSON's terms: ISO datetimes, lists for tuples, mappings with string keys."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        plain = value and not any(c.isspace() or c in "\"'=" for c in value)
+        return value if plain else json.dumps(value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return str(value)
+
+
+def render_fields(event: str, fields: Mapping[str, Any]) -> str:
+    """The text line of an event: its name, then ``key=value`` for each field in order."""
+    return " ".join([event, *(f"{key}={_text(_plain(value))}" for key, value in fields.items())])
+
+
+def log_event(
+    logger: logging.Logger,
+    level: int,
+    event: str,
+    fields: Mapping[str, Any],
+    *,
+    note: str | None = None,
+) -> None:
+    """Log ``event`` with ``fields`` as text (``event k=v ...``) and as the record's JSON fields.
+
+    ``note`` is prose for a person (what to do about it), appended to the text after a colon; it
+    is part of the message, not a field.
+    """
+    if not logger.isEnabledFor(level):
+        return
+    plain = {key: _plain(value) for key, value in fields.items()}
+    message = render_fields(event, plain)
+    if note:
+        message = f"{message}: {note}"
+    logger.log(level, "%s", message, extra={FIELDS_ATTRIBUTE: {"event": event, **plain}})
+
+
+def event_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The fields :func:`log_event` attached to ``record`` (empty for an ordinary record)."""
+    fields = getattr(record, FIELDS_ATTRIBUTE, None)
+    return dict(fields) if isinstance(fields, Mapping) else {}

@@ -1,0 +1,243 @@
+"""The APScheduler service: one stored job per scheduled monitor, plus the outbox dispatch job.
+
+:class:`SchedulerService` wraps a ``BackgroundScheduler`` whose job store is the results database
+(table ``apscheduler_jobs``), so the jobs survive restarts and every scheduler on that database
+sees the same ones; ``coalesce`` and ``max_instances=1`` keep one run of a monitor at a time.
+The outbox job is process-local (a memory job store): every running scheduler delivers.
+
+The job functions are module-level so the job store can pickle them by reference; they call the
+:class:`JobHandlers` the running process registered (the window runner), which do the work.
+This is, with :mod:`driftwatch.config.schedule`, the only module that imports APScheduler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+import sqlalchemy as sa
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from driftwatch.errors import SchedulerError
+from driftwatch.scheduler.planning import MonitorSchedule
+from driftwatch.timeutil import as_utc
+
+if TYPE_CHECKING:
+    from driftwatch.config import Config
+
+__all__ = [
+    "JOB_TABLE",
+    "JobHandlers",
+    "SchedulerService",
+    "StoredJob",
+    "SyncReport",
+    "job_id",
+    "monitor_job",
+    "outbox_job",
+    "stored_jobs",
+]
+
+log = logging.getLogger("driftwatch.scheduler")
+
+JOB_TABLE = "apscheduler_jobs"
+_MONITOR_PREFIX = "monitor:"
+
+
+class JobHandlers(Protocol):
+    """What the running process does when a job fires; neither method may raise."""
+
+    def fire(self, monitor: str) -> None:
+        """Compute the windows ``monitor`` owes now (its fire time is the latest one ≤ now)."""
+        ...
+
+    def dispatch(self) -> None:
+        """Deliver pending notifications of the outbox."""
+        ...
+
+
+_handlers: JobHandlers | None = None
+"""The handlers of this process's running scheduler (jobs from the store look them up here)."""
+
+
+def job_id(monitor: str) -> str:
+    return f"{_MONITOR_PREFIX}{monitor}"
+
+
+def monitor_job(config_path: str, monitor: str) -> None:
+    """The job of one monitor (stored by reference in the job store): one fire."""
+    handlers = _handlers
+    if handlers is None:
+        log.error("job of monitor %r fired with no scheduler running in this process", monitor)
+        return
+    handlers.fire(monitor)
+
+
+def outbox_job() -> None:
+    """The outbox dispatch job: retries pending notifications while the scheduler lives."""
+    handlers = _handlers
+    if handlers is not None:
+        handlers.dispatch()
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """How ``driftwatch schedule`` changed the stored jobs to match the config."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    monitor: str
+    next_fire: datetime | None
+    trigger: str
+    """``repr`` of the stored trigger, to tell whether the config changed since the last sync."""
+
+
+def _job_store(engine: Engine) -> SQLAlchemyJobStore:
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
+    if not sa.inspect(engine).has_table(JOB_TABLE):
+        try:  # two schedulers starting at once race on CREATE TABLE: the loser finds it made
+            store.jobs_t.create(engine, checkfirst=True)
+        except SQLAlchemyError:
+            if not sa.inspect(engine).has_table(JOB_TABLE):
+                raise
+    return store
+
+
+def stored_jobs(engine: Engine) -> dict[str, StoredJob]:
+    """The monitor jobs stored in the results database, by monitor (empty if never scheduled)."""
+    if not sa.inspect(engine).has_table(JOB_TABLE):
+        return {}
+    scheduler = BackgroundScheduler(timezone=UTC)
+    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
+    store.start(scheduler, "default")  # binds the store; does not start the scheduler
+    jobs = {}
+    for job in store.get_all_jobs():
+        if job.id.startswith(_MONITOR_PREFIX):
+            monitor = job.id.removeprefix(_MONITOR_PREFIX)
+            next_fire = as_utc(job.next_run_time) if job.next_run_time else None
+            jobs[monitor] = StoredJob(monitor, next_fire, repr(job.trigger))
+    return jobs
+
+
+class SchedulerService:
+    """A BackgroundScheduler with its job store in the results database.
+
+    :meth:`start` starts it paused and syncs the jobs with the config; :meth:`resume` lets jobs
+    fire; :meth:`shutdown` stops taking jobs and waits for the ones in flight.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        engine: Engine,
+        handlers: JobHandlers,
+        *,
+        dispatch_interval: timedelta = timedelta(seconds=5),
+        max_workers: int = 8,
+    ) -> None:
+        self.config = config
+        self.handlers = handlers
+        self.dispatch_interval = dispatch_interval
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": _job_store(engine), "local": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+
+    def start(self) -> SyncReport:
+        global _handlers
+        if _handlers is not None and _handlers is not self.handlers:
+            raise SchedulerError("a scheduler is already running in this process")
+        _handlers = self.handlers
+        try:
+            self.scheduler.start(paused=True)
+            report = self.sync()
+            self.scheduler.add_job(
+                outbox_job,
+                IntervalTrigger(seconds=self.dispatch_interval.total_seconds(), timezone=UTC),
+                id="outbox",
+                name="outbox dispatch",
+                jobstore="local",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+        except BaseException:
+            self.shutdown(wait=False)
+            raise
+        return report
+
+    def sync(self) -> SyncReport:
+        """Make the stored monitor jobs match the config: add, update, remove."""
+        config_path = str(self.config.source_file or "")
+        before = {
+            job.id: (repr(job.trigger), job.misfire_grace_time)
+            for job in self.scheduler.get_jobs(jobstore="default")
+            if job.id.startswith(_MONITOR_PREFIX)
+        }
+        added: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        wanted = set()
+        for monitor in self.config.monitors:
+            if monitor.schedule is None:
+                continue
+            schedule = MonitorSchedule(monitor)
+            ident = job_id(monitor.name)
+            wanted.add(ident)
+            grace = max(1, int(monitor.schedule.misfire_grace_time.total_seconds()))
+            if before.get(ident) == (repr(schedule.trigger), grace):
+                unchanged.append(monitor.name)
+                continue
+            self.scheduler.add_job(
+                monitor_job,
+                schedule.trigger,
+                args=(config_path, monitor.name),
+                id=ident,
+                name=f"monitor {monitor.name}",
+                jobstore="default",
+                replace_existing=True,
+                misfire_grace_time=grace,
+            )
+            (updated if ident in before else added).append(monitor.name)
+        removed = []
+        for ident in sorted(set(before) - wanted):
+            with contextlib.suppress(JobLookupError):  # another scheduler removed it first
+                self.scheduler.remove_job(ident, jobstore="default")
+            removed.append(ident.removeprefix(_MONITOR_PREFIX))
+        return SyncReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged))
+
+    def next_fire_times(self) -> dict[str, datetime | None]:
+        return {
+            job.id.removeprefix(_MONITOR_PREFIX): (
+                as_utc(job.next_run_time) if job.next_run_time else None
+            )
+            for job in self.scheduler.get_jobs(jobstore="default")
+            if job.id.startswith(_MONITOR_PREFIX)
+        }
+
+    def resume(self) -> None:
+        self.scheduler.resume()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop firing jobs; with ``wait``, block until the runs in flight are finished."""
+        global _handlers
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        if _handlers is self.handlers:
+            _handlers = None
