@@ -34,7 +34,7 @@ def test_registry_lists_every_sink_type() -> None:
 
 
 def test_unknown_sink_type_error_lists_the_accepted_names() -> None:
-    from driftwatch.alerts.base import sink_class
+    from driftwatch.alerts import sink_class
 
     with pytest.raises(AlertError, match="unknown sink type 'pager'; choose one of: email, log"):
         sink_class("pager")
