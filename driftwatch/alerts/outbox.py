@@ -74,10 +74,9 @@ def _target(config: Config, name: str, options: SinkOptions) -> _Target:
     try:
         sink_config: SinkConfig = config.sink(name)
     except ConfigError:
-        return _Target(
-            None, [], LEASE_MARGIN, f"sink {name!r} is no longer in the config; add it back "
-            "and run `driftwatch alerts retry`"
-        )  # fmt: skip
+        gone = f"sink {name!r} is no longer in the config; add it back and run "
+        gone += "`driftwatch alerts retry`"
+        return _Target(None, [], LEASE_MARGIN, gone)
     secrets = secret_values(sink_config)
     timeout = getattr(sink_config, "timeout", timedelta(0))
     try:
