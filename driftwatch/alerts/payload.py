@@ -16,15 +16,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from driftwatch.results import SEVERITY_ORDER
+from driftwatch.alerts._observations import DATASET_FEATURE, Observation
+from driftwatch.alerts.lifecycle import BREACHING
+from driftwatch.results import SEVERITY_ORDER, RunOutcome
 from driftwatch.store.alerts import AlertState, Event
 from driftwatch.store.outbox import NewNotification
-
-if TYPE_CHECKING:  # the observations import the lifecycle, which needs nothing from here
-    from driftwatch.alerts._observations import Observation
-    from driftwatch.results import RunOutcome
 
 __all__ = [
     "PAYLOAD_SCHEMA",
@@ -113,7 +111,7 @@ def _top_drifted(context: Sequence[Observation]) -> list[dict[str, Any]]:
     """The run's most drifted features (one line per feature: its worst metric)."""
     best: dict[str, Observation] = {}
     for obs in context:
-        if obs.status not in ("warn", "critical") or obs.feature == "*":
+        if obs.status not in BREACHING or obs.feature == DATASET_FEATURE:
             continue
         current = best.get(obs.feature)
         if current is None or (SEVERITY_ORDER[obs.status], obs.value or 0.0) > (
@@ -220,7 +218,7 @@ def build_notifications(
     for event in events:
         feature = event.observation.feature
         groups_by_feature.setdefault((feature, event.event), []).append(event)
-        subject = "*" if feature == "*" else "features"
+        subject = DATASET_FEATURE if feature == DATASET_FEATURE else "features"
         groups_by_event.setdefault((subject, event.event), []).append(event)
     rows = []
     for sink, digest in digest_by_sink.items():
