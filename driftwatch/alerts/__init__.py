@@ -1,31 +1,22 @@
 """Alerts: the lifecycle (firing / repeat / escalated / resolved), the outbox dispatcher, sinks.
 
-    run → lifecycle.apply_run (in the run's transaction) → notifications outbox
-        → outbox.dispatch_pending → a sink (log, webhook, slack, email)
+    run → apply_run (in the run's transaction): observations → decide → store.alerts rows
+        + payload → store.outbox rows
+    dispatch_pending → a sink (log, webhook, slack, email) → store.outbox settles the row
 
-See README "Alerts" for the config, the payload and how to verify webhook signatures.
+``decide`` is pure; every SQL statement is the store's (:mod:`driftwatch.store.alerts`,
+:mod:`driftwatch.store.outbox`). See README "Alerts" for the config, the payload and how to verify
+webhook signatures.
 """
 
-from driftwatch.alerts.base import Sink, SinkOptions, build_sink, register_sink, sink_types
-from driftwatch.alerts.lifecycle import (
-    AlertState,
-    Decision,
-    LifecycleSettings,
-    add_silence,
-    alerts_frame,
-    apply_run,
-    decide,
-    end_silences,
-    silences_frame,
-)
-from driftwatch.alerts.outbox import (
-    DispatchReport,
-    dispatch_pending,
-    notifications_frame,
-    retry_dead,
-    send_test,
-)
+from driftwatch.alerts._apply import apply_run, silences_frame
+from driftwatch.alerts._registry import build_sink, register_sink, sink_class, sink_types
+from driftwatch.alerts.base import Sink, SinkOptions
+from driftwatch.alerts.lifecycle import AlertState, Decision, LifecycleSettings, decide
+from driftwatch.alerts.outbox import DispatchReport, dispatch_pending, send_test
 from driftwatch.alerts.payload import Message
+from driftwatch.store.alerts import add_silence, alerts_frame, end_silences
+from driftwatch.store.outbox import notifications_frame, retry_dead
 
 __all__ = [
     "AlertState",
@@ -47,5 +38,6 @@ __all__ = [
     "retry_dead",
     "send_test",
     "silences_frame",
+    "sink_class",
     "sink_types",
 ]

@@ -6,8 +6,9 @@ or raises :class:`~driftwatch.errors.DeliveryError` — ``permanent=True`` when 
 help (HTTP 400/401/404, a refused recipient), ``permanent=False`` for anything that may pass later
 (timeouts, refused connections, HTTP 5xx, 408, 429).
 
-Sink types are looked up by the ``type`` key of their config through :func:`sink_class`;
-:func:`register_sink` adds one.
+Sink types are looked up by the ``type`` key of their config in the registry
+(:func:`driftwatch.alerts.sink_class`); :func:`driftwatch.alerts.register_sink` adds one. This
+module is only the contract, so the sinks and the registry import it and it imports neither.
 """
 
 from __future__ import annotations
@@ -23,23 +24,12 @@ from driftwatch.config import (
     SlackSinkConfig,
     WebhookSinkConfig,
 )
-from driftwatch.errors import AlertError
 from driftwatch.timeutil import Clock, system_clock
 
 if TYPE_CHECKING:  # httpx is imported by the HTTP sinks only when they send
     import httpx
 
-__all__ = [
-    "Sink",
-    "SinkFactory",
-    "SinkOptions",
-    "build_sink",
-    "register_sink",
-    "scrub",
-    "secret_values",
-    "sink_class",
-    "sink_types",
-]
+__all__ = ["Sink", "SinkFactory", "SinkOptions", "scrub", "secret_values"]
 
 
 class Sink(Protocol):
@@ -69,52 +59,6 @@ class SinkFactory(Protocol):
     digest: bool
 
     def __call__(self, config: Any, options: SinkOptions) -> Sink: ...
-
-
-_SINKS: dict[str, SinkFactory] = {}
-
-
-def register_sink(type_name: str, factory: SinkFactory) -> None:
-    """Make ``type: type_name`` sinks buildable (the config model must accept the type too)."""
-    _SINKS[type_name] = factory
-
-
-def sink_types() -> tuple[str, ...]:
-    _load_builtin()
-    return tuple(sorted(_SINKS))
-
-
-def sink_class(type_name: str) -> SinkFactory:
-    """The registered class of a sink type; AlertError listing the accepted names otherwise."""
-    _load_builtin()
-    try:
-        return _SINKS[type_name]
-    except KeyError:
-        raise AlertError(
-            f"unknown sink type {type_name!r}; choose one of: {', '.join(sink_types())}"
-        ) from None
-
-
-def build_sink(config: SinkConfig, options: SinkOptions | None = None) -> Sink:
-    """A ready sink for ``config``."""
-    return sink_class(config.type)(config, options or SinkOptions())
-
-
-def _load_builtin() -> None:
-    if _SINKS:
-        return
-    from driftwatch.alerts.email import EmailSink
-    from driftwatch.alerts.log import LogSink
-    from driftwatch.alerts.slack import SlackSink
-    from driftwatch.alerts.webhook import WebhookSink
-
-    for name, factory in (
-        ("log", LogSink),
-        ("webhook", WebhookSink),
-        ("slack", SlackSink),
-        ("email", EmailSink),
-    ):
-        _SINKS.setdefault(name, factory)
 
 
 def secret_values(config: SinkConfig) -> list[str]:

@@ -97,6 +97,7 @@ def render_email(
 
 
 class EmailSink:
+    config_model: ClassVar[type[EmailSinkConfig]] = EmailSinkConfig
     digest: ClassVar[bool] = True
 
     def __init__(self, config: EmailSinkConfig, options: SinkOptions) -> None:

@@ -18,6 +18,7 @@ logger = logging.getLogger("driftwatch.alerts.sink")
 class LogSink:
     """Logs the summary and the compact JSON payload at the configured level; never fails."""
 
+    config_model: ClassVar[type[LogSinkConfig]] = LogSinkConfig
     digest: ClassVar[bool] = False
 
     def __init__(self, config: LogSinkConfig, options: SinkOptions) -> None:

@@ -1,13 +1,9 @@
 """The outbox dispatcher: deliver pending notifications, with retries, never twice at once.
 
-Notifications are rows of the ``notifications`` table, written in the run's transaction. The
-dispatcher picks the due ones (``status='pending' AND next_attempt_at <= now``) and, before sending
-each, *claims* it with one conditional UPDATE that bumps ``attempts`` and pushes
-``next_attempt_at`` a lease into the future. Only the dispatcher whose UPDATE matched sends, so two
-dispatchers (two processes, two machines) never send the same row at the same time. If the sender
-dies mid-send, the row becomes due again when the lease expires and is sent again with the same
-idempotency key, which lets the receiver drop the duplicate: delivery is at-least-once, and
-exactly-once for receivers that honour the key.
+The rows and their claims are the store's (:mod:`driftwatch.store.outbox`, which states the
+guarantee: a claimed row is sent by one dispatcher at a time, a crash mid-send loses nothing and
+a re-send carries the same idempotency key). This module decides what to do with each claimed row:
+send it through its sink, then settle it as sent, to retry, or dead.
 
 A failed attempt is retried after an exponential backoff with jitter
 (``backoff_initial · 2^(attempt-1)``, capped at ``backoff_max``, times a random factor in [0.5, 1]);
@@ -19,33 +15,24 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import pandas as pd
-import sqlalchemy as sa
-
-from driftwatch.alerts.base import Sink, SinkOptions, build_sink, scrub, secret_values
+from driftwatch.alerts._registry import build_sink
+from driftwatch.alerts.base import Sink, SinkOptions, scrub, secret_values
 from driftwatch.alerts.payload import Message, test_message
 from driftwatch.config import AlertsConfig, Config, SinkConfig
 from driftwatch.errors import AlertError, ConfigError, DeliveryError
-from driftwatch.store.models import Notification
+from driftwatch.store.outbox import claim, due, mark_dead, mark_retry, mark_sent
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = [
-    "DispatchReport",
-    "backoff_delay",
-    "dispatch_pending",
-    "notifications_frame",
-    "retry_dead",
-    "send_test",
-]
+__all__ = ["DispatchReport", "backoff_delay", "dispatch_pending", "send_test"]
 
 log = logging.getLogger("driftwatch.alerts")
 
@@ -87,10 +74,9 @@ def _target(config: Config, name: str, options: SinkOptions) -> _Target:
     try:
         sink_config: SinkConfig = config.sink(name)
     except ConfigError:
-        return _Target(
-            None, [], LEASE_MARGIN, f"sink {name!r} is no longer in the config; add it back "
-            "and run `driftwatch alerts retry`"
-        )  # fmt: skip
+        gone = f"sink {name!r} is no longer in the config; add it back and run "
+        gone += "`driftwatch alerts retry`"
+        return _Target(None, [], LEASE_MARGIN, gone)
     secrets = secret_values(sink_config)
     timeout = getattr(sink_config, "timeout", timedelta(0))
     try:
@@ -98,37 +84,6 @@ def _target(config: Config, name: str, options: SinkOptions) -> _Target:
     except AlertError as exc:
         return _Target(None, secrets, LEASE_MARGIN, scrub(str(exc), secrets))
     return _Target(sink, secrets, timeout * 2 + LEASE_MARGIN)
-
-
-def _claim(store: Store, row_id: int, attempts: int, now: datetime, lease: timedelta) -> bool:
-    with store.session() as session:
-        result = session.execute(
-            sa.update(Notification)
-            .where(
-                Notification.id == row_id,
-                Notification.status == "pending",
-                Notification.attempts == attempts,
-                Notification.next_attempt_at <= now,
-            )
-            .values(attempts=attempts + 1, next_attempt_at=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0) == 1)
-
-
-def _finish(store: Store, row_id: int, attempts: int, **values: object) -> None:
-    """Record the attempt's outcome, unless another dispatcher re-claimed the row meanwhile."""
-    with store.session() as session:
-        session.execute(
-            sa.update(Notification)
-            .where(
-                Notification.id == row_id,
-                Notification.status == "pending",
-                Notification.attempts == attempts,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
 
 
 def dispatch_pending(
@@ -147,72 +102,42 @@ def dispatch_pending(
     """
     alerts = config.alerts
     options = SinkOptions(transport=transport, clock=clock)
-    with store.session() as session:
-        due = session.execute(
-            sa.select(Notification.id, Notification.attempts, Notification.sink)
-            .where(Notification.status == "pending", Notification.next_attempt_at <= clock())
-            .order_by(Notification.id)
-            .limit(limit)
-        ).all()
     targets: dict[str, _Target] = {}
     delivered = retried = dead = 0
-    for row_id, attempts, sink_name in due:
-        target = targets.get(sink_name)
+    for row in due(store, clock(), limit):
+        target = targets.get(row.sink)
         if target is None:
-            target = targets[sink_name] = _target(config, sink_name, options)
-        if not _claim(store, row_id, attempts, clock(), target.lease):
+            target = targets[row.sink] = _target(config, row.sink, options)
+        claimed = claim(store, row, clock(), target.lease)
+        if claimed is None:
             continue  # another dispatcher has it
-        attempt = attempts + 1
-        with store.session() as session:
-            key, event, payload = session.execute(
-                sa.select(
-                    Notification.idempotency_key, Notification.event, Notification.payload
-                ).where(Notification.id == row_id)
-            ).one()
+        key, attempt = claimed.idempotency_key, claimed.attempt
         error: str | None = target.problem
         permanent = error is not None
         if target.sink is not None:
             try:
-                target.sink.send(Message(key, event, payload))
+                target.sink.send(Message(key, claimed.event, claimed.payload))
             except DeliveryError as exc:
                 error, permanent = scrub(str(exc), target.secrets), exc.permanent
             except Exception as exc:  # a sink bug must not lose the notification
-                error = f"sink {sink_name!r}: unexpected {type(exc).__name__}; will retry"
+                error = f"sink {row.sink!r}: unexpected {type(exc).__name__}; will retry"
         now = clock()
         if error is None:
-            _finish(store, row_id, attempt, status="sent", sent_at=now, last_error=None)
-            log.info("notification %s delivered to sink %s", key, sink_name)
+            mark_sent(store, claimed, now)
+            log.info("notification %s delivered to sink %s", key, row.sink)
             delivered += 1
         elif permanent or attempt >= alerts.max_attempts:
-            _finish(store, row_id, attempt, status="dead", last_error=error, next_attempt_at=now)
+            mark_dead(store, claimed, error, now)
             log.warning("notification %s is dead after %d attempt(s): %s", key, attempt, error)
             dead += 1
         else:
             retry_at = now + backoff_delay(attempt, alerts, rng)
-            _finish(store, row_id, attempt, last_error=error, next_attempt_at=retry_at)
+            mark_retry(store, claimed, error, retry_at)
             log.info(
                 "notification %s attempt %d failed, retry at %s: %s", key, attempt, retry_at, error
             )
             retried += 1
     return DispatchReport(delivered, retried, dead)
-
-
-def retry_dead(
-    store: Store, *, clock: Clock = system_clock, ids: Sequence[int] = (), sink: str | None = None
-) -> int:
-    """Queue dead notifications again (all, or the given ids / one sink's); returns how many."""
-    query = sa.update(Notification).where(Notification.status == "dead")
-    if ids:
-        query = query.where(Notification.id.in_(list(ids)))
-    if sink is not None:
-        query = query.where(Notification.sink == sink)
-    with store.session() as session:
-        result = session.execute(
-            query.values(status="pending", attempts=0, next_attempt_at=clock()).execution_options(
-                synchronize_session=False
-            )
-        )
-        return int(getattr(result, "rowcount", 0))
 
 
 def send_test(
@@ -236,24 +161,3 @@ def send_test(
             scrub(str(exc), secret_values(sink_config)), permanent=exc.permanent
         ) from None
     return message
-
-
-NOTIFICATION_COLUMNS = [
-    "id", "status", "event", "sink", "monitor", "feature", "metric", "severity", "attempts",
-    "next_attempt_at", "created_at", "sent_at", "last_error", "idempotency_key",
-]  # fmt: skip
-
-
-def notifications_frame(
-    store: Store, *, status: str | None = None, monitor: str | None = None, limit: int = 100
-) -> pd.DataFrame:
-    """The newest notifications (optionally of one status / monitor) as a DataFrame."""
-    columns = [getattr(Notification, c) for c in NOTIFICATION_COLUMNS]
-    query = sa.select(*columns).order_by(Notification.id.desc()).limit(limit)
-    if status is not None:
-        query = query.where(Notification.status == status)
-    if monitor is not None:
-        query = query.where(Notification.monitor == monitor)
-    with store.session() as session:
-        rows = session.execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=NOTIFICATION_COLUMNS)

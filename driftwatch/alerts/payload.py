@@ -16,15 +16,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from driftwatch.config import SinkConfig
-from driftwatch.results import SEVERITY_ORDER
-from driftwatch.store.models import Notification
-
-if TYPE_CHECKING:
-    from driftwatch.alerts.lifecycle import AlertState, Observation
-    from driftwatch.results import RunOutcome
+from driftwatch.alerts._observations import DATASET_FEATURE, Observation
+from driftwatch.alerts.lifecycle import BREACHING
+from driftwatch.results import SEVERITY_ORDER, RunOutcome
+from driftwatch.store.alerts import AlertState, Event
+from driftwatch.store.outbox import NewNotification
 
 __all__ = [
     "PAYLOAD_SCHEMA",
@@ -45,7 +43,7 @@ class AlertEvent:
     """One alert whose lifecycle produced an event in this run."""
 
     observation: Observation
-    event: str
+    event: Event
     previous_state: str
     state: AlertState
 
@@ -55,7 +53,7 @@ class Message:
     """A notification as a sink receives it: the stored payload and its idempotency key."""
 
     idempotency_key: str
-    event: str
+    event: Event
     payload: Mapping[str, Any]
 
 
@@ -113,7 +111,7 @@ def _top_drifted(context: Sequence[Observation]) -> list[dict[str, Any]]:
     """The run's most drifted features (one line per feature: its worst metric)."""
     best: dict[str, Observation] = {}
     for obs in context:
-        if obs.status not in ("warn", "critical") or obs.feature == "*":
+        if obs.status not in BREACHING or obs.feature == DATASET_FEATURE:
             continue
         current = best.get(obs.feature)
         if current is None or (SEVERITY_ORDER[obs.status], obs.value or 0.0) > (
@@ -141,7 +139,7 @@ def _top_drifted(context: Sequence[Observation]) -> list[dict[str, Any]]:
 def _payload(
     *,
     key: str,
-    event: str,
+    event: Event,
     sink: str,
     monitor: str,
     window: tuple[datetime, datetime],
@@ -205,33 +203,34 @@ def build_notifications(
     *,
     outcome: RunOutcome,
     run_id: int,
-    sinks: Sequence[SinkConfig],
+    digest_by_sink: Mapping[str, bool],
     now: datetime,
     context: Sequence[Observation],
-) -> list[Notification]:
-    """Outbox rows for ``events``: per (feature, event) for machine sinks, per event for digests."""
-    from driftwatch.alerts.base import sink_class
+) -> list[NewNotification]:
+    """Outbox rows for ``events``: per (feature, event) for machine sinks, per event for digests.
 
+    ``digest_by_sink`` maps each sink to notify to whether it takes digests (see ``Sink.digest``).
+    """
     window = (outcome.window_start, outcome.window_end)
     top = _top_drifted(context)
-    groups_by_feature: dict[tuple[str, str], list[AlertEvent]] = {}
-    groups_by_event: dict[tuple[str, str], list[AlertEvent]] = {}
+    groups_by_feature: dict[tuple[str, Event], list[AlertEvent]] = {}
+    groups_by_event: dict[tuple[str, Event], list[AlertEvent]] = {}
     for event in events:
         feature = event.observation.feature
         groups_by_feature.setdefault((feature, event.event), []).append(event)
-        subject = "*" if feature == "*" else "features"
+        subject = DATASET_FEATURE if feature == DATASET_FEATURE else "features"
         groups_by_event.setdefault((subject, event.event), []).append(event)
     rows = []
-    for sink in sinks:
-        groups = groups_by_event if sink_class(sink.type).digest else groups_by_feature
+    for sink, digest in digest_by_sink.items():
+        groups = groups_by_event if digest else groups_by_feature
         for (subject, event_name), members in groups.items():
             key = idempotency_key(
-                sink.name, outcome.monitor, subject, event_name, *window, now.isoformat()
+                sink, outcome.monitor, subject, event_name, *window, now.isoformat()
             )
             payload = _payload(
                 key=key,
                 event=event_name,
-                sink=sink.name,
+                sink=sink,
                 monitor=outcome.monitor,
                 window=window,
                 run_id=run_id,
@@ -242,9 +241,9 @@ def build_notifications(
             features = {m.observation.feature for m in members}
             metrics = {m.observation.metric for m in members}
             rows.append(
-                Notification(
+                NewNotification(
                     idempotency_key=key,
-                    sink=sink.name,
+                    sink=sink,
                     event=event_name,
                     monitor=outcome.monitor,
                     feature=next(iter(features)) if len(features) == 1 else None,
@@ -252,9 +251,6 @@ def build_notifications(
                     severity=payload["severity"],
                     run_id=run_id,
                     payload=payload,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=now,
                     created_at=now,
                 )
             )

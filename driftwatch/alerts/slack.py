@@ -83,6 +83,7 @@ def slack_message(payload: Mapping[str, Any], top_features: int) -> dict[str, An
 
 
 class SlackSink:
+    config_model: ClassVar[type[SlackSinkConfig]] = SlackSinkConfig
     digest: ClassVar[bool] = True
 
     def __init__(self, config: SlackSinkConfig, options: SinkOptions) -> None:

@@ -42,6 +42,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 
 class WebhookSink:
+    config_model: ClassVar[type[WebhookSinkConfig]] = WebhookSinkConfig
     digest: ClassVar[bool] = False
 
     def __init__(self, config: WebhookSinkConfig, options: SinkOptions) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -33,8 +35,49 @@ def test_registry_lists_every_sink_type() -> None:
     assert sink_types() == ("email", "log", "slack", "webhook")
 
 
+_REGISTER_FIRST = """
+from driftwatch.alerts import register_sink, sink_class, sink_types
+from driftwatch.alerts.webhook import WebhookSink
+
+class TeamsSink:
+    digest = True
+
+    def __init__(self, config, options):
+        self.name = config.name
+
+    def send(self, message):
+        pass
+
+register_sink("teams", TeamsSink)
+assert sink_class("teams") is TeamsSink
+assert sink_class("webhook") is WebhookSink, sink_types()
+print(",".join(sink_types()))
+"""
+
+
+def test_registering_a_custom_sink_before_any_lookup_keeps_the_built_in_ones() -> None:
+    """In a fresh interpreter, so the registry has seen no lookup before the registration."""
+    done = subprocess.run(
+        [sys.executable, "-c", _REGISTER_FIRST], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "email,log,slack,teams,webhook"
+
+
+def test_the_config_accepts_exactly_the_registered_sink_types() -> None:
+    """One list of sink types: each config model of the ``SinkConfig`` union has its sink class."""
+    from typing import get_args
+
+    from driftwatch.alerts._registry import BUILTIN_SINKS, config_type
+    from driftwatch.config import SinkConfig
+
+    union, _discriminator = get_args(SinkConfig)
+    assert {sink.config_model for sink in BUILTIN_SINKS} == set(get_args(union))
+    assert {config_type(sink.config_model) for sink in BUILTIN_SINKS} == set(sink_types())
+
+
 def test_unknown_sink_type_error_lists_the_accepted_names() -> None:
-    from driftwatch.alerts.base import sink_class
+    from driftwatch.alerts import sink_class
 
     with pytest.raises(AlertError, match="unknown sink type 'pager'; choose one of: email, log"):
         sink_class("pager")
