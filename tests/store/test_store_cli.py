@@ -36,6 +36,7 @@ def table_rows(stdout: str) -> list[list[str]]:
     return [line.split() for line in body if line.strip()]
 
 
+@pytest.mark.slow
 def test_report_prints_the_latest_state_most_severe_first(
     example_store: Store, database_url: str, tmp_path: Path
 ) -> None:
