@@ -57,7 +57,8 @@ from driftwatch._commands.db import (
 )
 from driftwatch._commands.results import QueryResult, history, report
 from driftwatch._commands.status import StatusReport, status
-from driftwatch._commands.stores import ConfigLike, as_config, open_store
+from driftwatch._commands.stores import ConfigLike, open_store
+from driftwatch._commands.stores import as_config as _as_config
 from driftwatch._commands.validate import MonitorCheck, SourceCheck, ValidationReport, validate
 from driftwatch.alerts import DispatchReport, apply_run, dispatch_pending
 from driftwatch.config import Config
@@ -216,7 +217,7 @@ def run(
     and, with ``dispatch``, the notifications the runs queued are sent right after the commit.
     With ``store=False`` nothing is written and nothing is sent.
     """
-    cfg = as_config(config)
+    cfg = _as_config(config)
     for name in monitors:
         cfg.monitor(name)
     if isinstance(window, tuple):
@@ -307,7 +308,7 @@ def backfill(
     """
     from driftwatch.windows import WindowRunner
 
-    cfg = as_config(config)
+    cfg = _as_config(config)
     cfg.monitor(monitor)
     end = as_utc(until) if until is not None else clock()
     start = clock() - since if isinstance(since, timedelta) else as_utc(since)
@@ -336,7 +337,7 @@ def schedule(
     """
     from driftwatch.windows import WindowRunner, serve
 
-    cfg = as_config(config)
+    cfg = _as_config(config)
     with open_store(cfg, database) as store:
         runner = WindowRunner(
             cfg, store, claim_ttl=claim_ttl, stop=stop or threading.Event(), run=run_monitors
