@@ -1,92 +1,176 @@
-"""The Python API: what the CLI does, as typed functions returning pandas DataFrames."""
+"""The Python API and the command layer: one typed function per ``driftwatch`` command.
+
+The CLI and users call the same functions (the ``alembic.command`` habit): each validates its
+input, does the work and returns typed values or pandas DataFrames; none prints. ``driftwatch/cli``
+only parses arguments, calls them and renders what they return.
+
+======================  =========================================================
+command                 function
+======================  =========================================================
+``validate``            :func:`validate` → :class:`ValidationReport`
+``run``                 :func:`run` → :class:`RunReport` (:func:`run_monitor`: a DataFrame)
+``backfill``            :func:`backfill` → :class:`BackfillReport`
+``schedule``            :func:`schedule` (serves until ``stop`` is set)
+``status``              :func:`status` → :class:`StatusReport`
+``report``/``history``  :func:`report`, :func:`history` → :class:`QueryResult`
+``alerts ...``          :func:`alerts_list`, :func:`alerts_dispatch`, :func:`alerts_retry`,
+                        :func:`alerts_silence`, :func:`alerts_unsilence`, :func:`alerts_test`
+``db ...``              :func:`db_upgrade`, :func:`db_downgrade`, :func:`db_current`
+======================  =========================================================
+
+Commands that only read (``status``, ``report``, ``history``, ``alerts list``, ``db current``)
+never create or migrate a database. Commands that drive runs live here, beside
+:func:`run_monitors`; the others in the private ``driftwatch._commands`` package.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
-from driftwatch.alerts import apply_run, dispatch_pending
-from driftwatch.config import Config, load_config
-from driftwatch.errors import DriftwatchError
-from driftwatch.monitor import MonitorRunner
-from driftwatch.results import RunOutcome, Trigger, results_frame
-from driftwatch.store.repository import Store
-from driftwatch.timeutil import Clock, TimeWindow, system_clock
+from driftwatch._commands.alerts import (
+    ALERT_STATES,
+    AlertsListing,
+    AlertStateName,
+    RetryReport,
+    alerts_dispatch,
+    alerts_list,
+    alerts_retry,
+    alerts_silence,
+    alerts_test,
+    alerts_unsilence,
+)
+from driftwatch._commands.db import (
+    SchemaChange,
+    SchemaRevision,
+    db_current,
+    db_downgrade,
+    db_upgrade,
+)
+from driftwatch._commands.results import QueryResult, history, report
+from driftwatch._commands.runs import run_monitors
+from driftwatch._commands.status import StatusReport, status
+from driftwatch._commands.stores import ConfigLike, open_store
+from driftwatch._commands.stores import as_config as _as_config
+from driftwatch._commands.validate import MonitorCheck, SourceCheck, ValidationReport, validate
+from driftwatch.alerts import DispatchReport, dispatch_pending
+from driftwatch.config import Config
+from driftwatch.results import RunOutcome, Status, results_frame
+from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
-__all__ = ["open_store", "run_monitor", "run_monitors"]
+if TYPE_CHECKING:
+    from driftwatch.scheduler import BatchReport
+
+__all__ = [
+    "ALERT_STATES",
+    "AlertStateName",
+    "AlertsListing",
+    "BackfillReport",
+    "ConfigLike",
+    "MonitorCheck",
+    "QueryResult",
+    "RetryReport",
+    "RunReport",
+    "SchemaChange",
+    "SchemaRevision",
+    "SourceCheck",
+    "StatusReport",
+    "ValidationReport",
+    "alerts_dispatch",
+    "alerts_list",
+    "alerts_retry",
+    "alerts_silence",
+    "alerts_test",
+    "alerts_unsilence",
+    "backfill",
+    "db_current",
+    "db_downgrade",
+    "db_upgrade",
+    "history",
+    "open_store",
+    "report",
+    "run",
+    "run_monitor",
+    "run_monitors",
+    "schedule",
+    "status",
+    "validate",
+]
 
 log = logging.getLogger("driftwatch")
 
 
-def _as_config(config: Config | str | os.PathLike[str]) -> Config:
-    return config if isinstance(config, Config) else load_config(Path(config))
+@dataclass(frozen=True)
+class RunReport:
+    """What ``driftwatch run`` did: one outcome per monitor, and the notifications it sent."""
+
+    outcomes: tuple[RunOutcome, ...]
+    notifications: DispatchReport | None = None
+    """What sending the queued notifications did; None when nothing was stored or sent."""
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """One line per monitor that failed and per feature that could not be computed."""
+        lines = []
+        for outcome in self.outcomes:
+            if outcome.status == "failed":
+                lines.append(f"monitor {outcome.monitor!r}: {outcome.error}")
+            lines.extend(
+                f"monitor {outcome.monitor!r}, feature {feature.name!r}: {feature.reason}"
+                for feature in outcome.features
+                if feature.status == "error"
+            )
+        return tuple(lines)
+
+    def any_feature_at(self, statuses: Collection[Status]) -> bool:
+        """Whether any feature of any monitor ended in one of ``statuses``."""
+        return any(f.status in statuses for o in self.outcomes for f in o.features)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every outcome's rows in the tidy result frame."""
+        return results_frame(self.outcomes)
 
 
-@contextmanager
-def open_store(config: Config, database: str | None = None) -> Iterator[Store]:
-    """The store named by ``database`` or the config, migrated if brand new; closed after."""
-    hint = f"--config {config.source_file}" if config.source_file else "--config FILE"
-    store = Store.open(database or config.database, config_hint=hint)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def run_monitors(
-    config: Config,
-    store: Store | None,
-    names: Sequence[str] | None = None,
+def run(
+    config: ConfigLike,
+    monitors: Sequence[str] = (),
     *,
-    window: TimeWindow | None = None,
-    trigger: Trigger = "manual",
-    clock: Clock = system_clock,
+    window: TimeWindow | tuple[datetime, datetime] | None = None,
     frames: Mapping[str, pd.DataFrame] | None = None,
-    claimed_by: str | None = None,
-) -> list[RunOutcome]:
-    """Run each named monitor (all by default) once; one failing monitor never stops the others.
+    database: str | None = None,
+    store: bool = True,
+    dispatch: bool = True,
+    clock: Clock = system_clock,
+) -> RunReport:
+    """Run the named monitors (all by default) once now; unknown names fail before any runs.
 
-    With a store, each run's alert lifecycle and notifications are written in the run's own
-    transaction (a skipped re-run changes nothing); sending them is :func:`dispatch_pending`'s job.
-    ``claimed_by`` names the scheduler that claimed the window (stored in ``runs.claimed_by``).
+    With ``store`` the results go to ``database`` (default: the config's, migrated if brand new)
+    and, with ``dispatch``, the notifications the runs queued are sent right after the commit.
+    With ``store=False`` nothing is written and nothing is sent.
     """
-    monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
-    runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
-
-    def advance_alerts(session: Session, run_id: int, outcome: RunOutcome) -> None:
-        apply_run(session, run_id, outcome, config, clock())
-
-    outcomes = []
-    for monitor in monitors:
-        try:
-            outcome = runner.run(
-                monitor.name,
-                window=window,
-                trigger=trigger,
-                claimed_by=claimed_by,
-                in_transaction=advance_alerts,
-            )
-        except DriftwatchError as exc:  # e.g. the store refused the write: record, go on
-            now = clock()
-            outcome = RunOutcome(
-                monitor=monitor.name,
-                window=window if window is not None else runner.default_window(monitor, now),
-                status="failed",
-                started_at=now,
-                finished_at=now,
-                duration_seconds=0.0,
-                error=str(exc),
-                trigger=trigger,
-            )
-        outcomes.append(outcome)
-    return outcomes
+    cfg = _as_config(config)
+    for name in monitors:
+        cfg.monitor(name)
+    if isinstance(window, tuple):
+        window = TimeWindow(*window)
+    names = list(monitors) or None
+    if not store:
+        return RunReport(
+            tuple(run_monitors(cfg, None, names, window=window, clock=clock, frames=frames))
+        )
+    with open_store(cfg, database) as results_store:
+        outcomes = run_monitors(
+            cfg, results_store, names, window=window, clock=clock, frames=frames
+        )
+        sent = dispatch_pending(results_store, cfg, clock=clock) if dispatch else None
+    return RunReport(tuple(outcomes), sent)
 
 
 def run_monitor(
@@ -106,18 +190,94 @@ def run_monitor(
     the results are only computed and returned. With ``dispatch`` (the default) the notifications
     the run queued are sent right after it committed, as ``driftwatch run`` does.
     """
+    done = run(
+        config,
+        [monitor] if monitor else (),
+        window=window,
+        frames=frames,
+        database=database,
+        store=store,
+        dispatch=dispatch,
+        clock=clock,
+    )
+    return done.to_frame()
+
+
+# --- the scheduler's commands ---------------------------------------------------------------------
+# The scheduler (and through it APScheduler) is imported when these run, not with this module, so
+# that `import driftwatch` and `driftwatch run` do not pay for it. They hand `run_monitors` to the
+# scheduler's window runner: the scheduler computes windows through this layer, never imports it.
+
+
+@dataclass(frozen=True)
+class BackfillReport:
+    """The windows of one backfill, oldest first, and whether a stop cut it short."""
+
+    monitor: str
+    since: datetime
+    until: datetime
+    windows: BatchReport
+    stopped: bool = False
+
+    @property
+    def failed(self) -> int:
+        return self.windows.count("failed")
+
+
+def backfill(
+    config: ConfigLike,
+    monitor: str,
+    since: datetime | timedelta,
+    until: datetime | None = None,
+    *,
+    database: str | None = None,
+    rerun: bool = False,
+    max_windows: int = 10_000,
+    claim_ttl: timedelta = timedelta(seconds=60),
+    stop: threading.Event | None = None,
+    clock: Clock = system_clock,
+) -> BackfillReport:
+    """Compute every window of ``monitor``'s schedule between ``since`` and ``until`` (now).
+
+    ``since`` is a datetime or a duration back from ``clock()``. Windows already computed are
+    skipped unless ``rerun``, so a second backfill changes nothing. Setting ``stop`` stops after
+    the window in flight. Raises SchedulerError for a monitor without a usable schedule, a range
+    that is empty or holds more than ``max_windows`` windows.
+    """
+    from driftwatch.scheduler import WindowRunner
+
     cfg = _as_config(config)
-    names = [monitor] if monitor else None
-    if isinstance(window, tuple):
-        window = TimeWindow(*window)
-    if not store:
-        return results_frame(
-            run_monitors(cfg, None, names, window=window, clock=clock, frames=frames)
+    cfg.monitor(monitor)
+    end = as_utc(until) if until is not None else clock()
+    start = clock() - since if isinstance(since, timedelta) else as_utc(since)
+    stop = stop or threading.Event()
+    with open_store(cfg, database) as store:
+        runner = WindowRunner(
+            cfg, store, clock=clock, claim_ttl=claim_ttl, stop=stop, run=run_monitors
         )
-    with open_store(cfg, database) as results_store:
-        outcomes = run_monitors(
-            cfg, results_store, names, window=window, clock=clock, frames=frames
+        windows = runner.backfill(monitor, start, end, rerun=rerun, max_windows=max_windows)
+    return BackfillReport(monitor, start, end, windows, stop.is_set())
+
+
+def schedule(
+    config: ConfigLike,
+    *,
+    database: str | None = None,
+    claim_ttl: timedelta = timedelta(seconds=60),
+    dispatch_interval: timedelta = timedelta(seconds=5),
+    stop: threading.Event | None = None,
+) -> None:
+    """Run every scheduled monitor on its cron/interval until ``stop`` is set.
+
+    On start the stored jobs are synced with the config and the windows missed since each
+    monitor's last run are caught up (at most ``max_catchup``); a stop finishes the run in flight.
+    Raises SchedulerError when no monitor has a schedule.
+    """
+    from driftwatch.scheduler import WindowRunner, serve
+
+    cfg = _as_config(config)
+    with open_store(cfg, database) as store:
+        runner = WindowRunner(
+            cfg, store, claim_ttl=claim_ttl, stop=stop or threading.Event(), run=run_monitors
         )
-        if dispatch:
-            dispatch_pending(results_store, cfg, clock=clock)
-    return results_frame(outcomes)
+        serve(runner, dispatch_interval=dispatch_interval)

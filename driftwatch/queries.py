@@ -12,6 +12,7 @@ from driftwatch.store.queries import (
     history,
     latest,
     latest_table,
+    open_readonly,
     runs,
     timeseries_table,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "history",
     "latest",
     "latest_table",
+    "open_readonly",
     "runs",
     "timeseries_table",
 ]

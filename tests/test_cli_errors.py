@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from driftwatch.cli import cli
 from driftwatch.data import DATA_DIR
+from driftwatch.store import database as schema
+from tests.test_run_example import run_cli
 
 
 def invoke(*args: str) -> Any:
@@ -169,3 +172,197 @@ def test_no_store_writes_nothing(tmp_path: Path, write_config: Callable[..., Pat
     result = invoke("run", "--config", str(write_config(weather_config(tmp_path))), "--no-store")
     assert result.exit_code == 0
     assert not (tmp_path / "results.db").exists()
+
+
+# --- read-only commands never create or migrate a database ---------------------------------------
+
+
+def read_only_commands(config: Path, url: str) -> list[list[str]]:
+    """Every command that only reads the results database, pointed at ``url``."""
+    common = ["--database", url]
+    return [
+        ["status", "--config", str(config), *common],
+        ["report", *common],
+        ["history", *common, "-m", "weather", "-f", "wind"],
+        ["alerts", "--config", str(config), *common],
+        ["alerts", "list", "--config", str(config), *common],
+    ]
+
+
+READ_ONLY_IDS = ["status", "report", "history", "alerts", "alerts-list"]
+
+
+def refused(args: list[str]) -> str:
+    """Run a command that must fail with one error line and exit 2; that line."""
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("driftwatch:")]
+    assert len(errors) == 1 and "Traceback" not in result.output, result.output
+    return errors[0]
+
+
+@pytest.mark.parametrize("command", range(len(READ_ONLY_IDS)), ids=READ_ONLY_IDS)
+def test_a_mistyped_sqlite_path_is_one_line_and_no_file(
+    tmp_path: Path, write_config: Callable[..., Path], command: int
+) -> None:
+    typo = tmp_path / "typo.db"
+    config = write_config(weather_config(tmp_path))
+    line = refused(read_only_commands(config, f"sqlite:///{typo}")[command])
+    assert line == (
+        f"driftwatch: error: no results database at {str(typo)!r}; "
+        "run `driftwatch run` first or fix --database"
+    )
+    assert not typo.exists()
+
+
+def test_a_mistyped_database_key_names_the_config_file(
+    tmp_path: Path, write_config: Callable[..., Path]
+) -> None:
+    config = weather_config(tmp_path)
+    config["database"] = f"sqlite:///{tmp_path / 'typo.db'}"
+    path = write_config(config)
+    line = refused(["status", "--config", str(path)])
+    assert line.endswith(f"or fix the 'database' key of {path}")
+    assert not (tmp_path / "typo.db").exists()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize("command", range(len(READ_ONLY_IDS)), ids=READ_ONLY_IDS)
+def test_a_missing_postgresql_database_is_one_line(
+    pg_server_url: str, tmp_path: Path, write_config: Callable[..., Path], command: int
+) -> None:
+    url = sa.engine.make_url(pg_server_url).set(database="dw_no_such_database")
+    config = write_config(weather_config(tmp_path))
+    args = read_only_commands(config, url.render_as_string(hide_password=False))[command]
+    line = refused(args)
+    assert "no results database 'dw_no_such_database' on the server at" in line
+    assert line.endswith("create it (createdb dw_no_such_database) or fix --database")
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ],
+)
+@pytest.mark.parametrize("command", range(len(READ_ONLY_IDS)), ids=READ_ONLY_IDS)
+def test_an_empty_database_is_refused_and_left_empty(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    write_config: Callable[..., Path],
+    backend: str,
+    command: int,
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+        sqlite3.connect(tmp_path / "empty.db").close()  # an empty file, as `touch` makes
+    else:
+        url = str(request.getfixturevalue("pg_database"))
+    config = write_config(weather_config(tmp_path))
+    line = refused(read_only_commands(config, url)[command])
+    assert "the database is empty; run `driftwatch run --database URL` first" in line
+    assert table_names(url) == set()
+
+
+@pytest.mark.parametrize("command", range(len(READ_ONLY_IDS)), ids=READ_ONLY_IDS)
+def test_a_schema_behind_is_refused_and_not_migrated(
+    database_url: str, tmp_path: Path, write_config: Callable[..., Path], command: int
+) -> None:
+    engine = schema.connect(database_url)
+    try:
+        schema.upgrade(engine, previous_revision())
+    finally:
+        engine.dispose()
+    config = write_config(weather_config(tmp_path))
+    line = refused(read_only_commands(config, database_url)[command])
+    assert f"behind this driftwatch's {schema.head_revision()}" in line
+    assert "run `driftwatch db upgrade --database URL`" in line
+    engine = schema.connect(database_url)
+    try:
+        assert schema.current_revision(engine) == previous_revision(), "nothing was migrated"
+    finally:
+        engine.dispose()
+
+
+def test_db_current_reports_a_missing_sqlite_file_as_empty_without_creating_it(
+    tmp_path: Path,
+) -> None:
+    typo = tmp_path / "typo.db"
+    result = invoke("db", "current", "--database", f"sqlite:///{typo}")
+    assert result.exit_code == 0, result.output
+    assert "revision none" in result.output
+    assert "empty: run `driftwatch db upgrade`" in result.output
+    assert not typo.exists()
+
+
+def test_db_downgrade_never_creates_a_database(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    line = refused(["db", "downgrade", "base", "--database", f"sqlite:///{typo}"])
+    assert "no results database at" in line
+    assert not typo.exists()
+
+
+def table_names(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def previous_revision() -> str:
+    """The revision just before head: a schema one migration behind."""
+    from alembic.script import ScriptDirectory
+
+    down = ScriptDirectory(str(schema.migrations_dir())).get_revision("head").down_revision
+    assert isinstance(down, str)
+    return down
+
+
+def test_run_on_a_schema_behind_is_one_line_naming_the_fix(
+    database_url: str, tmp_path: Path, write_config: Callable[..., Path]
+) -> None:
+    engine = schema.connect(database_url)
+    try:
+        schema.upgrade(engine, previous_revision())
+    finally:
+        engine.dispose()
+    config = write_config(weather_config(tmp_path))
+    line = refused(["run", "--config", str(config), "--database", database_url])
+    assert line.endswith(f"run `driftwatch db upgrade --config {config}`")
+
+
+@pytest.mark.postgresql
+def test_run_on_a_missing_postgresql_database_says_to_create_it(
+    pg_server_url: str, tmp_path: Path, write_config: Callable[..., Path]
+) -> None:
+    config = weather_config(tmp_path)
+    url = sa.engine.make_url(pg_server_url).set(database="dw_no_such_database")
+    config["database"] = url.render_as_string(hide_password=False)
+    path = write_config(config)
+    line = refused(["run", "--config", str(path)])
+    assert "no results database 'dw_no_such_database' on the server at" in line
+    assert "create it (createdb dw_no_such_database) or fix the 'database' key" in line
+
+
+# --- the same errors from a real process (the console script's edge, not only click's) -----------
+
+
+@pytest.mark.slow
+def test_a_real_process_prints_one_line_for_a_mistyped_database(tmp_path: Path) -> None:
+    result = run_cli("report", "--database", "sqlite:///typo.db", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"driftwatch: error: no results database at {str(tmp_path / 'typo.db')!r}; "
+        "run `driftwatch run` first or fix --database\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_real_process_prints_one_line_for_a_missing_config(tmp_path: Path) -> None:
+    result = run_cli("run", "--config", "missing.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "not found; pass --config" in result.stderr

@@ -19,6 +19,8 @@ from driftwatch.data import DATA_DIR
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.slow  # every check starts a fresh interpreter
+
 # Needed only to send an HTTP notification, migrate a database, schedule, or test significance.
 LAZY = ("httpx", "alembic", "apscheduler", "scipy")
 

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+from pathlib import Path
+from types import ModuleType
+
+import click
+import pytest
+import yaml
+
 import driftwatch
 import driftwatch.engine
+from driftwatch import api, queries
+from driftwatch.cli import cli
+from driftwatch.data import DATA_DIR
 
 
 def test_top_level_all_is_sorted_and_importable() -> None:
@@ -33,3 +44,112 @@ def test_every_driftwatch_error_derives_from_the_root() -> None:
 def test_engine_exports_the_documented_metric_functions() -> None:
     for name in ("kl_divergence", "js_divergence", "psi", "hellinger", "total_variation"):
         assert name in driftwatch.engine.__all__
+
+
+def _defined_here(value: object, *modules: str) -> bool:
+    return getattr(value, "__module__", "").startswith(modules)
+
+
+def test_top_level_all_is_exactly_what_the_package_exports() -> None:
+    """httpx's test_exported_members: nothing public that __all__ forgets (submodules aside)."""
+    exported = {
+        name
+        for name, value in vars(driftwatch).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    assert exported == set(driftwatch.__all__) - {"__version__"}
+
+
+def test_api_all_is_sorted_and_lists_every_command_function_and_result_type() -> None:
+    assert api.__all__ == sorted(api.__all__)
+    for name in api.__all__:
+        assert hasattr(api, name), name
+    defined = {
+        name
+        for name, value in vars(api).items()
+        if not name.startswith("_")
+        and _defined_here(value, "driftwatch.api", "driftwatch._commands")
+    }
+    assert defined <= set(api.__all__), defined - set(api.__all__)
+
+
+def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    leaves = []
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        if isinstance(command, click.Group):
+            leaves.extend(_leaf_commands(command, path))
+        else:
+            leaves.append(path)
+    return leaves
+
+
+def test_every_cli_command_has_a_typed_api_function() -> None:
+    """The CLI is a shell over the API: `driftwatch db upgrade` is `api.db_upgrade`."""
+    leaves = _leaf_commands(cli)
+    assert ("alerts", "list") in leaves and ("run",) in leaves
+    for path in leaves:
+        name = "_".join(path)
+        function = getattr(api, name, None)
+        assert callable(function), f"driftwatch {' '.join(path)} has no api.{name}"
+        assert "return" in inspect.get_annotations(function), name
+
+
+def weather_config(tmp_path: Path) -> Path:
+    weather = str(DATA_DIR / "seattle-weather.csv")
+    source = {"type": "csv", "path": weather, "timestamp_column": "date"}
+    config = {
+        "database": f"sqlite:///{tmp_path / 'results.db'}",
+        "monitors": [
+            {
+                "name": "weather",
+                "reference": {**source, "start": "2012-01-01", "end": "2013-01-01"},
+                "live": {**source, "start": "2015-01-01", "end": "2016-01-01"},
+                "features": {"numeric": ["temp_max"], "categorical": ["weather"]},
+                "metrics": ["js"],
+                "thresholds": {"js": {"kind": "constant", "warn": 0.05, "critical": 0.1}},
+            }
+        ],
+    }
+    path = tmp_path / "driftwatch.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_the_command_functions_return_values_and_print_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = weather_config(tmp_path)
+
+    checked = api.validate(config)
+    assert checked.ok and [m.name for m in checked.monitors] == ["weather"]
+    assert [f.name for f in checked.monitors[0].features] == ["temp_max", "weather"]
+
+    dry = api.run(config, store=False)
+    assert dry.notifications is None and not (tmp_path / "results.db").exists()
+    done = api.run(config, ["weather"])
+    assert [o.status for o in done.outcomes] == ["succeeded"]
+    assert done.errors == () and done.any_feature_at(["critical"])
+
+    latest = api.report(config)
+    assert set(latest.frame["feature"]) == {"temp_max", "weather"}
+    assert latest.database.endswith("results.db")
+    series = api.history(config, "weather", "weather", since=None)
+    assert len(series.frame) == 1
+    assert api.db_current(config).state == "up to date"
+    assert api.alerts_list(config).outbox_counts == {"pending": 0, "sent": 0, "dead": 0}
+    assert [m.monitor for m in api.status(config).monitors] == ["weather"]
+
+    assert capsys.readouterr() == ("", "")
+
+
+def test_read_only_functions_refuse_a_missing_database_and_create_nothing(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.db"
+    for read in (
+        lambda: api.report(database=f"sqlite:///{typo}"),
+        lambda: api.history(None, "m", "f", database=f"sqlite:///{typo}"),
+        lambda: queries.latest(f"sqlite:///{typo}"),
+    ):
+        with pytest.raises(driftwatch.StoreError, match="no results database at"):
+            read()
+    assert not typo.exists()

@@ -57,6 +57,7 @@ def _js_by_feature(db: Path, monitor: str) -> dict[str, float]:
     return {feature: value for feature, value in rows}
 
 
+@pytest.mark.slow
 def test_example_run_exits_zero_and_prints_a_table_per_monitor(
     example_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
@@ -67,6 +68,7 @@ def test_example_run_exits_zero_and_prints_a_table_per_monitor(
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 def test_example_run_creates_the_sqlite_database_by_migration(
     example_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:
@@ -80,6 +82,7 @@ def test_example_run_creates_the_sqlite_database_by_migration(
     assert statuses == [("car-loan", "succeeded"), ("seattle-weather", "succeeded")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("monitor", "drifted", "stable"),
     [
@@ -103,6 +106,7 @@ def test_known_drifted_features_rank_above_known_stable_ones(
     assert min(js[f] for f in drifted) > max(js[f] for f in stable)
 
 
+@pytest.mark.slow
 def test_stored_histograms_recompute_every_stored_value(
     example_run: tuple[subprocess.CompletedProcess[str], Path],
 ) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import click
 
-from driftwatch.cli.main import config_option, database_option, load
-from driftwatch.errors import redact_url
-from driftwatch.store import database as schema
+from driftwatch import api
+from driftwatch.cli.main import config_option, database_option
 
-
-def _url(config_path: str, database: str | None) -> str:
-    return database or load(config_path).database
+_FIX = {
+    "up to date": "up to date",
+    "behind": "behind: run `driftwatch db upgrade`",
+    "empty": "empty: run `driftwatch db upgrade`",
+    "newer": "written by a newer driftwatch: upgrade driftwatch",
+}
 
 
 @click.group()
@@ -24,14 +26,8 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(config_path: str, database: str | None, revision: str) -> None:
     """Apply schema migrations (creates the tables on a new database)."""
-    engine = schema.connect(_url(config_path, database))
-    try:
-        before = schema.current_revision(engine)
-        schema.upgrade(engine, revision)
-        after = schema.current_revision(engine)
-    finally:
-        engine.dispose()
-    click.echo(f"{redact_url(str(engine.url))}: schema {before or 'empty'} -> {after}")
+    change = api.db_upgrade(config_path, database=database, revision=revision)
+    click.echo(f"{change.database}: schema {change.before or 'empty'} -> {change.after}")
 
 
 @db.command()
@@ -40,29 +36,17 @@ def upgrade(config_path: str, database: str | None, revision: str) -> None:
 @click.argument("revision")
 def downgrade(config_path: str, database: str | None, revision: str) -> None:
     """Revert schema migrations down to REVISION ('base' drops every driftwatch table)."""
-    engine = schema.connect(_url(config_path, database))
-    try:
-        schema.downgrade(engine, revision)
-        after = schema.current_revision(engine)
-    finally:
-        engine.dispose()
-    click.echo(f"{redact_url(str(engine.url))}: schema now at {after or 'base'}")
+    change = api.db_downgrade(config_path, revision, database=database)
+    click.echo(f"{change.database}: schema now at {change.after or 'base'}")
 
 
 @db.command()
 @config_option
 @database_option
 def current(config_path: str, database: str | None) -> None:
-    """Print the database's schema revision and the one this driftwatch needs."""
-    engine = schema.connect(_url(config_path, database))
-    try:
-        revision = schema.current_revision(engine)
-    finally:
-        engine.dispose()
-    head = schema.head_revision()
-    state = "up to date" if revision == head else "behind: run `driftwatch db upgrade`"
-    if revision is None:
-        state = "empty: run `driftwatch db upgrade`"
+    """Print the database's schema revision and the one this driftwatch needs (writes nothing)."""
+    found = api.db_current(config_path, database=database)
     click.echo(
-        f"{redact_url(str(engine.url))}: revision {revision or 'none'} (head {head}, {state})"
+        f"{found.database}: revision {found.revision or 'none'} "
+        f"(head {found.head}, {_FIX[found.state]})"
     )

@@ -6,16 +6,26 @@ import gc
 import logging
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
-from driftwatch.config import Config, load_config
 from driftwatch.errors import DriftwatchError
-from driftwatch.timeutil import as_utc
+from driftwatch.timeutil import as_utc, parse_duration
 
-__all__ = ["EXIT_DRIFT", "EXIT_USER_ERROR", "cli", "config_option", "database_option", "main"]
+__all__ = [
+    "EXIT_DRIFT",
+    "EXIT_INTERNAL_ERROR",
+    "EXIT_USER_ERROR",
+    "cli",
+    "config_option",
+    "database_option",
+    "duration_option",
+    "fail",
+    "main",
+    "parse_when",
+]
 
 EXIT_DRIFT = 1
 EXIT_USER_ERROR = 2
@@ -89,8 +99,12 @@ def parse_when(text: str, option: str) -> datetime:
         ) from None
 
 
-def load(config_path: str) -> Config:
-    return load_config(config_path)
+def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> timedelta:
+    """A click callback: a duration option (``30m``, ``6h``, ``2d``) as a timedelta."""
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param=param) from None
 
 
 @click.group(cls=DriftwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})

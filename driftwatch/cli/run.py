@@ -6,41 +6,27 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from driftwatch.alerts import dispatch_pending
-from driftwatch.api import open_store, run_monitors
+from driftwatch import api
+from driftwatch.cli import render
 from driftwatch.cli.main import (
     EXIT_DRIFT,
     EXIT_USER_ERROR,
     config_option,
     database_option,
     fail,
-    load,
     parse_when,
 )
-from driftwatch.config import Config, MonitorConfig, resolve_features
-from driftwatch.errors import DriftwatchError
-from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome
-from driftwatch.sources import open_source
+from driftwatch.config import FeatureSpec
+from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome, Status
 from driftwatch.timeutil import TimeWindow
 
-__all__ = ["render_outcome", "run", "validate"]
+__all__ = ["render_outcome", "render_validation", "run", "validate"]
 
-STATUS_STYLE = {
-    "critical": "bold red",
-    "warn": "yellow",
-    "ok": "green",
-    "no_data": "dim",
-    "error": "bold magenta",
+_FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
+    "warn": ("warn", "critical"),
+    "critical": ("critical",),
+    "never": (),
 }
-_FAIL_LEVELS = {"warn": ("warn", "critical"), "critical": ("critical",), "never": ()}
-
-
-def _fmt(value: float | None, digits: int = 4) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
 
 
 def _p_value(feature: FeatureOutcome) -> float | None:
@@ -51,17 +37,12 @@ def _p_value(feature: FeatureOutcome) -> float | None:
     return None
 
 
-def _p_text(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return "<1e-12" if value < 1e-12 else f"{value:.2g}"
-
-
 def _top_bin(feature: FeatureOutcome) -> str:
     if not feature.explanation:
         return feature.reason or ""
     top = feature.explanation[0]
-    return f"{top['label']}: {100 * top['reference_share']:.1f}% → {100 * top['live_share']:.1f}%"
+    before, after = render.share(top["reference_share"]), render.share(top["live_share"])
+    return f"{top['label']}: {before} → {after}"
 
 
 def render_outcome(outcome: RunOutcome, console: Console) -> None:
@@ -107,16 +88,15 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
 
     for feature in sorted(outcome.features, key=order):
         values = {m.metric: m.value for m in feature.metrics}
-        style = STATUS_STYLE.get(feature.status, "")
         table.add_row(
             feature.name,
             "num" if feature.kind == "numeric" else "cat",
-            f"[{style}]{feature.status}[/]" if style else feature.status,
-            *(_fmt(values.get(name)) for name in metrics),
-            *([_p_text(_p_value(feature))] if show_p else []),
-            "—" if feature.n_live is None else str(feature.n_live),
-            _share(feature.missing_share),
-            _share(feature.unseen_share),
+            render.status(feature.status),
+            *(render.number(values.get(name)) for name in metrics),
+            *([render.p_value(_p_value(feature))] if show_p else []),
+            render.count(feature.n_live),
+            render.share(feature.missing_share),
+            render.share(feature.unseen_share),
             _top_bin(feature),
         )
     console.print(table)
@@ -162,9 +142,6 @@ def run(
     Exit code 0 whatever the drift (unless --fail-on asks otherwise), 2 when a monitor or a
     feature could not be computed.
     """
-    config = load(config_path)
-    for name in monitors:
-        config.monitor(name)  # unknown names fail before anything runs
     start = parse_when(window_start, "--window-start") if window_start else None
     end = parse_when(window_end, "--window-end") if window_end else None
     window = None
@@ -174,91 +151,67 @@ def run(
         if start >= end:
             raise click.BadParameter("must be after --window-start", param_hint="--window-end")
         window = TimeWindow(start, end)
+    done = api.run(
+        config_path,
+        monitors,
+        window=window,
+        database=database,
+        store=not no_store,
+        dispatch=not no_dispatch,
+    )
+    if done.notifications is not None and done.notifications.attempted:
+        click.echo(f"driftwatch: notifications: {done.notifications}", err=True)
     console = Console()
-    if no_store:
-        outcomes = run_monitors(config, None, monitors, window=window)
-    else:
-        with open_store(config, database) as store:
-            outcomes = run_monitors(config, store, monitors, window=window)
-            if not no_dispatch:
-                report = dispatch_pending(store, config)
-                if report.attempted:
-                    click.echo(f"driftwatch: notifications: {report}", err=True)
-    for outcome in outcomes:
+    for outcome in done.outcomes:
         render_outcome(outcome, console)
-    raise SystemExit(_exit_code(outcomes, fail_on))
+    for line in done.errors:
+        fail(line)
+    if done.errors:
+        raise SystemExit(EXIT_USER_ERROR)
+    raise SystemExit(EXIT_DRIFT if done.any_feature_at(_FAIL_LEVELS[fail_on]) else 0)
 
 
-def _exit_code(outcomes: list[RunOutcome], fail_on: str) -> int:
-    errors = 0
-    for outcome in outcomes:
-        if outcome.status == "failed":
-            fail(f"monitor {outcome.monitor!r}: {outcome.error}")
-            errors += 1
-        for feature in outcome.features:
-            if feature.status == "error":
-                fail(f"monitor {outcome.monitor!r}, feature {feature.name!r}: {feature.reason}")
-                errors += 1
-    if errors:
-        return EXIT_USER_ERROR
-    levels = _FAIL_LEVELS[fail_on]
-    drifting = any(f.status in levels for o in outcomes for f in o.features)
-    return EXIT_DRIFT if drifting else 0
+def _bins(spec: FeatureSpec) -> str:
+    binning = spec.binning
+    if spec.kind == "categorical":
+        return f"top {binning.top_k} categories"
+    if binning.strategy == "fixed":
+        return f"fixed edges {list(binning.edges or ())}"
+    return f"{binning.strategy}, {binning.bins} bins"
 
 
-def _describe_monitor(config: Config, monitor: MonitorConfig, console: Console) -> list[str]:
-    problems = []
-    table = Table(title=f"monitor [bold]{monitor.name}[/]", title_justify="left")
-    for column in ("feature", "kind", "binning", "metrics", "thresholds (warn / critical)"):
-        table.add_column(column)
-    for role in ("reference", "live"):
-        source_config = monitor.reference if role == "reference" else monitor.live
-        try:
-            source = open_source(source_config, role=f"monitor {monitor.name!r} {role}")
-            columns = set(source.columns())
-            console.print(f"  {role}: {source.describe()}")
-            missing = [f for f in monitor.feature_names if f not in columns]
-            if missing:
-                problems.append(
-                    f"monitor {monitor.name!r} {role}: columns absent from the data: "
-                    f"{', '.join(missing)}"
-                )
-        except DriftwatchError as exc:
-            if source_config.type == "dataframe":
-                console.print(f"  {role}: in-memory DataFrame {source_config.name!r}")
-                continue
-            problems.append(str(exc))
-    for spec in resolve_features(config, monitor):
-        binning = spec.binning
-        if spec.kind == "categorical":
-            bins = f"top {binning.top_k} categories"
-        elif binning.strategy == "fixed":
-            bins = f"fixed edges {list(binning.edges or ())}"
-        else:
-            bins = f"{binning.strategy}, {binning.bins} bins"
-        thresholds = ", ".join(
-            f"{m}: {spec.thresholds[m].kind} {_fmt(spec.thresholds[m].warn, 3)} / "
-            f"{_fmt(spec.thresholds[m].critical, 3)}"
-            for m in spec.metrics
-        )
-        table.add_row(spec.name, spec.kind, bins, ", ".join(spec.metrics), thresholds)
-    console.print(table)
-    return problems
+def _thresholds(spec: FeatureSpec) -> str:
+    return ", ".join(
+        f"{m}: {spec.thresholds[m].kind} {render.threshold(spec.thresholds[m].warn)} / "
+        f"{render.threshold(spec.thresholds[m].critical)}"
+        for m in spec.metrics
+    )
+
+
+def render_validation(checked: api.ValidationReport, config_path: str, console: Console) -> None:
+    """The config's verdict, then per monitor its sources and a table of resolved features."""
+    console.print(f"config {config_path}: valid; results database {checked.database_backend}")
+    for monitor in checked.monitors:
+        for source in monitor.sources:
+            if source.description is not None:
+                console.print(f"  {source.role}: {source.description}")
+        table = Table(title=f"monitor [bold]{monitor.name}[/]", title_justify="left")
+        for column in ("feature", "kind", "binning", "metrics", "thresholds (warn / critical)"):
+            table.add_column(column)
+        for spec in monitor.features:
+            table.add_row(
+                spec.name, spec.kind, _bins(spec), ", ".join(spec.metrics), _thresholds(spec)
+            )
+        console.print(table)
 
 
 @click.command()
 @config_option
 def validate(config_path: str) -> None:
     """Check a config without running it: resolved sources, features, bins and thresholds."""
-    config = load(config_path)
-    console = Console()
-    console.print(
-        f"config {config_path}: valid; results database {config.database.split('://')[0]}"
-    )
-    problems: list[str] = []
-    for monitor in config.monitors:
-        problems.extend(_describe_monitor(config, monitor, console))
-    for problem in problems:
+    checked = api.validate(config_path)
+    render_validation(checked, config_path, Console())
+    for problem in checked.problems:
         fail(problem)
-    if problems:
+    if not checked.ok:
         raise SystemExit(EXIT_USER_ERROR)

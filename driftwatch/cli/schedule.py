@@ -6,18 +6,24 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from driftwatch.api import open_store
+from driftwatch import api
+from driftwatch.cli import render
 from driftwatch.cli.logs import configure_logging
-from driftwatch.cli.main import EXIT_USER_ERROR, config_option, database_option, load, parse_when
-from driftwatch.timeutil import parse_duration, system_clock
+from driftwatch.cli.main import (
+    EXIT_USER_ERROR,
+    config_option,
+    database_option,
+    duration_option,
+    parse_when,
+)
 
 # driftwatch.scheduler (and through it APScheduler) is imported inside the commands that use it, so
 # that `driftwatch run` and `--help` do not pay for the scheduler.
@@ -27,13 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["backfill", "schedule", "status"]
 
 log = logging.getLogger("driftwatch.scheduler")
-
-
-def _duration(_ctx: click.Context, param: click.Parameter, value: Any) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param=param) from None
 
 
 log_format_option = click.option(
@@ -46,7 +45,7 @@ log_format_option = click.option(
 claim_ttl_option = click.option(
     "--claim-ttl",
     default="60s",
-    callback=_duration,
+    callback=duration_option,
     metavar="DURATION",
     show_default=True,
     help="Lease of a window claim; a crashed run's window is taken over after it.",
@@ -88,7 +87,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @click.option(
     "--dispatch-interval",
     default="5s",
-    callback=_duration,
+    callback=duration_option,
     metavar="DURATION",
     show_default=True,
     help="How often the outbox of notifications is delivered and retried.",
@@ -105,15 +104,16 @@ def schedule(
     On start the stored jobs are synced with the config and windows missed since each monitor's
     last run are caught up (at most max_catchup). Stop finishes the run in flight and exits 0.
     """
-    from driftwatch.scheduler import WindowRunner, serve
-
     _setup_logging(log_format)
-    config = load(config_path)
     stop = threading.Event()
     _stop_on_signals(stop)
-    with open_store(config, database) as store:
-        runner = WindowRunner(config, store, claim_ttl=claim_ttl, stop=stop)
-        serve(runner, dispatch_interval=dispatch_interval)
+    api.schedule(
+        config_path,
+        database=database,
+        claim_ttl=claim_ttl,
+        dispatch_interval=dispatch_interval,
+        stop=stop,
+    )
 
 
 @click.command()
@@ -152,39 +152,39 @@ def backfill(
     Windows already computed are skipped (unless --rerun), so running it twice changes nothing.
     Exit code 2 when a window failed.
     """
-    from driftwatch.scheduler import WindowRunner
-
     _setup_logging(log_format)
-    config = load(config_path)
-    config.monitor(monitor)
     start = parse_when(since, "--since")
-    end = parse_when(until, "--until") if until else system_clock()
+    end = parse_when(until, "--until") if until else None
     stop = threading.Event()
     _stop_on_signals(stop)
-    with open_store(config, database) as store:
-        runner = WindowRunner(config, store, claim_ttl=claim_ttl, stop=stop)
-        report = runner.backfill(monitor, start, end, rerun=rerun, max_windows=max_windows)
-    failed = report.count("failed")
-    done = report.count("done")
-    click.echo(
-        f"backfill {monitor}: {len(report.results)} windows from {start.isoformat()} to "
-        f"{end.isoformat()}: {report.computed} computed ({report.count('succeeded')} succeeded, "
-        f"{report.count('no_data')} no_data, {failed} failed), {done} already computed"
-        + (", stopped early" if stop.is_set() else "")
+    done = api.backfill(
+        config_path,
+        monitor,
+        start,
+        end,
+        database=database,
+        rerun=rerun,
+        max_windows=max_windows,
+        claim_ttl=claim_ttl,
+        stop=stop,
     )
-    if failed:
+    windows = done.windows
+    click.echo(
+        f"backfill {monitor}: {len(windows.results)} windows from {done.since.isoformat()} to "
+        f"{done.until.isoformat()}: {windows.computed} computed "
+        f"({windows.count('succeeded')} succeeded, {windows.count('no_data')} no_data, "
+        f"{done.failed} failed), {windows.count('done')} already computed"
+        + (", stopped early" if done.stopped else "")
+    )
+    if done.failed:
         raise SystemExit(EXIT_USER_ERROR)
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "—"
 
 
 def _alerts(status: MonitorStatus) -> str:
     firing = {sev: n for (state, sev), n in status.alerts.items() if state == "firing"}
     pending = sum(n for (state, _), n in status.alerts.items() if state == "pending")
     if not firing and not pending:
-        return "ok" if status.alerts else "—"
+        return "ok" if status.alerts else render.MISSING
     parts = []
     if firing:
         detail = ", ".join(f"{n} {sev or '?'}" for sev, n in sorted(firing.items(), key=str))
@@ -204,22 +204,19 @@ def status(config_path: str, database: str | None) -> None:
     given up); "gaps" are windows since the first computed one that have no result (failed, or
     given up), which `driftwatch backfill` can fill.
     """
-    from driftwatch.scheduler import monitor_statuses
-
-    config = load(config_path)
-    with open_store(config, database) as store:
-        statuses, outbox = monitor_statuses(config, store)
+    state = api.status(config_path, database=database)
     table = Table(title="driftwatch status (times in UTC)", title_justify="left")
     columns = ("monitor", "schedule", "next fire", "last window end", "last status", "owed", "gaps")
     for column in columns:
         table.add_column(column, no_wrap=column != "schedule")
     table.add_column("alerts")
-    for item in statuses:
+    for item in state.monitors:
+        fire = render.when(item.next_fire, seconds=True)
         next_fire = {
-            "scheduled": _when(item.next_fire),
-            "config changed": f"{_when(item.next_fire)} (config changed: restart schedule)",
+            "scheduled": fire,
+            "config changed": f"{fire} (config changed: restart schedule)",
             "not scheduled": "not scheduled (start `driftwatch schedule`)",
-            "no schedule": "—",
+            "no schedule": render.MISSING,
         }[item.job_state]
         last = item.last
         last_status = "never run"
@@ -234,7 +231,7 @@ def status(config_path: str, database: str | None) -> None:
             item.monitor,
             item.schedule or "none",
             next_fire,
-            _when(last.window_end if last else None),
+            render.when(last.window_end if last else None, seconds=True),
             last_status,
             owed,
             str(item.gaps),
@@ -242,6 +239,7 @@ def status(config_path: str, database: str | None) -> None:
         )
     console = Console()
     console.print(table)
+    outbox = state.outbox
     console.print(
         "outbox: " + ", ".join(f"{outbox.get(k, 0)} {k}" for k in ("pending", "sent", "dead"))
     )

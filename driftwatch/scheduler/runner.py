@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from driftwatch._commands.runs import run_monitors
 from driftwatch.alerts import dispatch_pending
-from driftwatch.api import run_monitors
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.logevents import log_event

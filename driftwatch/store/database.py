@@ -1,8 +1,10 @@
 """Connecting to the results database and keeping its schema at the code's revision.
 
 The schema is created and changed only by the Alembic revisions in ``migrations/``. A brand-new
-(empty) database is migrated to head automatically; one that is behind is refused with a message
-naming ``driftwatch db upgrade``.
+(empty) database is migrated to head automatically when a command writes (:func:`ensure_schema`);
+one that is behind is refused with a message naming ``driftwatch db upgrade``. Commands that only
+read (``status``, ``report``, ``history``, ``alerts list``) open with ``connect(url, create=False)``
+and :func:`check_schema`: a mistyped URL is one error line, never a new empty database.
 
 Alembic is imported only when it is needed: to migrate, and to name the revisions of a database
 that is not at head. Opening a database that is already at head (every scheduled run) reads the
@@ -13,7 +15,6 @@ that is not at head. Opening a database that is already at head (every scheduled
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -24,19 +25,23 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from driftwatch.config.models import DEFAULT_DATABASE_URL
 from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 __all__ = [
+    "check_schema",
     "connect",
     "current_revision",
     "downgrade",
     "ensure_schema",
     "head_revision",
+    "is_known_revision",
     "migrations_dir",
     "one_line",
+    "sqlite_file",
     "upgrade",
 ]
 
@@ -73,6 +78,11 @@ def _script_revisions() -> list[str]:
 
     script = ScriptDirectory.from_config(_alembic_config())
     return [rev.revision for rev in script.walk_revisions()]
+
+
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this driftwatch's migrations (not a newer version's)."""
+    return revision in _script_revisions()
 
 
 @cache
@@ -135,6 +145,23 @@ def _declared_head(versions: Path) -> str | None:
     return heads.pop()
 
 
+_CONFIG_ORIGIN = "the 'database' key of the config"
+
+
+def _sqlite_file(parsed: sa.URL) -> Path | None:
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).expanduser().resolve()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (absolute), or None for other databases and in-memory ones."""
+    try:
+        return _sqlite_file(sa.engine.make_url(url))
+    except ArgumentError:
+        return None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -142,22 +169,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def connect(url: str, *, check: bool = True) -> Engine:
-    """An Engine on ``url``; StoreError (password redacted) when it is malformed or unreachable."""
+def connect(
+    url: str, *, check: bool = True, create: bool = True, origin: str = _CONFIG_ORIGIN
+) -> Engine:
+    """An Engine on ``url``; StoreError (password redacted) when it is malformed or unreachable.
+
+    With ``create=False`` (the read-only commands) a SQLite file that does not exist is refused
+    instead of being created; ``origin`` says where the URL came from, for the fix in messages.
+    """
     shown = redact_url(url)
     try:
         parsed = sa.engine.make_url(url)
     except ArgumentError:
         raise StoreError(
             f"database URL {shown!r} is not a valid SQLAlchemy URL; use e.g. "
-            "sqlite:///driftwatch.db or postgresql+psycopg://user@host/dbname"
+            f"{DEFAULT_DATABASE_URL} or postgresql+psycopg://user@host/dbname"
         ) from None
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        parent = Path(parsed.database).expanduser().resolve().parent
-        if not parent.is_dir():
+    path = _sqlite_file(parsed)
+    if path is not None:
+        if not create and not path.is_file():
             raise StoreError(
-                f"cannot create the SQLite database {shown!r}: folder {str(parent)!r} does not "
-                "exist; create it or change the 'database' key"
+                f"no results database at {str(path)!r}; run `driftwatch run` first or fix {origin}"
+            )
+        if not path.parent.is_dir():
+            raise StoreError(
+                f"cannot create the SQLite database {shown!r}: folder {str(path.parent)!r} does "
+                f"not exist; create it or fix {origin}"
             )
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
     if parsed.get_backend_name() == "postgresql":
@@ -175,12 +212,23 @@ def connect(url: str, *, check: bool = True) -> Engine:
                 pass
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise StoreError(
-                f"cannot reach the results database {shown!r}: {_redacted(exc, url)}; "
-                "check the 'database' key of the config (or DRIFTWATCH_DB) and that the "
-                "server is running"
-            ) from None
+            raise _unreachable(exc, url, parsed, origin) from None
     return engine
+
+
+def _unreachable(exc: SQLAlchemyError, url: str, parsed: sa.URL, origin: str) -> StoreError:
+    """The one line for a database that cannot be opened: a missing one is named as such."""
+    text = _redacted(exc, url)
+    if parsed.database and f'database "{parsed.database}" does not exist' in text:
+        server = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+        return StoreError(
+            f"no results database {parsed.database!r} on the server at {server}; create it "
+            f"(createdb {parsed.database}) or fix {origin}"
+        )
+    return StoreError(
+        f"cannot reach the results database {redact_url(url)!r}: {text}; check {origin} "
+        "and that the server is running"
+    )
 
 
 def _redacted(exc: BaseException, url: str) -> str:
@@ -262,24 +310,48 @@ def downgrade(engine: Engine, revision: str) -> None:
 def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None:
     """Migrate a brand-new database to head; refuse one whose schema is behind or ahead."""
     current = current_revision(engine)
+    if current == head_revision():
+        return
+    if current is None:
+        if not _has_driftwatch_tables(engine):
+            upgrade(engine)  # brand new (serialised with any other process doing the same)
+        current = current_revision(engine)  # migrated just now, by us or by another process
+    _refuse_unless_at_head(engine, current, config_hint)
+
+
+def check_schema(
+    engine: Engine, *, config_hint: str = "--config FILE", origin: str = _CONFIG_ORIGIN
+) -> None:
+    """Refuse, without writing anything, a database that is not at this driftwatch's head.
+
+    The read-only counterpart of :func:`ensure_schema`: an empty database is not migrated but
+    named as empty (most often a mistyped URL), one that is behind or ahead is refused as there.
+    """
+    current = current_revision(engine)
+    if current is None and not _has_driftwatch_tables(engine):
+        raise StoreError(
+            f"no driftwatch results in {redact_url(str(engine.url))!r}: the database is empty; "
+            f"run `driftwatch run {config_hint}` first or fix {origin}"
+        )
+    _refuse_unless_at_head(engine, current, config_hint)
+
+
+def _has_driftwatch_tables(engine: Engine) -> bool:
+    existing = set(sa.inspect(engine).get_table_names()) - {"apscheduler_jobs"}
+    return bool(existing & {"runs", "feature_results"})
+
+
+def _refuse_unless_at_head(engine: Engine, current: str | None, config_hint: str) -> None:
     head = head_revision()
     if current == head:
         return
     shown = redact_url(str(engine.url))
     if current is None:
-        existing = set(sa.inspect(engine).get_table_names()) - {"apscheduler_jobs"}
-        if not existing & {"runs", "feature_results"}:
-            upgrade(engine)  # brand new (serialised with any other process doing the same)
-            return
-        current = current_revision(engine)  # another process may have migrated it just now
-        if current == head:
-            return
-        if current is None:
-            raise SchemaOutOfDateError(
-                f"database {shown!r} has driftwatch tables but no migration record; "
-                f"run `driftwatch db upgrade {config_hint}` on a fresh database instead"
-            )
-    if current in _script_revisions():
+        raise SchemaOutOfDateError(
+            f"database {shown!r} has driftwatch tables but no migration record; "
+            f"run `driftwatch db upgrade {config_hint}` on a fresh database instead"
+        )
+    if is_known_revision(current):
         raise SchemaOutOfDateError(
             f"database {shown!r} is at schema revision {current}, behind this driftwatch's "
             f"{head}; run `driftwatch db upgrade {config_hint}`"
@@ -288,8 +360,3 @@ def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None
         f"database {shown!r} is at schema revision {current}, which this driftwatch does not "
         "know (it was written by a newer version); upgrade driftwatch"
     )
-
-
-def database_url(explicit: str | None, configured: str | None) -> str:
-    """The URL to use: an explicit one, then DRIFTWATCH_DB, then the config's ``database``."""
-    return explicit or configured or os.environ.get("DRIFTWATCH_DB") or "sqlite:///driftwatch.db"

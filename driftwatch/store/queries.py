@@ -1,9 +1,11 @@
 """Dashboard questions as pandas DataFrames: latest state, a feature's history, runs, histograms.
 
-The same answers the SQL views give to Grafana or Metabase (``latest_feature_results``,
-``feature_timeseries``, created by the migrations), for Python callers and the CLI. Every function
-takes a :class:`~driftwatch.store.Store` or a database URL; timestamps come back as timezone-aware
-UTC columns.
+The read side of the store: the same answers the SQL views give to Grafana or Metabase
+(``latest_feature_results``, ``feature_timeseries``, created by the migrations), for Python callers
+and the CLI. Every function takes a :class:`~driftwatch.store.Store` or a database URL;
+timestamps come back as timezone-aware UTC columns. A URL is opened with :func:`open_readonly`:
+asking a question never creates or migrates a database, so a mistyped URL is an error, not an
+empty answer.
 
     >>> from driftwatch import queries
     >>> queries.latest("sqlite:///driftwatch.db", monitor="credit-model")  # doctest: +SKIP
@@ -22,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import StoreError
 from driftwatch.results import DISPLAY_ORDER
-from driftwatch.store.database import one_line
+from driftwatch.store.database import check_schema, connect, one_line
 from driftwatch.store.models import HistogramRow, Run, UTCDateTime
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, as_utc, system_clock
@@ -36,6 +38,7 @@ __all__ = [
     "history",
     "latest",
     "latest_table",
+    "open_readonly",
     "runs",
     "timeseries_table",
 ]
@@ -130,12 +133,30 @@ _FLOAT_COLUMNS = {
 }  # fmt: skip
 
 StoreLike = Store | str
-"""A :class:`Store` already open, or a database URL (opened, checked and closed per call)."""
+"""A :class:`Store` already open, or a database URL (opened read-only, checked, closed per call)."""
+
+
+def open_readonly(
+    url: str, *, config_hint: str = "--database URL", origin: str = "the database URL"
+) -> Store:
+    """The existing results database at ``url``, at this driftwatch's schema, to read from.
+
+    Unlike :meth:`Store.open` nothing is created or migrated: a SQLite file that does not exist,
+    a PostgreSQL database that does not exist, an empty database and a schema that is behind are
+    each refused with one line (StoreError / SchemaOutOfDateError) naming the fix.
+    """
+    engine = connect(url, create=False, origin=origin)
+    try:
+        check_schema(engine, config_hint=config_hint, origin=origin)
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine)
 
 
 @contextmanager
 def _connection(target: StoreLike) -> Iterator[sa.Connection]:
-    store = target if isinstance(target, Store) else Store.open(target)
+    store = target if isinstance(target, Store) else open_readonly(target)
     try:
         with store.engine.connect() as connection:
             yield connection

@@ -31,6 +31,8 @@ from tests.test_run_example import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.slow  # `driftwatch run` in real processes
+
 
 def example_with_webhook(workdir: Path, url: str, *, undrifted: bool = False) -> Path:
     """The example config plus a webhook sink (secret from ${HOOK_SECRET}) on every monitor."""

@@ -93,6 +93,7 @@ README_BACKFILL = (
 )
 
 
+@pytest.mark.slow
 def test_backfill_command_runs_the_readme_example_twice_idempotently(tmp_path: Path) -> None:
     assert README_BACKFILL in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     database = f"sqlite:///{tmp_path / 'results.db'}"

@@ -28,6 +28,8 @@ from driftwatch import TimeWindow
 from driftwatch.store import Store
 from driftwatch.store.claims import claims_of
 
+pytestmark = pytest.mark.slow  # `driftwatch schedule` in real processes
+
 SECOND = timedelta(seconds=1)
 START_TIMEOUT = 60  # a loaded CI machine imports pandas slowly
 

@@ -95,6 +95,7 @@ def test_a_changed_cron_changes_the_next_fire_time(
     assert next_fire is not None and next_fire.minute == 30
 
 
+@pytest.mark.slow
 def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
     live_now: Path,
     write_config: Callable[..., Path],

@@ -36,6 +36,7 @@ def table_rows(stdout: str) -> list[list[str]]:
     return [line.split() for line in body if line.strip()]
 
 
+@pytest.mark.slow
 def test_report_prints_the_latest_state_most_severe_first(
     example_store: Store, database_url: str, tmp_path: Path
 ) -> None:
@@ -73,7 +74,9 @@ def test_report_reads_the_database_named_by_the_config(
     assert table_rows(stdout)[0][:5] == ["legacy", "age", "js", "ok", "0.0300"]
 
 
-def test_report_on_an_empty_database_says_how_to_fill_it(database_url: str, tmp_path: Path) -> None:
+def test_report_on_a_migrated_database_without_runs_says_how_to_fill_it(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
     stdout = ok("report", "--database", database_url, cwd=tmp_path)
     assert "no finished runs of any monitor" in stdout
     assert "driftwatch run" in stdout

@@ -15,7 +15,7 @@ from store_helpers import open_store_in_child, save_windows_in_child
 from driftwatch.store import Store
 from driftwatch.store import database as schema
 
-pytestmark = pytest.mark.postgresql
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]  # spawned processes
 
 WINDOWS = list(range(8))
 SPAWN = multiprocessing.get_context("spawn")

@@ -257,6 +257,7 @@ def test_db_commands_upgrade_report_and_downgrade_a_real_database(
     assert db("upgrade") == f"{shown}: schema 0002 -> {head}"
 
 
+@pytest.mark.slow
 def test_driftwatch_run_on_a_behind_schema_exits_2_naming_the_fix(
     database_url: str, engine: sa.Engine, tmp_path: Path
 ) -> None:

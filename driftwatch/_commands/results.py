@@ -1,0 +1,71 @@
+"""``driftwatch report`` (what is drifting now?) and ``driftwatch history`` (how has X moved?).
+
+Both only read: the database must exist and be at this driftwatch's schema (see
+:func:`~driftwatch._commands.stores.open_readonly_store`). With ``database`` given, the config is
+not read at all, so they work on any results database without its config file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from driftwatch._commands.stores import ConfigLike, database_of, open_readonly_store
+from driftwatch.store import queries
+from driftwatch.timeutil import Clock, system_clock
+
+__all__ = ["QueryResult", "history", "report"]
+
+DEFAULT_HISTORY = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows read from a results database, and which database (URL, password redacted)."""
+
+    database: str
+    frame: pd.DataFrame
+
+
+def report(
+    config: ConfigLike | None = None,
+    *,
+    database: str | None = None,
+    monitors: Sequence[str] | None = None,
+    metric: str | None = None,
+) -> QueryResult:
+    """Each monitor's latest finished run, one row per feature × metric, most severe first.
+
+    The columns are :data:`driftwatch.queries.LATEST_COLUMNS`; an empty frame when no run
+    finished yet.
+    """
+    with open_readonly_store(database_of(config, database)) as store:
+        frame = queries.latest(store, list(monitors) if monitors else None, metric=metric)
+        return QueryResult(store.url, frame)
+
+
+def history(
+    config: ConfigLike | None,
+    monitor: str,
+    feature: str,
+    metric: str = "js",
+    *,
+    database: str | None = None,
+    since: datetime | timedelta | None = DEFAULT_HISTORY,
+    until: datetime | None = None,
+    clock: Clock = system_clock,
+) -> QueryResult:
+    """One feature's metric over time (finished runs only), oldest window first.
+
+    ``since`` is a datetime or a duration back from ``clock()`` (30 days by default, None for
+    all); it and ``until`` bound ``window_end``. Columns:
+    :data:`driftwatch.queries.HISTORY_COLUMNS`.
+    """
+    with open_readonly_store(database_of(config, database)) as store:
+        frame = queries.history(
+            store, monitor, feature, metric, since=since, until=until, clock=clock
+        )
+        return QueryResult(store.url, frame)

@@ -1,0 +1,129 @@
+"""How the CLI writes values: one formatter per kind of value, shared by every command.
+
+Numbers, shares, p-values, counts, times, durations and status styles are formatted here and
+nowhere else, so a table of ``run``, ``report``, ``history``, ``status`` and ``alerts`` shows the
+same value the same way, and changing the format (significant digits, a compact layout) is one
+edit. Missing values (None, NaN, ``pd.NA``, ``NaT``) are shown as ``—`` by every formatter.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.table import Table
+
+from driftwatch.timeutil import format_duration
+
+__all__ = [
+    "MISSING",
+    "STATUS_STYLE",
+    "cell",
+    "count",
+    "duration",
+    "is_missing",
+    "number",
+    "p_value",
+    "plain_table",
+    "records",
+    "share",
+    "status",
+    "text",
+    "threshold",
+    "when",
+]
+
+MISSING = "—"
+
+STATUS_STYLE = {
+    "critical": "bold red",
+    "warn": "yellow",
+    "ok": "green",
+    "no_data": "dim",
+    "error": "bold magenta",
+}
+"""The rich style of each feature status (any other status is printed plain)."""
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, ``pd.NA`` and ``NaT``: a value the store or the run did not have."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def number(value: Any, digits: int = 4) -> str:
+    """A metric value with ``digits`` decimals."""
+    return MISSING if is_missing(value) else f"{value:.{digits}f}"
+
+
+def threshold(value: Any) -> str:
+    """A warn or critical threshold (three decimals)."""
+    return number(value, 3)
+
+
+def count(value: Any) -> str:
+    """A row count."""
+    return MISSING if is_missing(value) else str(int(value))
+
+
+def share(value: Any) -> str:
+    """A share of rows (0.123 → ``12.3%``)."""
+    return MISSING if is_missing(value) else f"{100 * value:.1f}%"
+
+
+def p_value(value: Any) -> str:
+    """A test's p-value: two significant digits, and ``<1e-12`` below what floats resolve."""
+    if is_missing(value):
+        return MISSING
+    return "<1e-12" if value < 1e-12 else f"{value:.2g}"
+
+
+def when(value: datetime | None, *, seconds: bool = False) -> str:
+    """A UTC time to the minute (or the second)."""
+    if is_missing(value):
+        return MISSING
+    assert value is not None
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def duration(value: timedelta) -> str:
+    """A duration as the config writes it (``90m`` → ``1h30m``)."""
+    return format_duration(value)
+
+
+def status(value: str) -> str:
+    """A status word in its style (rich markup)."""
+    style = STATUS_STYLE.get(value, "")
+    return f"[{style}]{value}[/]" if style else value
+
+
+def text(value: Any) -> str:
+    """Free text (a reason, an error), empty when missing."""
+    return "" if is_missing(value) else str(value)
+
+
+def cell(value: Any) -> str:
+    """Any value of a listing: times to the second, floats to four significant digits."""
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, datetime):
+        return when(value, seconds=True)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a frame as dicts keyed by column name."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def plain_table(title: str) -> Table:
+    """The borderless table style of the store's reports."""
+    return Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
+    )
