@@ -23,6 +23,7 @@ from driftwatch.engine.binning import (
     fit_numeric_bins,
 )
 from driftwatch.engine.histogram import Histogram, histogram
+from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.engine.metrics import (
     METRICS,
     Metric,
@@ -58,6 +59,7 @@ __all__ = [
     "benjamini_hochberg",
     "bin_contributions",
     "bins_from_dict",
+    "category_label",
     "fit_categorical_bins",
     "fit_categorical_bins_from_counts",
     "fit_numeric_bins",
@@ -65,6 +67,7 @@ __all__ = [
     "get_metric",
     "hellinger",
     "histogram",
+    "is_missing",
     "js_divergence",
     "kl_divergence",
     "metric_names",

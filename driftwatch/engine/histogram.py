@@ -67,9 +67,15 @@ class Histogram:
         return total
 
     def __add__(self, other: object) -> Histogram:
+        """The merge: counts add slot by slot, over bins that must agree.
+
+        Chunks, pushdown rows and Dask partitions all merge here. Bins are compared by identity
+        first (the usual case: every chunk is counted on the same frozen object), so merging
+        stays cheap even for a large vocabulary.
+        """
         if not isinstance(other, Histogram):
             return NotImplemented
-        if other.bins != self.bins:
+        if other.bins is not self.bins and other.bins != self.bins:
             raise EngineError("cannot merge histograms over different bins")
         return Histogram(self.bins, self.counts + other.counts)
 
