@@ -1,8 +1,9 @@
 """Machinery shared by the backends: read planning, timestamp parsing, time filtering, chunking.
 
 Each backend subclasses :class:`BaseSource` and implements ``columns``, ``describe``,
-``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing) lives here so
-every backend behaves the same way.
+``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing) and the
+default ``count`` (read chunks, merge their histograms) live here so every backend behaves the
+same way.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 from pandas.tseries.api import guess_datetime_format
 
 from driftwatch.errors import ColumnError, SourceError
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
+from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
 from driftwatch.timeutil import TimeWindow, as_utc
 
+DEFAULT_CHUNK_ROWS = 250_000
+"""How many rows a chunk holds unless the config says otherwise (``defaults.chunk_rows``)."""
 _MAX_LISTED = 40
 
 
@@ -210,6 +213,17 @@ class BaseSource(ABC):
         """See :meth:`driftwatch.sources.Source.read`."""
         plan = self._plan(columns, window, chunk_rows)
         return self._chunks(plan)
+
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Counts:
+        """See :meth:`driftwatch.sources.Source.count`: chunks from :meth:`read`, counted here."""
+        plan = self._plan([f.name for f in features], window, chunk_rows)
+        return count_chunks(self._chunks(plan), features, self.role)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
