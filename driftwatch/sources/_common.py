@@ -235,7 +235,7 @@ class BaseSource(ABC):
 
     def _filter(self, frame: pd.DataFrame, plan: ReadPlan) -> pd.DataFrame:
         """The rows of ``frame`` whose timestamp lies in the plan's bounds (all if unbounded)."""
-        if not plan.filters_time or plan.timestamp_column is None or frame.empty:
+        if not plan.filters_time or plan.timestamp_column is None or len(frame) == 0:
             return frame
         column = plan.timestamp_column
         stamps = parse_timestamps(
@@ -300,7 +300,7 @@ class BaseSource(ABC):
             return
         selection = list(plan.columns)
         for frame in self._scan(plan):
-            if frame.empty:
+            if len(frame) == 0:  # not .empty: a frame of no columns still has rows
                 continue
             chunk = frame[selection].reset_index(drop=True)
             yield from split_rows(chunk, plan.chunk_rows)

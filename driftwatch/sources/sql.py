@@ -139,7 +139,9 @@ class SqlSource(BaseSource):
         source = self._selectable(
             list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
         )
-        statement = sa.select(*(source.c[name] for name in plan.fetch))
+        # No columns at all still means rows (a count without features): select a constant.
+        columns = [source.c[name] for name in plan.fetch] or [sa.literal(1).label("row")]
+        statement = sa.select(*columns).select_from(source)
         with self._connect() as conn, self._errors("reading"):
             if plan.filters_time and plan.timestamp_column is not None:
                 statement = statement.where(
