@@ -77,7 +77,12 @@ class Histogram:
             return NotImplemented
         if other.bins is not self.bins and other.bins != self.bins:
             raise EngineError("cannot merge histograms over different bins")
-        return Histogram(self.bins, self.counts + other.counts)
+        total = self.counts + other.counts  # a new array: whole, non-negative and n_bins long
+        total.flags.writeable = False
+        merged = object.__new__(Histogram)  # both sides were checked: skip __post_init__'s copy
+        object.__setattr__(merged, "bins", self.bins)
+        object.__setattr__(merged, "counts", total)
+        return merged
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Histogram):
