@@ -100,17 +100,21 @@ def categorical_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
         )
     remap[-1] = -1  # code -1 indexes the last slot
     codes = remap[codes]
-    labels = list(index)
-    if split is not None and labels:  # renumber by first appearance in the rows
-        present = codes >= 0
-        first = np.full(len(labels), len(codes), dtype=np.int64)
-        np.minimum.at(first, codes[present], np.flatnonzero(present))
-        order = np.argsort(first, kind="stable")
-        rank = np.empty(len(labels), dtype=np.int64)
-        rank[order] = np.arange(len(labels))
-        codes[present] = rank[codes[present]]
-        labels = [labels[i] for i in order]
-    return codes, labels
+    if split is None:  # factorize's order is already the order of first appearance
+        return codes, list(index)
+    return _by_first_appearance(codes, list(index))
+
+
+def _by_first_appearance(codes: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """``codes`` and ``labels`` renumbered so labels come in the order the rows first hold them."""
+    present = codes >= 0
+    first = np.full(len(labels), len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[present], np.flatnonzero(present))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    codes[present] = rank[codes[present]]
+    return codes, [labels[i] for i in order]
 
 
 def category_counts(series: pd.Series) -> tuple[dict[str, int], int]:
