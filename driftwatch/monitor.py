@@ -26,8 +26,7 @@ from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
 from driftwatch.results import Problem, RunOutcome, RunStatus, Trigger
 from driftwatch.sources import Source, open_source
-from driftwatch.sources.base import CountingSource
-from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
@@ -184,10 +183,10 @@ class MonitorRunner:
         reference: Profile,
         window: TimeWindow | None,
     ) -> tuple[dict[str, Histogram | Problem], int]:
-        """Live histograms on the reference's bins, merged chunk by chunk (or counted in place).
+        """Live histograms on the reference's bins (or each feature's problem), and the rows.
 
-        Sources that can count where the data lives (SQL with ``pushdown: true``, Dask) return
-        the counts themselves; the others stream chunks that are counted here, columns on threads.
+        The source counts (``Source.count``): chunk by chunk here, in the database with SQL
+        pushdown, on the partitions with Dask.
         """
         source = self._open(monitor, "live")
         where = source.describe()
@@ -207,22 +206,6 @@ class MonitorRunner:
                 wanted.append(
                     FeatureBins(spec.name, spec.kind, reference.histograms[spec.name].bins)
                 )
-        chunk_rows = self.config.defaults.chunk_rows
-        if isinstance(source, CountingSource) and source.counts_in_place:
-            totals, n_live = source.count(wanted, window=window, chunk_rows=chunk_rows)
-        else:
-            totals, n_live = {}, 0
-            label = f"live {where}"
-            names = [f.name for f in wanted]
-            for chunk in source.read(names, window=window, chunk_rows=chunk_rows):
-                n_live += len(chunk)
-                totals = merge_counts(totals, count_frame(chunk, wanted, label))
-        for feature in wanted:
-            counted = totals.get(feature.name)
-            if isinstance(counted, str):
-                results[feature.name] = Problem("error", counted)
-            elif counted is None:
-                results[feature.name] = Histogram.empty(feature.bins)
-            else:
-                results[feature.name] = Histogram(feature.bins, counted)
-        return results, n_live
+        counts = source.count(wanted, window=window, chunk_rows=self.config.defaults.chunk_rows)
+        results.update(counts.results())
+        return results, counts.n_rows

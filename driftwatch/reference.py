@@ -37,7 +37,7 @@ from driftwatch.errors import ColumnError, EngineError, SourceError
 from driftwatch.results import Problem
 from driftwatch.sources import Source, numeric_values
 from driftwatch.sources.columns import category_counts
-from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.sources.counting import Counts, FeatureBins, count_frame
 
 __all__ = ["FittedReference", "fit_reference"]
 
@@ -108,9 +108,9 @@ def fit_reference(
     sample = RowSample(sample_rows, len(sampled))
     ranges = {s.name: _Range() for s in sampled}
     categories = {s.name: _Categories() for s in categorical}
-    fixed_counts: dict[str, np.ndarray | str] = {}
+    fixed_counts = Counts.zero(fixed)
     n_rows = 0
-    label = f"reference {where}"
+    label = source.role
 
     def numeric(spec: FeatureSpec, chunk: pd.DataFrame) -> np.ndarray:
         values = numeric_values(chunk[spec.name], column=spec.name, where=label)
@@ -121,7 +121,8 @@ def fit_reference(
         rows = len(chunk)
         n_rows += rows
         if fixed:
-            fixed_counts = merge_counts(fixed_counts, count_frame(chunk, fixed, label))
+            part = count_frame(chunk, fixed_counts.pending(fixed), label)
+            fixed_counts = fixed_counts.add(part, rows)
         numeric_futures = run_all(partial(numeric, s, chunk) for s in sampled)
         code_futures = run_all(partial(category_counts, chunk[s.name]) for s in categorical)
         columns = []
@@ -141,17 +142,14 @@ def fit_reference(
         )
 
     histograms: dict[str, Histogram] = {}
-    for feature in fixed:
-        counted = fixed_counts.get(feature.name)
-        if isinstance(counted, str):
-            problems[feature.name] = Problem("error", counted)
-        elif counted is not None and Histogram(feature.bins, counted).n_valid == 0:
-            problems[feature.name] = Problem(
-                "no_data",
-                "reference: no finite reference values to fit bins on",
+    problems.update(fixed_counts.problems)
+    for name, counted in fixed_counts.histograms.items():
+        if counted.n_valid == 0:
+            problems[name] = Problem(
+                "no_data", "reference: no finite reference values to fit bins on"
             )
-        elif counted is not None:
-            histograms[feature.name] = Histogram(feature.bins, counted)
+        else:
+            histograms[name] = counted
     for spec in categorical:
         seen = categories[spec.name]
         try:
@@ -185,31 +183,12 @@ def fit_reference(
             histograms[spec.name] = Histogram(numeric_bins, counts)
         else:
             later.append(FeatureBins(spec.name, spec.kind, numeric_bins))
-    if later:
-        histograms.update(_count_pass(source, later, chunk_rows, label, problems))
+    if later:  # the second pass: every reference row on the bins fitted from the sample
+        second = source.count(later, chunk_rows=chunk_rows)
+        histograms.update(second.histograms)
+        problems.update(second.problems)
     return FittedReference(histograms, problems, n_rows)
 
 
 def _fixed_bins(spec: FeatureSpec) -> Bins:
     return NumericBins(edges=tuple(spec.binning.edges or ()), strategy="fixed")
-
-
-def _count_pass(
-    source: Source,
-    features: list[FeatureBins],
-    chunk_rows: int,
-    label: str,
-    problems: dict[str, Problem],
-) -> dict[str, Histogram]:
-    """Count every reference row on bins fitted from the sample (the second pass)."""
-    totals: dict[str, np.ndarray | str] = {}
-    for chunk in source.read([f.name for f in features], chunk_rows=chunk_rows):
-        totals = merge_counts(totals, count_frame(chunk, features, label))
-    out = {}
-    for feature in features:
-        counted = totals.get(feature.name)
-        if isinstance(counted, str):
-            problems[feature.name] = Problem("error", counted)
-        elif counted is not None:
-            out[feature.name] = Histogram(feature.bins, counted)
-    return out

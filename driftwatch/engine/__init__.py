@@ -1,7 +1,9 @@
 """The drift engine: bins fitted on the reference, mergeable histograms, divergences.
 
 Pure numpy, no I/O and no pandas: sources hand it arrays (or ``pandas.factorize`` codes) and get
-back integer counts and floats. Exact semantics are in DESIGN.md section 4.
+back integer counts and floats. Exact semantics are in DESIGN.md section 4. The one rule for naming
+a category and for calling a value missing (:func:`category_label`, :func:`is_missing`) lives here
+and every counting path uses it; histograms merge with ``+``, which checks that the bins agree.
 
     bins = fit_numeric_bins(reference_values)              # or fit_categorical_bins(...)
     ref, live = histogram(reference_values, bins), histogram(live_values, bins)
@@ -23,6 +25,7 @@ from driftwatch.engine.binning import (
     fit_numeric_bins,
 )
 from driftwatch.engine.histogram import Histogram, histogram
+from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.engine.metrics import (
     METRICS,
     Metric,
@@ -58,6 +61,7 @@ __all__ = [
     "benjamini_hochberg",
     "bin_contributions",
     "bins_from_dict",
+    "category_label",
     "fit_categorical_bins",
     "fit_categorical_bins_from_counts",
     "fit_numeric_bins",
@@ -65,6 +69,7 @@ __all__ = [
     "get_metric",
     "hellinger",
     "histogram",
+    "is_missing",
     "js_divergence",
     "kl_divergence",
     "metric_names",

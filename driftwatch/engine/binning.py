@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -55,39 +56,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 CodeArray = npt.NDArray[np.intp]
 
-# Integral floats print like ints ("3", not "3.0") so an int column that picked up a NaN (and so
-# became float in pandas) still matches its reference categories. Beyond 2**53 floats are not exact.
-_INTEGRAL_FLOAT_LIMIT = 2.0**53
-
 
 # --------------------------------------------------------------------------------------- values
-
-
-def _is_missing(value: object) -> bool:
-    """True for None, NaN, NaT and pandas.NA; called once per distinct value, never per row."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)
-    except (TypeError, ValueError):
-        # pandas.NA compares to NA, whose truth value is ambiguous: that is what missing looks like.
-        return True
-
-
-def _category_label(value: object) -> str | None:
-    """The string a category is known by, or None when the value is missing."""
-    if _is_missing(value):
-        return None
-    if isinstance(value, bool | np.bool_):
-        return "True" if value else "False"
-    if isinstance(value, float | np.floating):
-        number = float(value)
-        if number.is_integer() and abs(number) < _INTEGRAL_FLOAT_LIMIT:
-            return str(int(number))
-        return str(number)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="backslashreplace")
-    return str(value)
 
 
 def _as_1d(values: object, what: str) -> np.ndarray:
@@ -142,6 +112,9 @@ def _factorize_raw(arr: np.ndarray, what: str) -> tuple[list[object], CodeArray]
         # np.unique collapses all NaNs into one trailing unique, which labels as missing.
         uniques, inverse = np.unique(arr, return_inverse=True)
         return uniques.tolist(), inverse.reshape(-1).astype(np.intp, copy=False)
+    if kind == "M":  # datetime64: NaTs collapse like NaNs; keep numpy scalars (tolist gives ints)
+        uniques, inverse = np.unique(arr, return_inverse=True)
+        return list(uniques), inverse.reshape(-1).astype(np.intp, copy=False)
     raise EngineError(f"{what} of dtype {arr.dtype} cannot be used as categories")
 
 
@@ -150,8 +123,7 @@ def _relabel(raw: Sequence[object], codes: CodeArray) -> tuple[list[str], CodeAr
     index: dict[str, int] = {}
     lut = np.empty(len(raw) + 1, dtype=np.intp)
     for i, value in enumerate(raw):
-        label = _category_label(value)
-        lut[i] = -1 if label is None else index.setdefault(label, len(index))
+        lut[i] = -1 if is_missing(value) else index.setdefault(category_label(value), len(index))
     lut[-1] = -1  # codes of −1 index the last slot
     return list(index), lut[codes]
 
@@ -178,7 +150,7 @@ def _as_float(values: object, what: str) -> FloatArray:
     raw, codes = _factorize_objects(arr, by_type=False)
     lut = np.empty(len(raw) + 1, dtype=np.float64)
     for i, value in enumerate(raw):
-        if _is_missing(value):
+        if is_missing(value):
             lut[i] = math.nan
             continue
         try:
@@ -509,7 +481,7 @@ class CategoricalBins:
         n = len(categories)
         if arr.size and (arr.min() < -1 or arr.max() >= n):
             raise EngineError(f"category codes must lie in [-1, {n}), for {n} categories")
-        labels = [_category_label(value) for value in categories]
+        labels = [None if is_missing(v) else category_label(v) for v in categories]
         return self._count_labelled(labels, arr.astype(np.intp, copy=False))
 
     def count_labels(self, counts: Mapping[str, int], missing: int = 0) -> IntArray:
@@ -544,8 +516,9 @@ def fit_categorical_bins(values: np.ndarray, *, top_k: int = 50) -> CategoricalB
     """Fit the vocabulary on reference ``values``: the ``top_k`` most frequent categories.
 
     Ties are broken by label ascending; the remaining categories are pooled into ``__other__``.
-    Missing values (None, NaN, NaT, pandas.NA) are not categories. Categories are known by their
-    string form (``str(v)``; booleans "True"/"False"; integral floats like ints, "3" not "3.0").
+    Missing values (:func:`~driftwatch.engine.labels.is_missing`) are not categories; categories
+    are known by :func:`~driftwatch.engine.labels.category_label` (``3``, ``3.0`` and
+    ``Decimal("3.00")`` are all "3").
     """
     if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1:
         raise EngineError(f"top_k must be a positive integer, got {top_k!r}")

@@ -67,11 +67,22 @@ class Histogram:
         return total
 
     def __add__(self, other: object) -> Histogram:
+        """The merge: counts add slot by slot, over bins that must agree.
+
+        Chunks, pushdown rows and Dask partitions all merge here. Bins are compared by identity
+        first (the usual case: every chunk is counted on the same frozen object), so merging
+        stays cheap even for a large vocabulary.
+        """
         if not isinstance(other, Histogram):
             return NotImplemented
-        if other.bins != self.bins:
+        if other.bins is not self.bins and other.bins != self.bins:
             raise EngineError("cannot merge histograms over different bins")
-        return Histogram(self.bins, self.counts + other.counts)
+        total = self.counts + other.counts  # a new array: whole, non-negative and n_bins long
+        total.flags.writeable = False
+        merged = object.__new__(Histogram)  # both sides were checked: skip __post_init__'s copy
+        object.__setattr__(merged, "bins", self.bins)
+        object.__setattr__(merged, "counts", total)
+        return merged
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Histogram):

@@ -1,8 +1,9 @@
 """Machinery shared by the backends: read planning, timestamp parsing, time filtering, chunking.
 
 Each backend subclasses :class:`BaseSource` and implements ``columns``, ``describe``,
-``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing) lives here so
-every backend behaves the same way.
+``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing) and the
+default ``count`` (read chunks, merge their histograms) live here so every backend behaves the
+same way.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 from pandas.tseries.api import guess_datetime_format
 
 from driftwatch.errors import ColumnError, SourceError
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
+from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
 from driftwatch.timeutil import TimeWindow, as_utc
 
+DEFAULT_CHUNK_ROWS = 250_000
+"""How many rows a chunk holds unless the config says otherwise (``defaults.chunk_rows``)."""
 _MAX_LISTED = 40
 
 
@@ -211,6 +214,17 @@ class BaseSource(ABC):
         plan = self._plan(columns, window, chunk_rows)
         return self._chunks(plan)
 
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Counts:
+        """See :meth:`driftwatch.sources.Source.count`: chunks from :meth:`read`, counted here."""
+        plan = self._plan([f.name for f in features], window, chunk_rows)
+        return count_chunks(self._chunks(plan), features, self.role)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
 
@@ -221,7 +235,7 @@ class BaseSource(ABC):
 
     def _filter(self, frame: pd.DataFrame, plan: ReadPlan) -> pd.DataFrame:
         """The rows of ``frame`` whose timestamp lies in the plan's bounds (all if unbounded)."""
-        if not plan.filters_time or plan.timestamp_column is None or frame.empty:
+        if not plan.filters_time or plan.timestamp_column is None or len(frame) == 0:
             return frame
         column = plan.timestamp_column
         stamps = parse_timestamps(
@@ -286,7 +300,7 @@ class BaseSource(ABC):
             return
         selection = list(plan.columns)
         for frame in self._scan(plan):
-            if frame.empty:
+            if len(frame) == 0:  # not .empty: a frame of no columns still has rows
                 continue
             chunk = frame[selection].reset_index(drop=True)
             yield from split_rows(chunk, plan.chunk_rows)

@@ -1,19 +1,23 @@
-"""The source contract: a time window, the :class:`Source` protocol and :func:`open_source`.
+"""The source contract: the :class:`Source` protocol and :func:`open_source`, its registry.
 
 A source turns one ``reference:`` or ``live:`` config block into chunks of pandas DataFrames holding
 exactly the feature columns a monitor asks for. Backends live one per module (``csv``, ``parquet``,
 ``sql``, ``dataframe``, ``dask``) and are imported lazily, so reading a CSV never imports
-SQLAlchemy. Sources that can count histograms where the data lives (SQL with ``pushdown``, Dask)
-also implement :class:`CountingSource`.
+SQLAlchemy. Every source also counts: ``count`` reads chunks and merges their histograms, and the
+backends that can count where the data lives (SQL with ``pushdown``, Dask) override it.
+
+The opener registry below is the single source of truth for the accepted ``type``s: each entry is
+keyed by its config model, and its name is read from that model's ``type`` literal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, get_args, runtime_checkable
 
-import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from driftwatch.config import (
     CsvSourceConfig,
@@ -24,14 +28,11 @@ from driftwatch.config import (
     SqlSourceConfig,
 )
 from driftwatch.errors import SourceError
+from driftwatch.sources._common import DEFAULT_CHUNK_ROWS
+from driftwatch.sources.counting import Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
 
-if TYPE_CHECKING:
-    from driftwatch.sources.counting import FeatureBins
-
-__all__ = ["DEFAULT_CHUNK_ROWS", "CountingSource", "Source", "open_source"]
-
-DEFAULT_CHUNK_ROWS = 250_000
+__all__ = ["DEFAULT_CHUNK_ROWS", "Source", "open_source", "source_types"]
 
 
 @runtime_checkable
@@ -42,6 +43,9 @@ class Source(Protocol):
     :class:`~driftwatch.errors.ColumnError`) whose message starts with the source's *role*
     (e.g. ``monitor 'weather' live``) and never contains a password.
     """
+
+    role: str
+    """Where the source sits (``monitor 'weather' live``): the prefix of its error messages."""
 
     def columns(self) -> list[str]:
         """The column names the data has, from a cheap schema or header peek (no full read).
@@ -80,6 +84,35 @@ class Source(Protocol):
         """
         ...
 
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Counts:
+        """Each feature's histogram on its frozen bins (or its problem), and the rows counted.
+
+        The default reads chunks with :meth:`read` and merges their histograms, columns counted
+        on threads; SQL with ``pushdown: true`` counts in the database and Dask on its
+        partitions. Every way gives exactly the in-process engine's counts on the same rows.
+
+        Args:
+            features: each feature's column, kind and frozen bins.
+            window: as for :meth:`read`.
+            chunk_rows: as for :meth:`read`, where the backend streams rows at all.
+
+        Returns:
+            A :class:`~driftwatch.sources.counting.Counts` naming every feature once: in
+            ``histograms``, or in ``problems`` when its column cannot be counted (e.g. text in
+            a numeric feature); the other features are still counted.
+
+        Raises:
+            ColumnError: a feature's column (or the timestamp column) is missing.
+            SourceError: as for :meth:`read`.
+        """
+        ...
+
     def fingerprint(self) -> str:
         """A hex digest that changes when the data content (or the fixed range) changes.
 
@@ -97,104 +130,87 @@ class Source(Protocol):
         ...
 
 
-@runtime_checkable
-class CountingSource(Protocol):
-    """A source that can count histograms where the data lives (SQL pushdown, Dask).
+Frames = Mapping[str, pd.DataFrame] | None
+C = TypeVar("C", bound=BaseModel)
 
-    The monitor asks it for live counts instead of streaming rows to this process when
-    ``counts_in_place`` is true; the counts must equal those of the in-process engine on the
-    same rows exactly.
-    """
+
+@dataclass(frozen=True)
+class _Opener(Generic[C]):
+    """How one config model becomes a :class:`Source`; the model's ``type`` literal names it."""
+
+    model: type[C]
+    build: Callable[[C, Frames, str], Source]
 
     @property
-    def counts_in_place(self) -> bool:
-        """Whether :meth:`count` should be used instead of :meth:`Source.read` + counting."""
-        ...
+    def type(self) -> str:
+        (tag,) = get_args(self.model.model_fields["type"].annotation)
+        return str(tag)
 
-    def count(
-        self,
-        features: Sequence[FeatureBins],
-        *,
-        window: TimeWindow | None = None,
-        chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    ) -> tuple[dict[str, np.ndarray | str], int]:
-        """Counts per slot of each feature (or why its column could not be counted), and rows.
-
-        Args:
-            features: each feature's column, kind and frozen bins.
-            window: as for :meth:`Source.read`.
-            chunk_rows: as for :meth:`Source.read`, where the backend streams at all.
-
-        Raises:
-            ColumnError: a feature's column (or the timestamp column) is missing.
-            SourceError: the data cannot be read.
-        """
-        ...
+    def open(self, config: object, frames: Frames, role: str) -> Source:
+        if not isinstance(config, self.model):
+            raise TypeError(f"expected {self.model.__name__}, found {type(config).__name__}")
+        return self.build(config, frames, role)
 
 
-Factory = Callable[[SourceConfig, Mapping[str, pd.DataFrame] | None, str], Source]
-
-
-def _csv(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+def _csv(config: CsvSourceConfig, frames: Frames, role: str) -> Source:
     from driftwatch.sources.csv import CsvSource
 
-    if not isinstance(config, CsvSourceConfig):
-        raise TypeError(f"expected CsvSourceConfig, found {type(config).__name__}")
     return CsvSource(config, role=role)
 
 
-def _parquet(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+def _parquet(config: ParquetSourceConfig, frames: Frames, role: str) -> Source:
     from driftwatch.sources.parquet import ParquetSource
 
-    if not isinstance(config, ParquetSourceConfig):
-        raise TypeError(f"expected ParquetSourceConfig, found {type(config).__name__}")
     return ParquetSource(config, role=role)
 
 
-def _sql(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+def _sql(config: SqlSourceConfig, frames: Frames, role: str) -> Source:
     from driftwatch.sources.sql import SqlSource
 
-    if not isinstance(config, SqlSourceConfig):
-        raise TypeError(f"expected SqlSourceConfig, found {type(config).__name__}")
     return SqlSource(config, role=role)
 
 
-def _dataframe(
-    config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str
-) -> Source:
+def _dataframe(config: DataFrameSourceConfig, frames: Frames, role: str) -> Source:
     from driftwatch.sources.dataframe import DataFrameSource
 
-    if not isinstance(config, DataFrameSourceConfig):
-        raise TypeError(f"expected DataFrameSourceConfig, found {type(config).__name__}")
     return DataFrameSource(config, frames=frames, role=role)
 
 
-def _dask(config: SourceConfig, frames: Mapping[str, pd.DataFrame] | None, role: str) -> Source:
+def _dask(config: DaskSourceConfig, frames: Frames, role: str) -> Source:
     try:
-        from driftwatch.sources.dask import DaskSource
+        import dask.dataframe  # noqa: F401  (an optional dependency: say how to install it)
     except ImportError as exc:
         raise SourceError(
             f"{role}: source type 'dask' needs Dask ({exc}); install it with "
             "pip install 'driftwatch[dask]'"
         ) from None
-    if not isinstance(config, DaskSourceConfig):
-        raise TypeError(f"expected DaskSourceConfig, found {type(config).__name__}")
+    from driftwatch.sources.dask import DaskSource
+
     return DaskSource(config, role=role)
 
 
-_REGISTRY: dict[str, Factory] = {
-    "csv": _csv,
-    "dask": _dask,
-    "dataframe": _dataframe,
-    "parquet": _parquet,
-    "sql": _sql,
+_OPENERS: dict[str, _Opener[Any]] = {
+    opener.type: opener
+    for opener in (
+        _Opener(CsvSourceConfig, _csv),
+        _Opener(DaskSourceConfig, _dask),
+        _Opener(DataFrameSourceConfig, _dataframe),
+        _Opener(ParquetSourceConfig, _parquet),
+        _Opener(SqlSourceConfig, _sql),
+    )
 }
+
+
+def source_types() -> dict[str, type[BaseModel]]:
+    """Each accepted source ``type`` and its config model, sorted by type: what
+    :func:`open_source` accepts (the config's discriminated union must list the same models)."""
+    return {name: _OPENERS[name].model for name in sorted(_OPENERS)}
 
 
 def open_source(
     config: SourceConfig,
     *,
-    frames: Mapping[str, pd.DataFrame] | None = None,
+    frames: Frames = None,
     role: str = "source",
 ) -> Source:
     """Build the :class:`Source` for a config block; nothing is opened until it is used.
@@ -208,9 +224,9 @@ def open_source(
         SourceError: ``config.type`` names no known backend (the message lists accepted types).
     """
     kind = getattr(config, "type", None)
-    factory = _REGISTRY.get(kind) if isinstance(kind, str) else None
-    if factory is None:
+    opener = _OPENERS.get(kind) if isinstance(kind, str) else None
+    if opener is None:
         raise SourceError(
-            f"{role}: unknown source type {kind!r}; choose one of: {', '.join(sorted(_REGISTRY))}"
+            f"{role}: unknown source type {kind!r}; choose one of: {', '.join(source_types())}"
         )
-    return factory(config, frames, role)
+    return opener.open(config, frames, role)

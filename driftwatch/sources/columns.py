@@ -1,26 +1,27 @@
 """Conversion of a pandas column into what the numpy engine bins: floats or category codes.
 
-Both functions are vectorised: pandas does the per-row work; Python only loops over the distinct
-values of a categorical column, never over its rows.
+All are vectorised: pandas does the per-row work; Python only loops over the distinct values of a
+categorical column, never over its rows. Categories are named and missing values recognised by the
+engine's one rule (:mod:`driftwatch.engine.labels`), exactly as the engine, SQL pushdown and Dask
+name them.
 """
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
-
 import numpy as np
 import pandas as pd
 from pandas.api.types import (
+    infer_dtype,
     is_bool_dtype,
     is_datetime64_any_dtype,
     is_numeric_dtype,
     is_timedelta64_dtype,
 )
 
+from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.errors import ColumnError
 
-__all__ = ["categorical_codes", "category_counts", "category_label", "numeric_values"]
+__all__ = ["categorical_codes", "category_counts", "numeric_values"]
 
 
 def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
@@ -69,47 +70,51 @@ def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
     return pd.Series(converted).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def category_label(value: object) -> str:
-    """The text a category is known by, identical in the reference and the live data.
-
-    The rule is ``str()`` of the plain Python value, except that numbers which are whole render
-    as integers: ``3``, ``3.0`` and ``Decimal("3.00")`` all read ``"3"``, because an integer
-    column that has a missing value is read as float (and a NUMERIC one as Decimal). Other
-    floats use Python's shortest repr (``"2.5"``, ``"inf"``); booleans read ``"True"``/``"False"``
-    (numpy booleans too); text is kept as it is (``"3"`` text equals the number 3).
-    """
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if math.isfinite(value) and value.is_integer() else repr(value)
-    if isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
-            return str(int(value))
-        return str(value.normalize())
-    return str(value)
-
-
-def categorical_codes(series: pd.Series) -> tuple[np.ndarray, list[object]]:
-    """Integer codes of a column's categories, and the categories (as text, see below).
+def categorical_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a column's categories, and the categories' labels.
 
     Returns:
-        ``(codes, categories)``: ``codes`` is int64, one per row, indexing ``categories``, with
-        ``-1`` for a missing value (NaN, None, ``pd.NA``, NaT). ``categories`` are the distinct
-        labels in order of first appearance, normalised by :func:`category_label` so that the
-        same category reads the same in every chunk and in both datasets (``3`` and ``3.0`` are
-        one category, ``"3"``).
+        ``(codes, labels)``: ``codes`` is int64, one per row, indexing ``labels``, with ``-1`` for
+        a missing value (:func:`~driftwatch.engine.is_missing`). ``labels`` are the distinct
+        :func:`~driftwatch.engine.category_label` texts in order of first appearance, so the same
+        category reads the same in every chunk, in both datasets and on every counting path
+        (``3``, ``3.0`` and ``Decimal("3.00")`` are one category, ``"3"``).
     """
-    raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    codes = np.array(raw_codes, dtype=np.int64)  # a writable copy
+    split = _bool_rows(series)
+    if split is None:
+        raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        codes = np.array(raw_codes, dtype=np.int64)  # a writable copy
+        values = list(uniques)
+    else:  # factorize booleans and the other values apart, so True and 1 stay two categories
+        bool_codes, bool_uniques = pd.factorize(series[split], use_na_sentinel=True)
+        rest_codes, rest_uniques = pd.factorize(series[~split], use_na_sentinel=True)
+        codes = np.empty(len(series), dtype=np.int64)
+        codes[split] = bool_codes
+        codes[~split] = np.where(rest_codes >= 0, rest_codes + len(bool_uniques), -1)
+        values = [*bool_uniques, *rest_uniques]
     index: dict[str, int] = {}
-    remap = np.empty(len(uniques), dtype=np.int64)
-    for position, value in enumerate(uniques):  # distinct values only, not rows
-        remap[position] = index.setdefault(category_label(value), len(index))
+    remap = np.empty(len(values) + 1, dtype=np.int64)
+    for position, value in enumerate(values):  # distinct values only, not rows
+        remap[position] = (
+            -1 if is_missing(value) else index.setdefault(category_label(value), len(index))
+        )
+    remap[-1] = -1  # code -1 indexes the last slot
+    codes = remap[codes]
+    if split is None:  # factorize's order is already the order of first appearance
+        return codes, list(index)
+    return _by_first_appearance(codes, list(index))
+
+
+def _by_first_appearance(codes: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """``codes`` and ``labels`` renumbered so labels come in the order the rows first hold them."""
     present = codes >= 0
-    codes[present] = remap[codes[present]]
-    return codes, list(index)
+    first = np.full(len(labels), len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[present], np.flatnonzero(present))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    codes[present] = rank[codes[present]]
+    return codes, [labels[i] for i in order]
 
 
 def category_counts(series: pd.Series) -> tuple[dict[str, int], int]:
@@ -119,21 +124,33 @@ def category_counts(series: pd.Series) -> tuple[dict[str, int], int]:
     labels add up), from one hash-based ``value_counts``: no per-row codes are materialised, so
     counting a chunk costs one pass in pandas and Python work per distinct value only.
     """
-    counted = series.value_counts(dropna=False, sort=False)
+    split = _bool_rows(series)
+    parts = [series] if split is None else [series[split], series[~split]]
     by_label: dict[str, int] = {}
     missing = 0
-    for value, n in zip(counted.index.tolist(), counted.tolist(), strict=True):
-        if _missing_scalar(value):
-            missing += int(n)
-            continue
-        label = category_label(value)
-        by_label[label] = by_label.get(label, 0) + int(n)
+    for part in parts:
+        counted = part.value_counts(dropna=False, sort=False)
+        for value, n in zip(counted.index.tolist(), counted.tolist(), strict=True):
+            if is_missing(value):
+                missing += int(n)
+                continue
+            label = category_label(value)
+            by_label[label] = by_label.get(label, 0) + int(n)
     return by_label, missing
 
 
-def _missing_scalar(value: object) -> bool:
-    """None, NaN, NaT or pandas.NA (what ``pandas.factorize`` treats as missing)."""
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):  # list-like values are never missing scalars
-        return False
+def _bool_rows(series: pd.Series) -> np.ndarray | None:
+    """Which rows hold booleans, when an object column mixes them with other values; else None.
+
+    pandas hashes ``True`` and ``1`` as one value (they are equal in Python), so which came first
+    would name both. The engine keeps them apart, and so does the pipeline: such a column is
+    counted as its booleans and its other values. Only mixed object columns pay for the check.
+    """
+    if series.dtype != object or infer_dtype(series, skipna=True) not in _MIXED:
+        return None
+    rows = series.map(type).isin(_BOOL_TYPES).to_numpy(dtype=bool)
+    return rows if rows.any() else None
+
+
+_MIXED = frozenset({"mixed", "mixed-integer"})
+_BOOL_TYPES = (bool, np.bool_)

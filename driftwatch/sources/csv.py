@@ -47,10 +47,12 @@ class CsvSource(BaseSource):
 
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
         self._check_file()
+        # No columns at all still means rows (a count without features): parse the first one.
+        usecols: list[str] | list[int] = list(plan.fetch) or [0]
         with (
             self._errors(),
             pd.read_csv(
-                self.path, usecols=list(plan.fetch), chunksize=plan.chunk_rows, **self._options()
+                self.path, usecols=usecols, chunksize=plan.chunk_rows, **self._options()
             ) as reader,
         ):
             for chunk in reader:

@@ -1,9 +1,9 @@
 """Parquet or CSV files as a Dask DataFrame, for data that outgrows one machine (``type: dask``).
 
-Live histograms are counted where the partitions live: ``map_partitions`` runs the same
+Histograms are counted where the partitions live: ``map_partitions`` runs the same
 :func:`~driftwatch.sources.counting.count_frame` the in-process path uses on every partition (on
 the workers of a ``distributed`` cluster when ``scheduler`` is set, else on Dask's local threads),
-and only the partial counts come back to be summed. Counts add, so the result is identical to
+and only the partial histograms come back to be merged. Counts add, so the result is identical to
 counting the whole data in one process.
 
 Reading for the reference fit (``read``) brings one partition at a time into this process, so
@@ -23,24 +23,21 @@ from typing import Any
 
 import dask
 import dask.dataframe as dd
-import numpy as np
 import pandas as pd
 
 from driftwatch.config import DaskSourceConfig
 from driftwatch.sources._common import (
+    DEFAULT_CHUNK_ROWS,
     BaseSource,
     ReadPlan,
     file_digest,
     parse_timestamps,
     time_mask,
 )
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
-from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.sources.counting import Counts, FeatureBins, count_frame
 from driftwatch.timeutil import TimeWindow
 
 __all__ = ["DaskSource"]
-
-Counts = dict[str, np.ndarray | str]
 
 
 def _count_partition(
@@ -52,14 +49,17 @@ def _count_partition(
     where: str,
     role: str,
 ) -> pd.Series:
-    """One partition's counts and row count, as a one-element object Series (runs on workers)."""
+    """One partition's histograms (or problems) and rows, as a one-element object Series.
+
+    Runs on the workers; the time filter is the in-process one (``parse_timestamps``).
+    """
     if timestamp_column is not None and (lower is not None or upper is not None) and len(frame):
         stamps = parse_timestamps(
             frame[timestamp_column], column=timestamp_column, where=where, role=role
         )
         frame = frame.loc[time_mask(stamps, lower, upper)]
-    counts = count_frame(frame, features, f"live {where}") if len(frame) else {}
-    return pd.Series([(counts, len(frame))], dtype=object)
+    counted = count_frame(frame, features, role) if len(frame) else {}
+    return pd.Series([(counted, len(frame))], dtype=object)
 
 
 class DaskSource(BaseSource):
@@ -91,23 +91,18 @@ class DaskSource(BaseSource):
         parts = [token, c.timestamp_column, str(start), str(end)]
         return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
-    @property
-    def counts_in_place(self) -> bool:
-        """Always: partitions are counted where they are, partial counts summed here."""
-        return True
-
     def count(
         self,
         features: Sequence[FeatureBins],
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    ) -> tuple[Counts, int]:
-        """Counts per slot of each feature, from ``map_partitions`` over the Dask DataFrame."""
+    ) -> Counts:
+        """Histograms from ``map_partitions`` over the Dask DataFrame, merged here."""
         plan = self._plan([f.name for f in features], window, chunk_rows)
-        totals: Counts = {f.name: np.zeros(f.bins.n_bins, dtype=np.int64) for f in features}
+        counts = Counts.zero(features)
         if plan.empty:
-            return totals, 0
+            return counts
         frame = self._frame(list(plan.fetch))
         timestamp = plan.timestamp_column if plan.filters_time else None
         partials = frame.map_partitions(
@@ -120,13 +115,11 @@ class DaskSource(BaseSource):
             self.role,
             meta=pd.Series(dtype=object),
         )
-        n_rows = 0
         with self._session() as compute, self._errors():
             results = compute(partials)
-        for counts, rows in results:
-            totals = merge_counts(totals, counts)
-            n_rows += rows
-        return totals, n_rows
+        for counted, rows in results:
+            counts = counts.add(counted, rows)
+        return counts
 
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
         frame = self._frame(list(plan.fetch))

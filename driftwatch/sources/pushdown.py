@@ -8,8 +8,8 @@ features and the row count joined in one ``UNION ALL`` statement), all read in o
   PostgreSQL stores and orders above every number) → ``__missing__``; ``x < e0`` → lower tail;
   ``[e_i−1, e_i)``; ``x = e_last`` → the closed last bin; anything above (``+inf`` too) → upper
   tail. Edges are bound as float8 parameters, so they compare exactly.
-- categorical: ``GROUP BY`` the value itself; each distinct value is labelled in Python exactly
-  as the in-process engine labels it (``3`` and ``3.0`` are ``"3"``), NULL/NaN → missing,
+- categorical: ``GROUP BY`` the value itself; each distinct value is labelled in Python by the
+  engine's one rule (``3``, ``3.0`` and NUMERIC ``3.00`` are ``"3"``), NULL/NaN → missing,
   values outside the vocabulary → ``__other__`` / ``__unseen__``.
 
 Numeric features need numeric columns (a text column holding numbers is parsed in-process, but
@@ -25,9 +25,8 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from driftwatch.engine import CategoricalBins, NumericBins
-from driftwatch.sources.columns import category_label
-from driftwatch.sources.counting import FeatureBins
+from driftwatch.engine import CategoricalBins, Histogram, NumericBins, category_label, is_missing
+from driftwatch.sources.counting import Counts, FeatureBins
 
 __all__ = ["bucket_expression", "count_statements", "counts_from_rows"]
 
@@ -95,14 +94,13 @@ def count_statements(
     return [first, *categorical]
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
+def counts_from_rows(features: Sequence[FeatureBins], rows: Sequence[Sequence[Any]]) -> Counts:
+    """Each feature's histogram, and the row count, from the statements' result rows.
 
-
-def counts_from_rows(
-    features: Sequence[FeatureBins], rows: Sequence[Sequence[Any]]
-) -> tuple[dict[str, np.ndarray | str], int]:
-    """Counts per slot of each feature, and the row count, from the statement's result rows."""
+    Categorical buckets are raw values: missing ones (NULL, NaN) go to ``__missing__`` and the
+    others are named by the engine's :func:`~driftwatch.engine.category_label`, exactly as the
+    in-process path names them.
+    """
     numeric: dict[int, np.ndarray] = {}
     labelled: dict[int, tuple[dict[str, int], int]] = {}
     n_rows = 0
@@ -117,19 +115,19 @@ def counts_from_rows(
             counts[int(bucket)] += n
             continue
         by_label, missing = labelled.get(index, ({}, 0))
-        if _is_missing(bucket):
+        if is_missing(bucket):
             missing += n
         else:
             label = category_label(bucket)
             by_label[label] = by_label.get(label, 0) + n
         labelled[index] = (by_label, missing)
-    out: dict[str, np.ndarray | str] = {}
+    histograms: dict[str, Histogram] = {}
     for index, feature in enumerate(features):
         bins = feature.bins
         if isinstance(bins, NumericBins):
-            out[feature.name] = numeric.get(index, np.zeros(bins.n_bins, dtype=np.int64))
+            counted = numeric.get(index, np.zeros(bins.n_bins, dtype=np.int64))
         else:
             assert isinstance(bins, CategoricalBins)
-            by_label, missing = labelled.get(index, ({}, 0))
-            out[feature.name] = bins.count_labels(by_label, missing)
-    return out, n_rows
+            counted = bins.count_labels(*labelled.get(index, ({}, 0)))
+        histograms[feature.name] = Histogram(bins, counted)
+    return Counts(histograms, {}, n_rows)

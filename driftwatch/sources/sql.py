@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -33,9 +32,8 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from driftwatch.config import SqlSourceConfig
 from driftwatch.errors import redact_url
-from driftwatch.sources._common import BaseSource, ReadPlan, listing
-from driftwatch.sources.base import DEFAULT_CHUNK_ROWS
-from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.sources._common import DEFAULT_CHUNK_ROWS, BaseSource, ReadPlan, listing
+from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
 from driftwatch.timeutil import TimeWindow
 
@@ -141,7 +139,9 @@ class SqlSource(BaseSource):
         source = self._selectable(
             list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
         )
-        statement = sa.select(*(source.c[name] for name in plan.fetch))
+        # No columns at all still means rows (a count without features): select a constant.
+        columns = [source.c[name] for name in plan.fetch] or [sa.literal(1).label("row")]
+        statement = sa.select(*columns).select_from(source)
         with self._connect() as conn, self._errors("reading"):
             if plan.filters_time and plan.timestamp_column is not None:
                 statement = statement.where(
@@ -156,12 +156,7 @@ class SqlSource(BaseSource):
                 frame = pd.DataFrame.from_records(rows, columns=keys, coerce_float=True)
                 yield self._filter(frame, plan)
 
-    # --- pushdown -------------------------------------------------------------------------------
-
-    @property
-    def counts_in_place(self) -> bool:
-        """True with ``pushdown: true``: the database counts the histograms."""
-        return self.config.pushdown
+    # --- counting -------------------------------------------------------------------------------
 
     def count(
         self,
@@ -169,25 +164,20 @@ class SqlSource(BaseSource):
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    ) -> tuple[dict[str, np.ndarray | str], int]:
-        """Counts per slot of each feature computed by the database (see ``sources.pushdown``).
+    ) -> Counts:
+        """With ``pushdown: true`` the database counts (see ``sources.pushdown``); else rows are
+        fetched and counted here.
 
         SQLite has no timestamp type, so its time filter is only a superset in SQL (see the
         module docstring): with a time filter, SQLite rows are fetched and counted in-process,
         which gives the same counts.
         """
         plan = self._plan([f.name for f in features], window, chunk_rows)
-        if plan.empty:
-            return {f.name: np.zeros(f.bins.n_bins, dtype=np.int64) for f in features}, 0
-        if plan.filters_time and self._dialect_name() == "sqlite":
-            totals: dict[str, np.ndarray | str] = {
-                f.name: np.zeros(f.bins.n_bins, dtype=np.int64) for f in features
-            }
-            n_rows = 0
-            for chunk in self._chunks(plan):
-                n_rows += len(chunk)
-                totals = merge_counts(totals, count_frame(chunk, features, self.describe()))
-            return totals, n_rows
+        in_process = not self.config.pushdown or (
+            plan.filters_time and self._dialect_name() == "sqlite"
+        )
+        if in_process or plan.empty:
+            return count_chunks(self._chunks(plan), features, self.role)
         source = self._selectable(
             list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
         )

@@ -15,7 +15,7 @@ from perf_helpers import awkward_frame, compute, histograms, runner_for, write_s
 from driftwatch.config import SqlSourceConfig
 from driftwatch.engine import CategoricalBins, NumericBins
 from driftwatch.sources import open_source
-from driftwatch.sources.counting import FeatureBins, count_frame, merge_counts
+from driftwatch.sources.counting import FeatureBins, count_chunks
 from driftwatch.timeutil import TimeWindow
 
 EDGES = (-1.0, 0.0, 0.5, 2.0)
@@ -102,15 +102,9 @@ def _counts(
     url: str, table: str, pushdown: bool, window: TimeWindow | None = None, **fields: Any
 ) -> tuple[dict[str, Any], int]:
     config = SqlSourceConfig(type="sql", url=url, table=table, pushdown=pushdown, **fields)
-    source: Any = open_source(config)
-    if pushdown:
-        counts, n = source.count(FEATURES, window=window)
-    else:
-        counts, n = {f.name: np.zeros(f.bins.n_bins, dtype=np.int64) for f in FEATURES}, 0
-        for chunk in source.read([f.name for f in FEATURES], window=window, chunk_rows=5):
-            n += len(chunk)
-            counts = merge_counts(counts, count_frame(chunk, FEATURES, "live"))
-    return {name: np.asarray(c).tolist() for name, c in counts.items()}, n
+    counts = open_source(config).count(FEATURES, window=window, chunk_rows=5)
+    assert not counts.problems
+    return {name: h.counts.tolist() for name, h in counts.histograms.items()}, counts.n_rows
 
 
 def test_pushdown_counts_equal_in_memory_counts(data_url: str) -> None:
@@ -170,10 +164,8 @@ def test_pushdown_over_a_query_equals_in_memory_counts(data_url: str) -> None:
     table = _table(data_url)
     query = f"SELECT * FROM {table} WHERE code IS NULL OR code < 50"
     config = SqlSourceConfig(type="sql", url=data_url, query=query, pushdown=True)
-    source: Any = open_source(config)
-    pushed, n = source.count(FEATURES)
-    fetched: dict[str, Any] = {}
-    for chunk in source.read([f.name for f in FEATURES], chunk_rows=4):
-        fetched = merge_counts(fetched, count_frame(chunk, FEATURES, "live"))
-    assert n == len(NUMBERS) - 1  # the row with code 99 is filtered by the query
-    assert {k: v.tolist() for k, v in pushed.items()} == {k: v.tolist() for k, v in fetched.items()}
+    source = open_source(config)
+    pushed = source.count(FEATURES)
+    fetched = count_chunks(source.read([f.name for f in FEATURES], chunk_rows=4), FEATURES, "live")
+    assert pushed.n_rows == fetched.n_rows == len(NUMBERS) - 1  # code 99 is filtered by the query
+    assert pushed == fetched

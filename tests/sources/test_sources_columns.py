@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from driftwatch.errors import ColumnError
 from driftwatch.sources import categorical_codes, numeric_values
-from driftwatch.sources.columns import category_label
 
 NAN = float("nan")
 
@@ -163,27 +162,6 @@ def test_mixed_spellings_of_one_value_share_a_code() -> None:
     codes, categories = categorical_codes(pd.Series([3, "3", 3.0, np.int64(3), 2.5], dtype=object))
     assert codes.tolist() == [0, 0, 0, 0, 1]
     assert categories == ["3", "2.5"]
-
-
-@pytest.mark.parametrize(
-    ("value", "label"),
-    [
-        (3.0, "3"),
-        (-0.0, "0"),
-        (2.5, "2.5"),
-        (1e16, "10000000000000000"),
-        (float("inf"), "inf"),
-        (np.float32(0.5), "0.5"),
-        (np.int64(7), "7"),
-        (np.bool_(False), "False"),
-        (True, "True"),
-        (Decimal("2.50"), "2.5"),
-        ("x", "x"),
-        (pd.Timestamp("2024-01-01"), "2024-01-01 00:00:00"),
-    ],
-)
-def test_category_label(value: object, label: str) -> None:
-    assert category_label(value) == label
 
 
 @given(st.lists(st.one_of(st.none(), st.integers(-(2**40), 2**40)), max_size=40))
