@@ -22,6 +22,7 @@ from driftwatch.engine.binning import (
     fit_categorical_bins_from_counts,
     fit_numeric_bins,
 )
+from driftwatch.engine.edges import is_boolean
 from driftwatch.engine.histogram import Histogram, histogram
 from driftwatch.engine.metrics import (
     METRICS,
@@ -65,6 +66,7 @@ __all__ = [
     "get_metric",
     "hellinger",
     "histogram",
+    "is_boolean",
     "js_divergence",
     "kl_divergence",
     "metric_names",

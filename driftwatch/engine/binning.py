@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from driftwatch.engine.edges import reference_edges
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -335,22 +336,6 @@ def _count_by_comparison(x: FloatArray, edges: tuple[float, ...]) -> IntArray:
     return counts
 
 
-def _quantile_edges(finite: FloatArray, bins: int) -> FloatArray:
-    """e_i = the i/k quantile (numpy's default linear method), duplicates dropped."""
-    return np.unique(np.quantile(finite, np.arange(bins + 1) / bins))
-
-
-def _distinct_value_edges(distinct: FloatArray) -> FloatArray:
-    """Edges at the min, the max and the midpoints between consecutive distinct values.
-
-    Each distinct reference value then gets a bin of its own, including the two largest (edges at
-    the values themselves would put those two in the shared closed last bin, so a 0/1 column would
-    get a single bin). Live values between reference values go to the bin of the nearer one.
-    """
-    mids = distinct[:-1] / 2 + distinct[1:] / 2  # halves first: no overflow near the float max
-    return np.unique(np.concatenate([distinct[:1], mids, distinct[-1:]]))
-
-
 def fit_numeric_bins(
     values: np.ndarray,
     *,
@@ -360,12 +345,12 @@ def fit_numeric_bins(
 ) -> NumericBins:
     """Fit numeric bin edges on reference ``values``; only finite values take part.
 
-    - ``quantile``: edges at the i/k quantiles, duplicates dropped (discrete columns get fewer
-      bins);
+    - ``quantile`` (and ``auto``, the same): one bin per distinct value when there are at most
+      ``bins`` of them (edges at the midpoints between them); otherwise the i/k quantiles,
+      duplicates dropped, with every value holding ≥ 1/``bins`` of the reference in a bin of its
+      own (see :mod:`driftwatch.engine.edges`);
     - ``uniform``: k equal-width bins over [min, max];
-    - ``fixed``: the given ``edges`` (at least 2, finite, strictly increasing);
-    - ``auto``: ``quantile`` when the column has more than ``bins`` distinct finite values, else one
-      bin per distinct value (edges at the midpoints between them).
+    - ``fixed``: the given ``edges`` (at least 2, finite, strictly increasing).
 
     A constant column gets edges ``[v, v]``: one closed bin [v, v] between the two tails.
     """
@@ -389,17 +374,8 @@ def fit_numeric_bins(
     fitted: FloatArray | tuple[float, ...]
     if edges is not None:
         fitted = _check_edges(edges, allow_constant=False)
-    elif strategy == "uniform":
-        fitted = np.unique(np.linspace(finite.min(), finite.max(), bins + 1))
-    elif strategy == "auto":
-        distinct = np.unique(finite)
-        fitted = (
-            _quantile_edges(finite, bins)
-            if distinct.size > bins
-            else _distinct_value_edges(distinct)
-        )
     else:
-        fitted = _quantile_edges(finite, bins)
+        fitted = reference_edges(finite, strategy, bins)
 
     out = tuple(float(e) for e in fitted)
     if len(out) == 1:

@@ -45,12 +45,12 @@ def test_quantile_is_the_default_strategy_with_ten_bins() -> None:
     assert len(bins.edges) == 11
 
 
-def test_quantile_edges_drop_duplicates_for_discrete_columns() -> None:
+def test_quantile_gives_a_discrete_column_one_bin_per_value() -> None:
+    # Was: the unique quantiles (1, 2, 3), which put 2 and 3 in the shared closed last bin.
     x = np.repeat([1.0, 2.0, 3.0], [500, 300, 200])
-    edges = fit_numeric_bins(x, strategy="quantile", bins=10).edges
-    assert edges == tuple(np.unique(np.quantile(x, np.arange(11) / 10)))
-    assert len(edges) < 11
-    assert list(edges) == sorted(set(edges))
+    bins = fit_numeric_bins(x, strategy="quantile", bins=10)
+    assert bins.edges == (1.0, 1.5, 2.5, 3.0)
+    assert bins.count(x).tolist() == [0, 500, 300, 200, 0, 0]
 
 
 def test_uniform_edges_are_equal_width_over_min_max() -> None:
