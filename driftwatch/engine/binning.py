@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 from typing import Any, TypeAlias
@@ -391,11 +391,17 @@ class CategoricalBins:
     """Frozen vocabulary of a categorical feature.
 
     Slots: the ``vocabulary`` in order, then ``__other__`` if any reference category was ``pooled``,
-    then ``__unseen__`` and ``__missing__``.
+    then ``__unseen__`` and ``__missing__``. ``singletons`` and ``doubletons`` are the numbers of
+    reference categories seen exactly once and twice (pooled ones included): the Good–Turing
+    estimate of how much live mass falls in ``__unseen__`` with no drift (see
+    :mod:`driftwatch.engine.drift_test`). They describe the reference, not the slots, so they take
+    no part in equality.
     """
 
     vocabulary: tuple[str, ...]
     pooled: frozenset[str] = frozenset()
+    singletons: int = field(default=0, compare=False)
+    doubletons: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         vocabulary = tuple(self.vocabulary)
@@ -417,6 +423,11 @@ class CategoricalBins:
                 f"category {sorted(reserved)[0]!r} collides with a reserved bin label; "
                 "rename it in the data"
             )
+        for name in ("singletons", "doubletons"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise EngineError(f"categorical bins need {name!r} as an integer >= 0")
+            object.__setattr__(self, name, int(value))
         object.__setattr__(self, "vocabulary", vocabulary)
         object.__setattr__(self, "pooled", pooled)
 
@@ -499,10 +510,12 @@ class CategoricalBins:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (pooled labels sorted, so equal bins give equal dicts)."""
+        rare = {"singletons": self.singletons, "doubletons": self.doubletons}
         return {
             "kind": "categorical",
             "vocabulary": list(self.vocabulary),
             "pooled": sorted(self.pooled),
+            **{key: n for key, n in rare.items() if n},
         }
 
     @classmethod
@@ -513,7 +526,8 @@ class CategoricalBins:
         for key, value in (("vocabulary", vocabulary), ("pooled", pooled)):
             if not isinstance(value, list | tuple):
                 raise EngineError(f"categorical bins need {key!r} as a list, got {value!r}")
-        return cls(vocabulary=tuple(vocabulary), pooled=frozenset(pooled))  # type: ignore[arg-type]
+        rare = {key: data.get(key, 0) for key in ("singletons", "doubletons")}
+        return cls(vocabulary=tuple(vocabulary), pooled=frozenset(pooled), **rare)  # type: ignore[arg-type]
 
 
 def fit_categorical_bins(values: np.ndarray, *, top_k: int = 50) -> CategoricalBins:
@@ -548,7 +562,12 @@ def fit_categorical_bins_from_counts(
     frequency = np.asarray([counts[label] for label in labels], dtype=np.int64)
     order = np.lexsort((np.asarray(labels, dtype=np.str_), -frequency))
     ranked = [labels[i] for i in order]
-    return CategoricalBins(vocabulary=tuple(ranked[:top_k]), pooled=frozenset(ranked[top_k:]))
+    return CategoricalBins(
+        vocabulary=tuple(ranked[:top_k]),
+        pooled=frozenset(ranked[top_k:]),
+        singletons=int(np.count_nonzero(frequency == 1)),
+        doubletons=int(np.count_nonzero(frequency == 2)),
+    )
 
 
 # --------------------------------------------------------------------------------------- either
