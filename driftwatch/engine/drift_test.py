@@ -8,7 +8,8 @@ components, each with a valid null, and combines them:
 
 * **interior** — :func:`~driftwatch.engine.stats.g_test` on every bin except those (``__missing__``
   and ``__other__`` included), so a live column that is all missing is a moved ``__missing__``
-  bin, tested like any other.
+  bin, tested like any other. When rare reference categories were pooled, ``__unseen__`` joins
+  ``__other__`` here (:func:`interior_table` says why) and is tested on its own as well.
 * **lower / upper tail** (numeric) — :func:`beyond_range_p`: under exchangeability of the
   reference's and the live window's non-missing values, "at least k live values lie beyond the
   reference's maximum" means the k largest of all N + n values are live, which has probability
@@ -164,13 +165,23 @@ def _side_slots(reference: Histogram) -> dict[Component, int]:
 
 
 def interior_table(live: Histogram, reference: Histogram) -> tuple[IntArray, IntArray]:
-    """Live and reference counts without the tails (numeric) or ``__unseen__`` (categorical)."""
-    keep = np.ones(reference.bins.n_bins, dtype=bool)
+    """The interior G-test's table: without the tails (numeric) or ``__unseen__`` (categorical).
+
+    When the reference pooled rare categories into ``__other__``, ``__unseen__`` is folded into
+    ``__other__`` instead of dropped: the pooled categories the reference happened to see
+    overstate their live share by about the unseen mass (categories seen once are mostly rarer
+    than 1/N), and live ``__other__ + __unseen__`` against reference ``__other__`` is the fair
+    comparison. Without ``__other__`` the reference kept every category it had.
+    """
+    live_counts = np.array(live.counts, dtype=np.int64)
+    ref_counts = np.array(reference.counts, dtype=np.int64)
+    bins = reference.bins
+    if isinstance(bins, CategoricalBins) and bins.other_index is not None:
+        for counts in (live_counts, ref_counts):
+            counts[bins.other_index] += counts[bins.unseen_index]
+    keep = np.ones(bins.n_bins, dtype=bool)
     keep[list(_side_slots(reference).values())] = False
-    return (
-        np.asarray(live.counts, dtype=np.int64)[keep],
-        np.asarray(reference.counts, dtype=np.int64)[keep],
-    )
+    return live_counts[keep], ref_counts[keep]
 
 
 def _weights(sides: int, interior_weight: float) -> tuple[float, float]:

@@ -161,14 +161,17 @@ def test_unseen_component_holds_its_size_on_a_pooled_long_tail(n: int) -> None:
     assert hits / reps <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / reps)
 
 
-def test_interior_table_drops_tails_or_unseen_and_keeps_missing_and_other() -> None:
+def test_interior_table_drops_tails_folds_unseen_and_keeps_missing() -> None:
     live = Histogram(NUMERIC, [4, 1, 2, 3, 5, 6])
     reference = Histogram(NUMERIC, [0, 10, 10, 10, 0, 1])
     a, b = interior_table(live, reference)
     assert a.tolist() == [1, 2, 3, 6] and b.tolist() == [10, 10, 10, 1]
     bins = CategoricalBins(vocabulary=("a", "b"), pooled=frozenset({"c"}))
     a, b = interior_table(Histogram(bins, [1, 2, 3, 4, 5]), Histogram(bins, [5, 5, 5, 0, 0]))
-    assert a.tolist() == [1, 2, 3, 5] and b.tolist() == [5, 5, 5, 0]
+    assert a.tolist() == [1, 2, 7, 5] and b.tolist() == [5, 5, 5, 0]  # unseen folded into other
+    unpooled = CategoricalBins(vocabulary=("a", "b"))
+    a, b = interior_table(Histogram(unpooled, [1, 2, 3, 4]), Histogram(unpooled, [5, 5, 0, 0]))
+    assert a.tolist() == [1, 2, 4] and b.tolist() == [5, 5, 0]
 
 
 def test_combined_p_is_weighted_bonferroni_of_the_components() -> None:
