@@ -166,7 +166,8 @@ class Law:
         interior = np.diff(below)
         interior[-1] = upto_last - below[-2]
         probs = np.concatenate([[below[0]], interior, [1.0 - upto_last]]) * (1 - self.missing)
-        return np.maximum(np.append(probs, self.missing), 0.0)
+        out: np.ndarray = np.maximum(np.append(probs, self.missing), 0.0)
+        return out
 
 
 def _numeric(name: str, reference: Law, live: Law, null: bool) -> Scenario:

@@ -28,6 +28,10 @@ SETTINGS = settings(max_examples=200, deadline=None)
 NUMERIC = NumericBins(edges=(0.0, 1.0, 2.0, 3.0))  # slots: lower, 3 interior, upper, missing
 
 
+def hist(bins: NumericBins | CategoricalBins, counts: list[int]) -> Histogram:
+    return Histogram(bins, np.asarray(counts, dtype=np.int64))
+
+
 # ------------------------------------------------------------------------------ beyond the range
 
 
@@ -123,7 +127,7 @@ def test_more_singletons_make_unseen_values_less_surprising(k: int, extra: int, 
 
 
 def zipf_probs(categories: int = 2000, exponent: float = 1.0) -> np.ndarray:
-    weights = 1.0 / np.arange(1, categories + 1) ** exponent
+    weights: np.ndarray = 1.0 / np.arange(1, categories + 1) ** exponent
     return weights / weights.sum()
 
 
@@ -162,21 +166,21 @@ def test_unseen_component_holds_its_size_on_a_pooled_long_tail(n: int) -> None:
 
 
 def test_interior_table_drops_tails_folds_unseen_and_keeps_missing() -> None:
-    live = Histogram(NUMERIC, [4, 1, 2, 3, 5, 6])
-    reference = Histogram(NUMERIC, [0, 10, 10, 10, 0, 1])
+    live = hist(NUMERIC, [4, 1, 2, 3, 5, 6])
+    reference = hist(NUMERIC, [0, 10, 10, 10, 0, 1])
     a, b = interior_table(live, reference)
     assert a.tolist() == [1, 2, 3, 6] and b.tolist() == [10, 10, 10, 1]
     bins = CategoricalBins(vocabulary=("a", "b"), pooled=frozenset({"c"}))
-    a, b = interior_table(Histogram(bins, [1, 2, 3, 4, 5]), Histogram(bins, [5, 5, 5, 0, 0]))
+    a, b = interior_table(hist(bins, [1, 2, 3, 4, 5]), hist(bins, [5, 5, 5, 0, 0]))
     assert a.tolist() == [1, 2, 7, 5] and b.tolist() == [5, 5, 5, 0]  # unseen folded into other
     unpooled = CategoricalBins(vocabulary=("a", "b"))
-    a, b = interior_table(Histogram(unpooled, [1, 2, 3, 4]), Histogram(unpooled, [5, 5, 0, 0]))
+    a, b = interior_table(hist(unpooled, [1, 2, 3, 4]), hist(unpooled, [5, 5, 0, 0]))
     assert a.tolist() == [1, 2, 4] and b.tolist() == [5, 5, 0]
 
 
 def test_combined_p_is_weighted_bonferroni_of_the_components() -> None:
-    live = Histogram(NUMERIC, [0, 30, 40, 30, 3, 0])
-    reference = Histogram(NUMERIC, [0, 300, 300, 300, 0, 0])
+    live = hist(NUMERIC, [0, 30, 40, 30, 3, 0])
+    reference = hist(NUMERIC, [0, 300, 300, 300, 0, 0])
     result = drift_test(live, reference, interior_weight=0.8)
     names = [c.name for c in result.components]
     assert names == ["interior", "lower_tail", "upper_tail"]
@@ -193,15 +197,15 @@ def test_combined_p_is_weighted_bonferroni_of_the_components() -> None:
 
 def test_a_sentinel_beyond_the_range_is_significant() -> None:
     # 1 % of a 10,000-row window at 999999: every one of them beyond the reference's maximum.
-    reference = Histogram(NUMERIC, [0, 3333, 3333, 3334, 0, 0])
-    live = Histogram(NUMERIC, [0, 3300, 3300, 3300, 100, 0])
+    reference = hist(NUMERIC, [0, 3333, 3333, 3334, 0, 0])
+    live = hist(NUMERIC, [0, 3300, 3300, 3300, 100, 0])
     assert drift_test(live, reference).p_value < 1e-20
 
 
 def test_an_all_missing_live_column_is_scored_and_significant() -> None:
-    reference = Histogram(NUMERIC, [0, 300, 300, 300, 0, 0])
+    reference = hist(NUMERIC, [0, 300, 300, 300, 0, 0])
     for n in (20, 50, 1000):
-        live = Histogram(NUMERIC, [0, 0, 0, 0, 0, n])
+        live = hist(NUMERIC, [0, 0, 0, 0, 0, n])
         result = drift_test(live, reference, permutations=2000)
         assert result.p_value < 0.01
         assert {c.name: c.p_value for c in result.components[1:]} == {
@@ -212,14 +216,14 @@ def test_an_all_missing_live_column_is_scored_and_significant() -> None:
 
 def test_an_all_missing_categorical_window_is_scored() -> None:
     bins = CategoricalBins(vocabulary=("a", "b"))
-    result = drift_test(Histogram(bins, [0, 0, 0, 500]), Histogram(bins, [300, 700, 0, 0]))
+    result = drift_test(hist(bins, [0, 0, 0, 500]), hist(bins, [300, 700, 0, 0]))
     assert result.p_value < 1e-10
     assert result.components[1].name == "unseen" and result.components[1].p_value == 1.0
 
 
 def test_every_live_row_outside_the_range_leaves_the_tails_to_decide() -> None:
-    reference = Histogram(NUMERIC, [0, 300, 300, 300, 0, 0])
-    result = drift_test(Histogram(NUMERIC, [0, 0, 0, 0, 40, 0]), reference)
+    reference = hist(NUMERIC, [0, 300, 300, 300, 0, 0])
+    result = drift_test(hist(NUMERIC, [0, 0, 0, 0, 40, 0]), reference)
     assert result.interior.dof == 0 and result.components[0].p_value == 1.0
     assert result.p_value < 1e-20
 
@@ -231,9 +235,9 @@ def test_one_new_category_at_five_percent_of_a_small_window_is_significant() -> 
 
 
 def test_drift_test_refuses_mismatched_or_empty_histograms() -> None:
-    reference = Histogram(NUMERIC, [0, 3, 3, 3, 0, 0])
+    reference = hist(NUMERIC, [0, 3, 3, 3, 0, 0])
     with pytest.raises(EngineError, match="same bins"):
-        drift_test(Histogram(CategoricalBins(vocabulary=("a",)), [1, 0, 0]), reference)
+        drift_test(hist(CategoricalBins(vocabulary=("a",)), [1, 0, 0]), reference)
     with pytest.raises(EngineError, match="needs live rows"):
         drift_test(Histogram.empty(NUMERIC), reference)
     with pytest.raises(EngineError, match="interior_weight"):
