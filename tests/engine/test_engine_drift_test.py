@@ -128,7 +128,8 @@ def test_more_singletons_make_unseen_values_less_surprising(k: int, extra: int, 
 
 def zipf_probs(categories: int = 2000, exponent: float = 1.0) -> np.ndarray:
     weights: np.ndarray = 1.0 / np.arange(1, categories + 1) ** exponent
-    return weights / weights.sum()
+    probs: np.ndarray = weights / weights.sum()
+    return probs
 
 
 def zipf_histograms(
