@@ -10,6 +10,8 @@ and every counting path uses it; histograms merge with ``+``, which checks that 
     js_divergence(live.counts, ref.counts)                 # bits, 0 ≤ js ≤ 1
     get_metric("kl").compute(live.counts, ref.counts, 0.5) # nats, smoothed
     g_test(live.counts, ref.counts).p_value                # G-test of homogeneity, same bins
+    drift_test(live, ref).p_value                          # + tails / __unseen__, combined
+    effect_size("js", live.counts, ref.counts)             # js minus its no-drift bias
 """
 
 from driftwatch.engine.binning import (
@@ -23,6 +25,23 @@ from driftwatch.engine.binning import (
     fit_categorical_bins,
     fit_categorical_bins_from_counts,
     fit_numeric_bins,
+)
+from driftwatch.engine.drift_test import (
+    ComponentTest,
+    DriftTestResult,
+    beyond_range_p,
+    drift_test,
+    good_turing_unseen_rate,
+    interior_table,
+    unseen_p,
+)
+from driftwatch.engine.edges import is_boolean
+from driftwatch.engine.effect import (
+    critical_value,
+    debiased_value,
+    decision_threshold,
+    effect_size,
+    null_bias,
 )
 from driftwatch.engine.histogram import Histogram, histogram
 from driftwatch.engine.labels import category_label, is_missing
@@ -54,28 +73,41 @@ __all__ = [
     "UNSEEN_LABEL",
     "Bins",
     "CategoricalBins",
+    "ComponentTest",
+    "DriftTestResult",
     "GTestResult",
     "Histogram",
     "Metric",
     "NumericBins",
     "benjamini_hochberg",
+    "beyond_range_p",
     "bin_contributions",
     "bins_from_dict",
     "category_label",
+    "critical_value",
+    "debiased_value",
+    "decision_threshold",
+    "drift_test",
+    "effect_size",
     "fit_categorical_bins",
     "fit_categorical_bins_from_counts",
     "fit_numeric_bins",
     "g_test",
     "get_metric",
+    "good_turing_unseen_rate",
     "hellinger",
     "histogram",
+    "interior_table",
+    "is_boolean",
     "is_missing",
     "js_divergence",
     "kl_divergence",
     "metric_names",
     "metric_rows",
+    "null_bias",
     "null_metric_samples",
     "psi",
     "total_variation",
+    "unseen_p",
     "weighted_js_nats",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 from typing import Any, TypeAlias
@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from driftwatch.engine.edges import reference_edges
 from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.errors import EngineError
 
@@ -307,22 +308,6 @@ def _count_by_comparison(x: FloatArray, edges: tuple[float, ...]) -> IntArray:
     return counts
 
 
-def _quantile_edges(finite: FloatArray, bins: int) -> FloatArray:
-    """e_i = the i/k quantile (numpy's default linear method), duplicates dropped."""
-    return np.unique(np.quantile(finite, np.arange(bins + 1) / bins))
-
-
-def _distinct_value_edges(distinct: FloatArray) -> FloatArray:
-    """Edges at the min, the max and the midpoints between consecutive distinct values.
-
-    Each distinct reference value then gets a bin of its own, including the two largest (edges at
-    the values themselves would put those two in the shared closed last bin, so a 0/1 column would
-    get a single bin). Live values between reference values go to the bin of the nearer one.
-    """
-    mids = distinct[:-1] / 2 + distinct[1:] / 2  # halves first: no overflow near the float max
-    return np.unique(np.concatenate([distinct[:1], mids, distinct[-1:]]))
-
-
 def fit_numeric_bins(
     values: np.ndarray,
     *,
@@ -332,12 +317,12 @@ def fit_numeric_bins(
 ) -> NumericBins:
     """Fit numeric bin edges on reference ``values``; only finite values take part.
 
-    - ``quantile``: edges at the i/k quantiles, duplicates dropped (discrete columns get fewer
-      bins);
+    - ``quantile`` (and ``auto``, the same): one bin per distinct value when there are at most
+      ``bins`` of them (edges at the midpoints between them); otherwise the i/k quantiles,
+      duplicates dropped, with every value holding ≥ 1/``bins`` of the reference in a bin of its
+      own (see :mod:`driftwatch.engine.edges`);
     - ``uniform``: k equal-width bins over [min, max];
-    - ``fixed``: the given ``edges`` (at least 2, finite, strictly increasing);
-    - ``auto``: ``quantile`` when the column has more than ``bins`` distinct finite values, else one
-      bin per distinct value (edges at the midpoints between them).
+    - ``fixed``: the given ``edges`` (at least 2, finite, strictly increasing).
 
     A constant column gets edges ``[v, v]``: one closed bin [v, v] between the two tails.
     """
@@ -361,17 +346,8 @@ def fit_numeric_bins(
     fitted: FloatArray | tuple[float, ...]
     if edges is not None:
         fitted = _check_edges(edges, allow_constant=False)
-    elif strategy == "uniform":
-        fitted = np.unique(np.linspace(finite.min(), finite.max(), bins + 1))
-    elif strategy == "auto":
-        distinct = np.unique(finite)
-        fitted = (
-            _quantile_edges(finite, bins)
-            if distinct.size > bins
-            else _distinct_value_edges(distinct)
-        )
     else:
-        fitted = _quantile_edges(finite, bins)
+        fitted = reference_edges(finite, strategy, bins)
 
     out = tuple(float(e) for e in fitted)
     if len(out) == 1:
@@ -387,11 +363,17 @@ class CategoricalBins:
     """Frozen vocabulary of a categorical feature.
 
     Slots: the ``vocabulary`` in order, then ``__other__`` if any reference category was ``pooled``,
-    then ``__unseen__`` and ``__missing__``.
+    then ``__unseen__`` and ``__missing__``. ``singletons`` and ``doubletons`` are the numbers of
+    reference categories seen exactly once and twice (pooled ones included): the Good–Turing
+    estimate of how much live mass falls in ``__unseen__`` with no drift (see
+    :mod:`driftwatch.engine.drift_test`). They describe the reference, not the slots, so they take
+    no part in equality.
     """
 
     vocabulary: tuple[str, ...]
     pooled: frozenset[str] = frozenset()
+    singletons: int = field(default=0, compare=False)
+    doubletons: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         vocabulary = tuple(self.vocabulary)
@@ -413,6 +395,11 @@ class CategoricalBins:
                 f"category {sorted(reserved)[0]!r} collides with a reserved bin label; "
                 "rename it in the data"
             )
+        for name in ("singletons", "doubletons"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+                raise EngineError(f"categorical bins need {name!r} as an integer >= 0")
+            object.__setattr__(self, name, int(value))
         object.__setattr__(self, "vocabulary", vocabulary)
         object.__setattr__(self, "pooled", pooled)
 
@@ -495,10 +482,12 @@ class CategoricalBins:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (pooled labels sorted, so equal bins give equal dicts)."""
+        rare = {"singletons": self.singletons, "doubletons": self.doubletons}
         return {
             "kind": "categorical",
             "vocabulary": list(self.vocabulary),
             "pooled": sorted(self.pooled),
+            **{key: n for key, n in rare.items() if n},
         }
 
     @classmethod
@@ -509,7 +498,8 @@ class CategoricalBins:
         for key, value in (("vocabulary", vocabulary), ("pooled", pooled)):
             if not isinstance(value, list | tuple):
                 raise EngineError(f"categorical bins need {key!r} as a list, got {value!r}")
-        return cls(vocabulary=tuple(vocabulary), pooled=frozenset(pooled))  # type: ignore[arg-type]
+        rare = {key: data.get(key, 0) for key in ("singletons", "doubletons")}
+        return cls(vocabulary=tuple(vocabulary), pooled=frozenset(pooled), **rare)  # type: ignore[arg-type]
 
 
 def fit_categorical_bins(values: np.ndarray, *, top_k: int = 50) -> CategoricalBins:
@@ -545,7 +535,12 @@ def fit_categorical_bins_from_counts(
     frequency = np.asarray([counts[label] for label in labels], dtype=np.int64)
     order = np.lexsort((np.asarray(labels, dtype=np.str_), -frequency))
     ranked = [labels[i] for i in order]
-    return CategoricalBins(vocabulary=tuple(ranked[:top_k]), pooled=frozenset(ranked[top_k:]))
+    return CategoricalBins(
+        vocabulary=tuple(ranked[:top_k]),
+        pooled=frozenset(ranked[top_k:]),
+        singletons=int(np.count_nonzero(frequency == 1)),
+        doubletons=int(np.count_nonzero(frequency == 2)),
+    )
 
 
 # --------------------------------------------------------------------------------------- either

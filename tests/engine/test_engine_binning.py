@@ -18,6 +18,7 @@ from driftwatch.engine import (
     NumericBins,
     bins_from_dict,
     fit_categorical_bins,
+    fit_categorical_bins_from_counts,
     fit_numeric_bins,
 )
 from driftwatch.errors import EngineError
@@ -45,12 +46,12 @@ def test_quantile_is_the_default_strategy_with_ten_bins() -> None:
     assert len(bins.edges) == 11
 
 
-def test_quantile_edges_drop_duplicates_for_discrete_columns() -> None:
+def test_quantile_gives_a_discrete_column_one_bin_per_value() -> None:
+    # Was: the unique quantiles (1, 2, 3), which put 2 and 3 in the shared closed last bin.
     x = np.repeat([1.0, 2.0, 3.0], [500, 300, 200])
-    edges = fit_numeric_bins(x, strategy="quantile", bins=10).edges
-    assert edges == tuple(np.unique(np.quantile(x, np.arange(11) / 10)))
-    assert len(edges) < 11
-    assert list(edges) == sorted(set(edges))
+    bins = fit_numeric_bins(x, strategy="quantile", bins=10)
+    assert bins.edges == (1.0, 1.5, 2.5, 3.0)
+    assert bins.count(x).tolist() == [0, 500, 300, 200, 0, 0]
 
 
 def test_uniform_edges_are_equal_width_over_min_max() -> None:
@@ -462,3 +463,17 @@ def test_bins_round_trip_exactly_through_json(bins: NumericBins | CategoricalBin
 def test_bins_from_bad_dict_raise(data: Any, message: str) -> None:
     with pytest.raises(EngineError, match=message):
         bins_from_dict(data)
+
+
+def test_categorical_fit_keeps_the_reference_singletons_and_doubletons() -> None:
+    counts = {"a": 10, "b": 1, "c": 2, "d": 1, "e": 2, "f": 2}
+    bins = fit_categorical_bins_from_counts(counts, top_k=2)
+    assert (bins.singletons, bins.doubletons) == (2, 3)
+    again = bins_from_dict(json.loads(json.dumps(bins.to_dict())))
+    assert isinstance(again, CategoricalBins)
+    assert (again.singletons, again.doubletons) == (2, 3)
+    # They describe the reference, not the slots: equal bins whatever they say.
+    assert again == CategoricalBins(vocabulary=bins.vocabulary, pooled=bins.pooled)
+    assert "singletons" not in CategoricalBins(vocabulary=("a",)).to_dict()
+    with pytest.raises(EngineError, match="'singletons' as an integer >= 0"):
+        CategoricalBins(vocabulary=("a",), singletons=-1)

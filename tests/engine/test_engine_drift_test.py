@@ -1,0 +1,264 @@
+"""The combined drift test: tails, unseen categories, the interior G-test and their combination."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from driftwatch.engine import (
+    CategoricalBins,
+    Histogram,
+    NumericBins,
+    beyond_range_p,
+    drift_test,
+    fit_categorical_bins_from_counts,
+    g_test,
+    good_turing_unseen_rate,
+    interior_table,
+    unseen_p,
+)
+from driftwatch.errors import EngineError
+
+SETTINGS = settings(max_examples=200, deadline=None)
+NUMERIC = NumericBins(edges=(0.0, 1.0, 2.0, 3.0))  # slots: lower, 3 interior, upper, missing
+
+
+def hist(bins: NumericBins | CategoricalBins, counts: list[int]) -> Histogram:
+    return Histogram(bins, np.asarray(counts, dtype=np.int64))
+
+
+# ------------------------------------------------------------------------------ beyond the range
+
+
+@pytest.mark.parametrize(("k", "n", "n_ref"), [(1, 1000, 10_000), (3, 50, 200), (7, 10, 10)])
+def test_beyond_range_is_the_rank_probability(k: int, n: int, n_ref: int) -> None:
+    assert beyond_range_p(k, n, n_ref) == pytest.approx(
+        math.comb(n, k) / math.comb(n_ref + n, k), rel=1e-9
+    )
+
+
+def test_one_value_beyond_the_maximum_has_probability_one_over_n_plus_one() -> None:
+    assert beyond_range_p(1, 1, 999) == pytest.approx(1 / 1000)
+
+
+def test_beyond_range_is_the_beta_binomial_law_of_the_tail_mass() -> None:
+    # The tail mass beyond the maximum of N exchangeable values is Beta(1, N).
+    for k in (1, 5, 30):
+        assert beyond_range_p(k, 100_000, 10_000) == pytest.approx(
+            float(stats.betabinom.sf(k - 1, 100_000, 1, 10_000)), rel=1e-6
+        )
+
+
+def test_beyond_range_with_reference_values_in_the_tail_is_fisher_one_sided() -> None:
+    table = [[6, 994], [2, 9998]]
+    _, fisher = stats.fisher_exact(table, alternative="greater")
+    assert beyond_range_p(6, 1000, 10_000, ref_count=2) == pytest.approx(fisher, rel=1e-9)
+
+
+@SETTINGS
+@given(
+    st.integers(0, 500),
+    st.integers(1, 500),
+    st.integers(1, 20_000),
+)
+def test_beyond_range_is_a_probability_decreasing_in_k(k: int, extra: int, n_ref: int) -> None:
+    n = k + extra
+    p, p_next = beyond_range_p(k, n, n_ref), beyond_range_p(k + 1, n, n_ref)
+    assert 0.0 <= p_next <= p <= 1.0
+    assert beyond_range_p(k, n, n_ref + 100) <= p + 1e-15  # a larger reference: stronger evidence
+
+
+def test_beyond_range_refuses_impossible_counts() -> None:
+    with pytest.raises(EngineError, match="out of range"):
+        beyond_range_p(5, 3, 100)
+    with pytest.raises(EngineError, match="integer >= 0"):
+        beyond_range_p(-1, 3, 100)
+
+
+def test_simulated_tail_counts_follow_the_rank_law() -> None:
+    # Exchangeable continuous data: P(K >= k) by simulation matches the exact p-value.
+    rng = np.random.default_rng(11)
+    n, n_ref, reps = 300, 200, 20_000
+    ref_max = rng.random((reps, n_ref)).max(axis=1)
+    k = rng.binomial(n, 1 - ref_max)  # given the reference, live values beyond max ~ Bin(n, 1 − F)
+    for threshold in (1, 3, 6):
+        assert (k >= threshold).mean() == pytest.approx(
+            beyond_range_p(threshold, n, n_ref), abs=0.01
+        )
+
+
+# -------------------------------------------------------------------------------- unseen mass
+
+
+def test_good_turing_rate_is_the_share_of_singletons_floored() -> None:
+    assert good_turing_unseen_rate(50, 1000) == 0.05
+    assert good_turing_unseen_rate(0, 999) == 1 / 1000
+    with pytest.raises(EngineError):
+        good_turing_unseen_rate(5, 0)
+
+
+def test_unseen_without_singletons_is_the_tail_null() -> None:
+    for k in (1, 4):
+        assert unseen_p(k, 500, 2000, 0) == pytest.approx(beyond_range_p(k, 500, 2000), rel=1e-6)
+
+
+@SETTINGS
+@given(st.integers(0, 300), st.integers(0, 300), st.integers(0, 400), st.integers(0, 200))
+def test_unseen_p_is_a_probability_decreasing_in_k(k: int, extra: int, n1: int, n2: int) -> None:
+    n, n_ref = k + extra + 1, 1000
+    p = unseen_p(k, n, n_ref, n1, n2)
+    # scipy's beta-binomial tail is accurate to ~1e-3 relative near 1e-13: compare to 1e-9.
+    assert 0.0 <= unseen_p(k + 1, n, n_ref, n1, n2) <= p + 1e-9
+    assert p <= 1.0
+
+
+@SETTINGS
+@given(st.integers(0, 300), st.integers(0, 300), st.integers(0, 400))
+def test_more_singletons_make_unseen_values_less_surprising(k: int, extra: int, n1: int) -> None:
+    # At n2 = 0 the rate is about Beta(n1, N − n1), stochastically increasing in n1. (With many
+    # doubletons Esty's variance can make a small n1 the more dispersed, hence less surprised.)
+    n, n_ref = k + extra + 1, 1000
+    assert unseen_p(k, n, n_ref, min(n1 + 50, n_ref)) >= unseen_p(k, n, n_ref, n1) - 1e-9
+
+
+def zipf_probs(categories: int = 2000, exponent: float = 1.0) -> np.ndarray:
+    weights: np.ndarray = 1.0 / np.arange(1, categories + 1) ** exponent
+    probs: np.ndarray = weights / weights.sum()
+    return probs
+
+
+def zipf_histograms(
+    rng: np.random.Generator, n_ref: int, n: int, new_share: float = 0.0
+) -> tuple[Histogram, Histogram]:
+    """A Zipf reference (top 50 kept, the rest pooled) and a live window, as counts."""
+    probs = zipf_probs()
+    labels = [f"c{i}" for i in range(probs.size)]
+    ref = rng.multinomial(n_ref, probs)
+    bins = fit_categorical_bins_from_counts(
+        {label: int(c) for label, c in zip(labels, ref, strict=True) if c}, top_k=50
+    )
+    live = rng.multinomial(n, np.append(probs * (1 - new_share), new_share))
+    counts = {label: int(c) for label, c in zip([*labels, "new"], live, strict=True) if c}
+    return (
+        Histogram(bins, bins.count_labels(counts)),
+        Histogram(bins, bins.count_labels(dict(zip(labels, ref.tolist(), strict=True)))),
+    )
+
+
+@pytest.mark.parametrize("n", [200, 5_000, 100_000])
+def test_unseen_component_holds_its_size_on_a_pooled_long_tail(n: int) -> None:
+    """2,000 Zipf categories, fresh 10,000-row reference each time: p < alpha at most alpha."""
+    rng = np.random.default_rng([3, n])
+    probs = zipf_probs()
+    alpha, reps = 0.05, 1000
+    hits = 0
+    for _ in range(reps):
+        ref = rng.multinomial(10_000, probs)
+        live = rng.multinomial(n, probs)
+        n1, n2 = int(np.count_nonzero(ref == 1)), int(np.count_nonzero(ref == 2))
+        k = int(live[ref == 0].sum())
+        hits += unseen_p(k, n, 10_000, n1, n2) < alpha
+    assert hits / reps <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / reps)
+
+
+def test_interior_table_drops_tails_folds_unseen_and_keeps_missing() -> None:
+    live = hist(NUMERIC, [4, 1, 2, 3, 5, 6])
+    reference = hist(NUMERIC, [0, 10, 10, 10, 0, 1])
+    a, b = interior_table(live, reference)
+    assert a.tolist() == [1, 2, 3, 6] and b.tolist() == [10, 10, 10, 1]
+    bins = CategoricalBins(vocabulary=("a", "b"), pooled=frozenset({"c"}))
+    a, b = interior_table(hist(bins, [1, 2, 3, 4, 5]), hist(bins, [5, 5, 5, 0, 0]))
+    assert a.tolist() == [1, 2, 7, 5] and b.tolist() == [5, 5, 5, 0]  # unseen folded into other
+    unpooled = CategoricalBins(vocabulary=("a", "b"))
+    a, b = interior_table(hist(unpooled, [1, 2, 3, 4]), hist(unpooled, [5, 5, 0, 0]))
+    assert a.tolist() == [1, 2, 4] and b.tolist() == [5, 5, 0]
+
+
+def test_combined_p_is_weighted_bonferroni_of_the_components() -> None:
+    live = hist(NUMERIC, [0, 30, 40, 30, 3, 0])
+    reference = hist(NUMERIC, [0, 300, 300, 300, 0, 0])
+    result = drift_test(live, reference, interior_weight=0.8)
+    names = [c.name for c in result.components]
+    assert names == ["interior", "lower_tail", "upper_tail"]
+    assert [c.weight for c in result.components] == pytest.approx([0.8, 0.1, 0.1])
+    upper = result.components[2]
+    assert upper.observed == 3
+    assert upper.p_value == pytest.approx(beyond_range_p(3, 103, 900))
+    interior = g_test([30, 40, 30, 0], [300, 300, 300, 0])
+    assert result.components[0].p_value == interior.p_value
+    expected = min(1.0, min(c.p_value / c.weight for c in result.components))
+    assert result.p_value == expected
+    assert result.decisive.name == "upper_tail"
+
+
+def test_a_sentinel_beyond_the_range_is_significant() -> None:
+    # 1 % of a 10,000-row window at 999999: every one of them beyond the reference's maximum.
+    reference = hist(NUMERIC, [0, 3333, 3333, 3334, 0, 0])
+    live = hist(NUMERIC, [0, 3300, 3300, 3300, 100, 0])
+    assert drift_test(live, reference).p_value < 1e-20
+
+
+def test_an_all_missing_live_column_is_scored_and_significant() -> None:
+    reference = hist(NUMERIC, [0, 300, 300, 300, 0, 0])
+    for n in (20, 50, 1000):
+        live = hist(NUMERIC, [0, 0, 0, 0, 0, n])
+        result = drift_test(live, reference, permutations=2000)
+        assert result.p_value < 0.01
+        assert {c.name: c.p_value for c in result.components[1:]} == {
+            "lower_tail": 1.0,
+            "upper_tail": 1.0,
+        }
+
+
+def test_an_all_missing_categorical_window_is_scored() -> None:
+    bins = CategoricalBins(vocabulary=("a", "b"))
+    result = drift_test(hist(bins, [0, 0, 0, 500]), hist(bins, [300, 700, 0, 0]))
+    assert result.p_value < 1e-10
+    assert result.components[1].name == "unseen" and result.components[1].p_value == 1.0
+
+
+def test_every_live_row_outside_the_range_leaves_the_tails_to_decide() -> None:
+    reference = hist(NUMERIC, [0, 300, 300, 300, 0, 0])
+    result = drift_test(hist(NUMERIC, [0, 0, 0, 0, 40, 0]), reference)
+    assert result.interior.dof == 0 and result.components[0].p_value == 1.0
+    assert result.p_value < 1e-20
+
+
+def test_one_new_category_at_five_percent_of_a_small_window_is_significant() -> None:
+    rng = np.random.default_rng(5)
+    live, reference = zipf_histograms(rng, 10_000, 1_000, new_share=0.05)
+    assert drift_test(live, reference).p_value < 0.01
+
+
+def test_drift_test_refuses_mismatched_or_empty_histograms() -> None:
+    reference = hist(NUMERIC, [0, 3, 3, 3, 0, 0])
+    with pytest.raises(EngineError, match="same bins"):
+        drift_test(hist(CategoricalBins(vocabulary=("a",)), [1, 0, 0]), reference)
+    with pytest.raises(EngineError, match="needs live rows"):
+        drift_test(Histogram.empty(NUMERIC), reference)
+    with pytest.raises(EngineError, match="interior_weight"):
+        drift_test(reference, reference, interior_weight=1.0)
+
+
+@pytest.mark.parametrize("n", [50, 1_000, 50_000])
+def test_combined_test_holds_its_size_on_numeric_nulls(n: int) -> None:
+    """Fresh reference and live window from one continuous law: rate of p < alpha ≤ alpha."""
+    from driftwatch.engine import fit_numeric_bins
+
+    rng = np.random.default_rng([20, n])
+    alpha, reps = 0.05, 300
+    hits = 0
+    for _ in range(reps):
+        ref_values = rng.normal(size=2_000)
+        bins = fit_numeric_bins(ref_values, bins=8)
+        live = Histogram(bins, bins.count(rng.normal(size=n)))
+        hits += (
+            drift_test(live, Histogram(bins, bins.count(ref_values)), permutations=500).p_value
+            < alpha
+        )
+    assert hits / reps <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / reps)
