@@ -1,4 +1,4 @@
-"""The report's page model: what each monitor's and each feature's section shows, from either source.
+"""The report's page model: what each monitor's and each feature's section shows.
 
 One page model, two builders, so a ``compare()`` result and the results database look the same:
 
@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 TOP_BINS = 5
-"""How many of the bins that moved most a feature's section lists (the run's explanation keeps 5)."""
+"""How many of the bins that moved most a feature's section lists (as the run's explanation)."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class FeatureView:
 
     @property
     def primary(self) -> MetricView | None:
-        """The metric the overview sorts by and the history shows: js when computed, else the first."""
+        """The metric the overview sorts by and the history shows: js, else the first."""
         for metric in self.metrics:
             if metric.metric == "js":
                 return metric

@@ -34,7 +34,8 @@ h1{font-size:22px;margin:8px 0 2px}h2{font-size:19px;margin:28px 0 6px;border-bo
 .muted{color:#5f6b7a;font-size:13px}
 table{border-collapse:collapse;font-size:13px;background:#fff;margin:8px 0}
 th,td{padding:4px 10px;border-bottom:1px solid #e3e8ee;text-align:left;vertical-align:top}
-th{background:#eef2f6;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef2f6;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;
+white-space:nowrap}table.overview td:first-child{white-space:nowrap}
 .light{display:inline-block;width:12px;height:12px;border-radius:50%;vertical-align:-1px;
 margin-right:6px}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px;
@@ -253,9 +254,7 @@ def render_page(page: Page, *, eager: int = DEFAULT_EAGER) -> str:
     """The whole HTML document (plotly.js inlined once)."""
     toc = ""
     if len(page.monitors) > 1:
-        links = " · ".join(
-            f'<a href="#m{i}">{_e(m.name)}</a>' for i, m in enumerate(page.monitors)
-        )
+        links = " · ".join(f'<a href="#m{i}">{_e(m.name)}</a>' for i, m in enumerate(page.monitors))
         toc = f'<p class="muted">monitors: {links}</p>'
     body = "".join(_monitor_section(m, i, eager) for i, m in enumerate(page.monitors))
     return (

@@ -265,9 +265,8 @@ def monitor_history(
     columns = ["feature", "metric", *HISTORY_COLUMNS]
     with _connection(store) as connection:
         present = {c["name"] for c in sa.inspect(connection).get_columns(view.name)}
-        selected = [view.c[name] for name in columns]
-        if "decision_threshold" in present:
-            selected.append(sa.column("decision_threshold", sa.Float))
+        names = [*columns, *(["decision_threshold"] if "decision_threshold" in present else [])]
+        selected: list[sa.ColumnClause[Any]] = [sa.column(name) for name in names]
         query = (
             sa.select(*selected)
             .select_from(view)
@@ -277,7 +276,7 @@ def monitor_history(
         if since is not None:
             query = query.where(view.c.window_end >= as_utc(since))
         rows = connection.execute(query).all()
-    frame = _frame(rows, [*columns, *(["decision_threshold"] if len(selected) > len(columns) else [])])
+    frame = _frame(rows, names)
     if "decision_threshold" not in frame.columns:
         frame["decision_threshold"] = None
     frame["decision_threshold"] = frame["decision_threshold"].astype("float64")

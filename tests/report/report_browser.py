@@ -83,7 +83,7 @@ class Page:
         return result["result"].get("value")
 
     def poll(self, expression: str, expected: Any, timeout: float = 60) -> Any:
-        """Evaluate ``expression`` until it equals ``expected`` (or the deadline); the last value."""
+        """Evaluate ``expression`` until it equals ``expected`` or time is up; the last value."""
         deadline = time.monotonic() + timeout
         value = self.evaluate(expression)
         while value != expected and time.monotonic() < deadline:
@@ -118,7 +118,8 @@ class Page:
                 "error",
                 "assert",
             ):
-                found.append(" ".join(str(a.get("value", a.get("description"))) for a in params["args"]))
+                words = (str(a.get("value", a.get("description"))) for a in params["args"])
+                found.append(" ".join(words))
             elif event["method"] == "Runtime.exceptionThrown":
                 details = params["exceptionDetails"]
                 found.append(str(details.get("exception", {}).get("description", details)))

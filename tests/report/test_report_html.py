@@ -28,8 +28,8 @@ def frames_outcome(n_features: int = 3, rows: int = 2_000) -> RunOutcome:
     """The outcome of one monitor over two DataFrames (nothing stored): numeric, shifted, colour."""
     numeric = [f"x{i}" for i in range(n_features - 1)]
     reference = pd.DataFrame({name: RNG.normal(size=rows) for name in numeric})
-    live = pd.DataFrame({name: RNG.normal(loc=0.3 * (i % 2), size=rows) for i, name in
-                         enumerate(numeric)})  # fmt: skip
+    shift = {name: 0.3 * (i % 2) for i, name in enumerate(numeric)}
+    live = pd.DataFrame({name: RNG.normal(loc=shift[name], size=rows) for name in numeric})
     reference["colour"] = RNG.choice(["red", "green", "blue"], size=rows)
     live["colour"] = RNG.choice(["red", "green", "blue", "violet"], size=rows)
     live.loc[live.index[:100], "colour"] = None
@@ -65,8 +65,8 @@ def test_report_html_of_the_example_is_self_contained_with_one_plot_per_feature(
 ) -> None:
     out = tmp_path / "report.html"
     result = CliRunner().invoke(
-        cli, ["report", "--config", str(EXAMPLE), "--database", example_database, "--html",
-               str(out)]  # fmt: skip
+        cli,
+        ["report", "--config", str(EXAMPLE), "--database", example_database, "--html", str(out)],
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"wrote {out} (")
@@ -158,11 +158,21 @@ def history_view(decision: tuple[float | None, ...]) -> FeatureView:
         decision_threshold=decision,
     )
     return FeatureView(
-        name="f", kind="numeric", status="critical", reason=None, n_reference=10, n_live=10,
-        missing_share=0.0, unseen_share=0.0, labels=("a", "__missing__"),
-        reference_shares=(1.0, 0.0), live_shares=(0.5, 0.5), metrics=(), moved=(),
+        name="f",
+        kind="numeric",
+        status="critical",
+        reason=None,
+        n_reference=10,
+        n_live=10,
+        missing_share=0.0,
+        unseen_share=0.0,
+        labels=("a", "__missing__"),
+        reference_shares=(1.0, 0.0),
+        live_shares=(0.5, 0.5),
+        metrics=(),
+        moved=(),
         history=series,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(
