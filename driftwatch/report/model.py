@@ -17,7 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -227,24 +227,99 @@ def page_from_outcome(outcome: RunOutcome, title: str | None = None) -> Page:
 # --- from the results database --------------------------------------------------------------------
 
 
-def _series(rows: pd.DataFrame, metric: str) -> Series | None:
-    if rows.empty:
+Record = dict[str, Any]
+
+
+def _series(rows: list[Record], metric: str) -> Series | None:
+    if not rows:
         return None
     return Series(
         metric=metric,
-        unit=str(rows["unit"].iloc[-1]),
-        window_end=tuple(ts.isoformat() for ts in rows["window_end"]),
-        value=tuple(_number(v) for v in rows["value"]),
-        status=tuple(str(s) for s in rows["status"]),
-        warn=tuple(_number(v) for v in rows["warn_threshold"]),
-        critical=tuple(_number(v) for v in rows["critical_threshold"]),
-        decision_threshold=tuple(_number(v) for v in rows["decision_threshold"]),
+        unit=str(rows[-1]["unit"]),
+        window_end=tuple(r["window_end"].isoformat() for r in rows),
+        value=tuple(_number(r["value"]) for r in rows),
+        status=tuple(str(r["status"]) for r in rows),
+        warn=tuple(_number(r["warn_threshold"]) for r in rows),
+        critical=tuple(_number(r["critical_threshold"]) for r in rows),
+        decision_threshold=tuple(_number(r["decision_threshold"]) for r in rows),
     )
 
 
 def _feature_status(statuses: Sequence[str]) -> str:
     """The most pressing of the metrics' statuses, in the report's order."""
     return min(statuses, key=lambda s: DISPLAY_ORDER.get(s, len(DISPLAY_ORDER)), default="no_data")
+
+
+def _grouped(frame: pd.DataFrame, *keys: str) -> dict[tuple[Any, ...], list[Record]]:
+    """The frame's rows as plain records, grouped by ``keys`` in their order of appearance.
+
+    Plain dicts, not per-feature pandas masks: a 100-feature monitor would otherwise spend
+    seconds in pandas indexing.
+    """
+    groups: dict[tuple[Any, ...], list[Record]] = {}
+    for record in cast(list[Record], frame.to_dict("records")):
+        groups.setdefault(tuple(record[k] for k in keys), []).append(record)
+    return groups
+
+
+def _metric_view(row: Record, decision: float | None) -> MetricView:
+    return MetricView(
+        metric=str(row["metric"]),
+        value=_number(row["value"]),
+        unit=str(row["unit"]),
+        status=str(row["status"]),
+        warn=_number(row["warn_threshold"]),
+        critical=_number(row["critical_threshold"]),
+        p_value=_number(row["p_value"]),
+        decision_threshold=decision,
+        reason=_text(row["reason"]),
+    )
+
+
+def _stored_feature(
+    rows: list[Record],
+    bins: list[Record],
+    history: dict[tuple[Any, ...], list[Record]],
+    run_id: int,
+) -> FeatureView:
+    name = str(rows[0]["feature"])
+    decision = {}  # each metric's decision threshold in the shown run, when stored
+    for row in rows:
+        for point in history.get((name, row["metric"]), []):
+            if point["run_id"] == run_id:
+                decision[str(row["metric"])] = _number(point["decision_threshold"])
+    metrics = tuple(
+        _metric_view(r, decision.get(str(r["metric"])))
+        for r in sorted(rows, key=lambda r: str(r["metric"]))
+    )
+    labels = tuple(str(b["label"]) for b in bins)
+    ref_counts = [int(b["reference_count"]) for b in bins]
+    live_counts = [int(b["live_count"]) for b in bins]
+    moved = (
+        tuple(bin_contributions(live_counts, ref_counts, labels, top=TOP_BINS))
+        if sum(live_counts) and sum(ref_counts)
+        else ()
+    )
+    first = rows[0]
+    view = FeatureView(
+        name=name,
+        kind=str(first["kind"]),
+        status=_feature_status([m.status for m in metrics]),
+        reason=None,
+        n_reference=_count(first["n_reference"]),
+        n_live=_count(first["n_live"]),
+        missing_share=_number(first["missing_share"]),
+        unseen_share=_number(first["unseen_share"]),
+        labels=labels,
+        reference_shares=_shares(ref_counts),
+        live_shares=_shares(live_counts),
+        metrics=metrics,
+        moved=moved,
+    )
+    primary = view.primary
+    if primary is None:
+        return view
+    return replace(view, history=_series(history.get((name, primary.metric), []), primary.metric))
 
 
 def _monitor_from_store(store: Store, name: str) -> MonitorView:
@@ -254,59 +329,14 @@ def _monitor_from_store(store: Store, name: str) -> MonitorView:
         error = None if runs.empty else _text(runs["error"].iloc[0])
         return MonitorView(name, None, None, None, None, None, None, error, ())
     run_id = int(latest["run_id"].iloc[0])
-    run = runs[runs["run_id"] == run_id]
-    bins = queries.histograms(store, run_id)
-    history = queries.monitor_history(store, name)
-    in_run = history[history["run_id"] == run_id]
-    decision = {(r.feature, r.metric): _number(r.decision_threshold) for r in in_run.itertuples()}
-    features = []
-    for feature, rows in latest.groupby("feature", sort=False):
-        feature_name = str(feature)
-        metrics = tuple(
-            MetricView(
-                metric=str(r["metric"]),
-                value=_number(r["value"]),
-                unit=str(r["unit"]),
-                status=str(r["status"]),
-                warn=_number(r["warn_threshold"]),
-                critical=_number(r["critical_threshold"]),
-                p_value=_number(r["p_value"]),
-                decision_threshold=decision.get((feature_name, str(r["metric"]))),
-                reason=_text(r["reason"]),
-            )
-            for r in rows.sort_values("metric").to_dict("records")
-        )
-        hist = bins[bins["feature"] == feature_name]
-        labels = tuple(str(label) for label in hist["label"])
-        ref_counts = [int(c) for c in hist["reference_count"]]
-        live_counts = [int(c) for c in hist["live_count"]]
-        moved = (
-            tuple(bin_contributions(live_counts, ref_counts, labels, top=TOP_BINS))
-            if sum(live_counts) and sum(ref_counts)
-            else ()
-        )
-        first = rows.iloc[0]
-        view = FeatureView(
-            name=feature_name,
-            kind=str(first["kind"]),
-            status=_feature_status([m.status for m in metrics]),
-            reason=None,
-            n_reference=_count(first["n_reference"]),
-            n_live=_count(first["n_live"]),
-            missing_share=_number(first["missing_share"]),
-            unseen_share=_number(first["unseen_share"]),
-            labels=labels,
-            reference_shares=_shares(ref_counts),
-            live_shares=_shares(live_counts),
-            metrics=metrics,
-            moved=moved,
-        )
-        primary = view.primary
-        if primary is not None:
-            mask = (history["feature"] == feature_name) & (history["metric"] == primary.metric)
-            view = replace(view, history=_series(history[mask], primary.metric))
-        features.append(view)
-    record = run.iloc[0] if not run.empty else None
+    run = runs[runs["run_id"] == run_id].to_dict("records")
+    bins = _grouped(queries.histograms(store, run_id), "feature")
+    history = _grouped(queries.monitor_history(store, name), "feature", "metric")
+    features = [
+        _stored_feature(rows, bins.get(feature, []), history, run_id)
+        for feature, rows in _grouped(latest, "feature").items()
+    ]
+    record = run[0] if run else None
     return MonitorView(
         name=name,
         window=_window_label(latest["window_start"].iloc[0], latest["window_end"].iloc[0]),
