@@ -221,3 +221,17 @@ def test_a_100_feature_report_is_small_and_quick(tmp_path: Path) -> None:
     assert size < 10_000_000, f"{size / 1e6:.1f} MB"
     assert elapsed < 10, f"{elapsed:.1f} s"
     assert len(anatomy(html).plots) == 100
+
+
+def test_report_html_of_one_monitor_shows_only_its_features(
+    example_database: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "car-loan.html"
+    result = CliRunner().invoke(
+        cli, ["report", "--database", example_database, "--monitor", "car-loan", "--html", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 monitors, 8 features" in result.output
+    assert sorted(anatomy(out.read_text(encoding="utf-8")).sections) == sorted(
+        example_features()["car-loan"]
+    )
