@@ -54,6 +54,7 @@ from driftwatch._commands.db import (
     db_downgrade,
     db_upgrade,
 )
+from driftwatch._commands.html import report_html
 from driftwatch._commands.results import QueryResult, history, report
 from driftwatch._commands.runs import run_monitors
 from driftwatch._commands.status import StatusReport, status
@@ -96,6 +97,7 @@ __all__ = [
     "history",
     "open_store",
     "report",
+    "report_html",
     "run",
     "run_monitor",
     "run_monitors",

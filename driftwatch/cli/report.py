@@ -23,10 +23,29 @@ __all__ = ["history", "report"]
 @database_option
 @click.option("--monitor", "-m", "monitors", multiple=True, help="Only this monitor (repeatable).")
 @click.option("--metric", default=None, help="Only this metric (e.g. js).")
+@click.option(
+    "--html",
+    "html_path",
+    default=None,
+    metavar="PATH",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write a self-contained HTML report (plots of every feature) to PATH instead.",
+)
 def report(
-    config_path: str, database: str | None, monitors: tuple[str, ...], metric: str | None
+    config_path: str,
+    database: str | None,
+    monitors: tuple[str, ...],
+    metric: str | None,
+    html_path: str | None,
 ) -> None:
     """Print the latest state of every monitor: its latest finished run, most severe first."""
+    if html_path is not None:
+        written = api.report_html(config_path, database, monitors, path=html_path)
+        click.echo(
+            f"wrote {written.path} ({written.size_bytes / 1e6:.1f} MB): "
+            f"{len(written.monitors)} monitors, {written.features} features from {written.database}"
+        )
+        return
     latest = api.report(config_path, database=database, monitors=monitors, metric=metric)
     frame = latest.frame
     console = Console()

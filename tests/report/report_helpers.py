@@ -1,0 +1,61 @@
+"""Helpers of the report tests: the example config, a report file's anatomy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from driftwatch import load_config
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO_ROOT / "config" / "example.yaml"
+
+
+def example_features() -> dict[str, list[str]]:
+    """Each example monitor's configured features (numeric, then categorical)."""
+    config = load_config(EXAMPLE)
+    return {m.name: [*m.features.numeric, *m.features.categorical] for m in config.monitors}
+
+
+@dataclass
+class Anatomy(HTMLParser):
+    """What a report file holds: its URL attributes, sections, plot divs and figure islands."""
+
+    urls: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    plots: list[str] = field(default_factory=list)
+    islands: int = 0
+    open_sections: int = 0
+    scripts_with_src: int = 0
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for name, value in attrs:
+            if name in ("src", "href", "action", "data", "poster", "srcset", "formaction"):
+                self.urls.append(value or "")
+        if tag == "section" and "feature" in (values.get("class") or ""):
+            self.sections.append(values.get("data-feature") or "")
+        if tag == "div" and values.get("class") == "plot":
+            self.plots.append(values.get("data-feature") or "")
+        if tag == "script" and values.get("type") == "application/json":
+            self.islands += 1
+        if tag == "script" and "src" in values:
+            self.scripts_with_src += 1
+        if tag == "details" and "open" in values:
+            self.open_sections += 1
+
+
+def anatomy(html: str) -> Anatomy:
+    parsed = Anatomy()
+    parsed.feed(html)
+    parsed.close()
+    return parsed
+
+
+def remote(urls: list[str]) -> list[str]:
+    """The URLs that would be fetched from the network (http, https, protocol-relative)."""
+    return [u for u in urls if u.strip().lower().startswith(("http://", "https://", "//"))]
