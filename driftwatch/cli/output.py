@@ -158,6 +158,9 @@ def print_table(
         victim = min(candidates, key=lambda i: columns[i].drop or 0)
         keep.remove(victim)
         dropped.append(columns[victim].header)
+    if total(keep) > width:
+        _print_records(out, columns, rows, title=title, note_header=note_header)
+        return
     notes = [r.note for r in rows if r.note]
     note_width = max([len(note_header), *(len(n) for n in notes)]) if notes else 0
     inline_notes = bool(notes) and not compact and total(keep) + gap + note_width <= width
@@ -188,6 +191,34 @@ def print_table(
             ),
             crop=False,
         )
+
+
+def _print_records(
+    out: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Row],
+    *,
+    title: str | Text | None,
+    note_header: str,
+) -> None:
+    """The layout of last resort, when even the kept columns are too wide: one block per row.
+
+    The first cell heads the block; every other column is a ``header: value`` line of its own,
+    so nothing is cut however narrow the width.
+    """
+    if title is not None:
+        out.print(title)
+    label = max(len(c.header) for c in columns[1:]) if len(columns) > 1 else 0
+    for row in rows:
+        head = _styled(row.cells[0], 0, "left")
+        head.stylize("bold")
+        out.print(head, crop=False)
+        for column, cell in zip(columns[1:], row.cells[1:], strict=True):
+            line = Text(f"  {column.header.ljust(label)}  ")
+            line.append_text(_styled(cell, 0, "left"))
+            out.print(line, crop=False)
+        if row.note:
+            out.print(Text(f"  {note_header.ljust(label)}  {row.note}", style=row.note_style))
 
 
 # --- JSON, NDJSON, CSV ---------------------------------------------------------------------------
