@@ -171,7 +171,7 @@ def print_table(
     header = Text(sep).join(heads)
     if inline_notes:
         header.append(sep + note_header, style="bold")
-    out.print(header, no_wrap=True, overflow="ignore", crop=False)
+    out.print(header.rstrip() or header, no_wrap=True, overflow="ignore", crop=False)
     rule_width = total(keep) + (gap + note_width if inline_notes else 0)
     out.print(Text("─" * min(rule_width, width), style="dim"), crop=False)
     indent = "    "
