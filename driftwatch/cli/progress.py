@@ -84,8 +84,11 @@ class _Lines:
 
 
 @contextmanager
-def progress_reporter(*, every: float = LOG_EVERY) -> Iterator[ProgressCallback | None]:
-    """The progress callback for this command's settings (None under ``-q``)."""
+def progress_reporter(*, every: float | None = None) -> Iterator[ProgressCallback | None]:
+    """The progress callback for this command's settings (None under ``-q``).
+
+    ``every`` is the seconds between log lines (default :data:`LOG_EVERY`).
+    """
     chosen = settings()
     if chosen.quiet:
         yield None
@@ -106,6 +109,6 @@ def progress_reporter(*, every: float = LOG_EVERY) -> Iterator[ProgressCallback 
     previous = log.level
     log.setLevel(logging.INFO)
     try:
-        yield _Lines(every)
+        yield _Lines(LOG_EVERY if every is None else every)
     finally:
         log.setLevel(previous)

@@ -40,7 +40,7 @@ def check_fits(text: str, width: int) -> list[str]:
     assert "…" not in text and "..." not in text
     assert all(len(line) <= width for line in lines), max(lines, key=len)
     rows = {line.split()[0] for line in lines if line.strip() and not line.startswith(" ")}
-    assert EXAMPLE_FEATURES <= rows  # every feature name whole, at the start of its own row
+    assert rows >= EXAMPLE_FEATURES  # every feature name whole, at the start of its own row
     return lines
 
 
