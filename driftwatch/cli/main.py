@@ -63,9 +63,8 @@ def settings() -> Settings:
     """The root options of the command being run (defaults outside a command)."""
     ctx = click.get_current_context(silent=True)
     found = ctx.find_root().obj if ctx is not None else None
-    if isinstance(found, dict) and isinstance(found.get("settings"), Settings):
-        return found["settings"]
-    return Settings()
+    chosen = found.get("settings") if isinstance(found, dict) else None
+    return chosen if isinstance(chosen, Settings) else Settings()
 
 
 def example(*commands: str) -> str:

@@ -171,7 +171,8 @@ def print_table(
     header = Text(sep).join(heads)
     if inline_notes:
         header.append(sep + note_header, style="bold")
-    out.print(header.rstrip() or header, no_wrap=True, overflow="ignore", crop=False)
+    header.rstrip()
+    out.print(header, no_wrap=True, overflow="ignore", crop=False)
     rule_width = total(keep) + (gap + note_width if inline_notes else 0)
     out.print(Text("─" * min(rule_width, width), style="dim"), crop=False)
     indent = "    "
@@ -179,7 +180,8 @@ def print_table(
         line = Text(sep).join(_styled(row.cells[i], widths[i], columns[i].align) for i in keep)
         if inline_notes and row.note:
             line.append(sep + row.note, style=row.note_style)
-        out.print(line.rstrip() or line, no_wrap=True, overflow="ignore", crop=False)
+        line.rstrip()
+        out.print(line, no_wrap=True, overflow="ignore", crop=False)
         if row.note and not inline_notes:
             for piece in textwrap.wrap(row.note, max(width - len(indent), 20)):
                 out.print(Text(indent + piece, style=row.note_style), crop=False)
