@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +173,19 @@ def test_readme_documents_the_run_document_fields() -> None:
     section = readme.split("## Machine-readable output", 1)[1].split("\n## ", 1)[0]
     for name in ("schema", "window", "rows", "features", "metrics", "thresholds", "p_value"):
         assert re.search(rf"\b{name}\b", section), name
+
+
+@pytest.mark.slow
+def test_a_real_process_redirected_to_a_file_fits_60_lines(tmp_path: Path) -> None:
+    """`driftwatch run --config config/example.yaml > out.txt`, no COLUMNS, from the repo root."""
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    env["DRIFTWATCH_DB"] = f"sqlite:///{tmp_path / 'results.db'}"
+    out = tmp_path / "out.txt"
+    with out.open("w") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-m", "driftwatch", "run", "--config", "config/example.yaml"],
+            cwd=REPO_ROOT, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = check_fits(out.read_text(), 80)
+    assert len(lines) <= 60
