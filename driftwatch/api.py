@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -55,6 +55,7 @@ from driftwatch._commands.db import (
     db_upgrade,
 )
 from driftwatch._commands.html import report_html
+from driftwatch._commands.progress import Progress, ProgressEvent
 from driftwatch._commands.results import QueryResult, history, report
 from driftwatch._commands.runs import run_monitors
 from driftwatch._commands.status import StatusReport, status
@@ -68,6 +69,7 @@ from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
 if TYPE_CHECKING:
     from driftwatch.scheduler import BatchReport
+    from driftwatch.scheduler.runner import WindowResult
 
 __all__ = [
     "ALERT_STATES",
@@ -76,6 +78,8 @@ __all__ = [
     "BackfillReport",
     "ConfigLike",
     "MonitorCheck",
+    "Progress",
+    "ProgressEvent",
     "QueryResult",
     "RetryReport",
     "RunReport",
@@ -116,6 +120,16 @@ class RunReport:
     outcomes: tuple[RunOutcome, ...]
     notifications: DispatchReport | None = None
     """What sending the queued notifications did; None when nothing was stored or sent."""
+    dataset_drift_monitors: frozenset[str] = frozenset()
+    """The monitors whose config enables the dataset-level drift rule (``dataset_drift``)."""
+    stored: bool = False
+    """Whether the results were written to the results database."""
+
+    @property
+    def undelivered(self) -> int:
+        """Notifications this run tried and could not deliver (left to retry, or dead)."""
+        sent = self.notifications
+        return 0 if sent is None else sent.retried + sent.dead
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -150,12 +164,14 @@ def run(
     store: bool = True,
     dispatch: bool = True,
     clock: Clock = system_clock,
+    progress: Progress | None = None,
 ) -> RunReport:
     """Run the named monitors (all by default) once now; unknown names fail before any runs.
 
     With ``store`` the results go to ``database`` (default: the config's, migrated if brand new)
     and, with ``dispatch``, the notifications the runs queued are sent right after the commit.
-    With ``store=False`` nothing is written and nothing is sent.
+    With ``store=False`` nothing is written and nothing is sent. ``progress`` hears of each
+    monitor as it finishes.
     """
     cfg = _as_config(config)
     for name in monitors:
@@ -163,16 +179,18 @@ def run(
     if isinstance(window, tuple):
         window = TimeWindow(*window)
     names = list(monitors) or None
+    enabled = frozenset(m.name for m in cfg.monitors if m.dataset_drift.enabled)
     if not store:
-        return RunReport(
-            tuple(run_monitors(cfg, None, names, window=window, clock=clock, frames=frames))
+        outcomes = run_monitors(
+            cfg, None, names, window=window, clock=clock, frames=frames, progress=progress
         )
+        return RunReport(tuple(outcomes), dataset_drift_monitors=enabled)
     with open_store(cfg, database) as results_store:
         outcomes = run_monitors(
-            cfg, results_store, names, window=window, clock=clock, frames=frames
+            cfg, results_store, names, window=window, clock=clock, frames=frames, progress=progress
         )
         sent = dispatch_pending(results_store, cfg, clock=clock) if dispatch else None
-    return RunReport(tuple(outcomes), sent)
+    return RunReport(tuple(outcomes), sent, enabled, stored=True)
 
 
 def run_monitor(
@@ -238,13 +256,15 @@ def backfill(
     claim_ttl: timedelta = timedelta(seconds=60),
     stop: threading.Event | None = None,
     clock: Clock = system_clock,
+    progress: Progress | None = None,
 ) -> BackfillReport:
     """Compute every window of ``monitor``'s schedule between ``since`` and ``until`` (now).
 
     ``since`` is a datetime or a duration back from ``clock()``. Windows already computed are
     skipped unless ``rerun``, so a second backfill changes nothing. Setting ``stop`` stops after
-    the window in flight. Raises SchedulerError for a monitor without a usable schedule, a range
-    that is empty or holds more than ``max_windows`` windows.
+    the window in flight. ``progress`` hears of each window as it finishes. Raises
+    SchedulerError for a monitor without a usable schedule, a range that is empty or holds more
+    than ``max_windows`` windows.
     """
     from driftwatch.scheduler import WindowRunner
 
@@ -257,8 +277,24 @@ def backfill(
         runner = WindowRunner(
             cfg, store, clock=clock, claim_ttl=claim_ttl, stop=stop, run=run_monitors
         )
-        windows = runner.backfill(monitor, start, end, rerun=rerun, max_windows=max_windows)
+        windows = runner.backfill(
+            monitor,
+            start,
+            end,
+            rerun=rerun,
+            max_windows=max_windows,
+            on_window=None if progress is None else _window_progress(progress),
+        )
     return BackfillReport(monitor, start, end, windows, stop.is_set())
+
+
+def _window_progress(progress: Progress) -> Callable[[int, int, WindowResult | None], None]:
+    def on_window(done: int, total: int, result: WindowResult | None) -> None:
+        item = None if result is None else f"{result.window.start:%Y-%m-%d %H:%M}"
+        status = None if result is None else str(result.status)
+        progress(ProgressEvent("backfill", "windows", done, total, item, status))
+
+    return on_window
 
 
 def schedule(

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from driftwatch._commands.progress import Progress, ProgressEvent
 from driftwatch.alerts import apply_run
 from driftwatch.config import Config
 from driftwatch.errors import DriftwatchError
@@ -33,12 +34,14 @@ def run_monitors(
     clock: Clock = system_clock,
     frames: Mapping[str, pd.DataFrame] | None = None,
     claimed_by: str | None = None,
+    progress: Progress | None = None,
 ) -> list[RunOutcome]:
     """Run each named monitor (all by default) once; one failing monitor never stops the others.
 
     With a store, each run's alert lifecycle and notifications are written in the run's own
     transaction (a skipped re-run changes nothing); sending them is :func:`dispatch_pending`'s job.
     ``claimed_by`` names the scheduler that claimed the window (stored in ``runs.claimed_by``).
+    ``progress`` hears of each monitor as it finishes (see :mod:`driftwatch._commands.progress`).
     """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
@@ -46,7 +49,9 @@ def run_monitors(
     def advance_alerts(session: Session, run_id: int, outcome: RunOutcome) -> None:
         apply_run(session, run_id, outcome, config, clock())
 
-    outcomes = []
+    outcomes: list[RunOutcome] = []
+    if progress is not None:
+        progress(ProgressEvent("run", "monitors", 0, len(monitors)))
     for monitor in monitors:
         try:
             outcome = runner.run(
@@ -69,4 +74,9 @@ def run_monitors(
                 trigger=trigger,
             )
         outcomes.append(outcome)
+        if progress is not None:
+            event = ProgressEvent(
+                "run", "monitors", len(outcomes), len(monitors), monitor.name, outcome.status
+            )
+            progress(event)
     return outcomes

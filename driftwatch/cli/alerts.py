@@ -8,11 +8,18 @@ from typing import cast
 import click
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
 
 from driftwatch import api
-from driftwatch.cli import render
-from driftwatch.cli.main import config_option, database_option, duration_option
+from driftwatch.cli import output, render
+from driftwatch.cli.main import (
+    EXIT_UNDELIVERED,
+    config_option,
+    database_option,
+    duration_option,
+    example,
+    fail,
+)
+from driftwatch.cli.output import Column, Row
 
 __all__ = ["alerts"]
 
@@ -28,33 +35,65 @@ OUTBOX_COLUMNS = [
 SILENCE_COLUMNS = ["id", "monitor", "feature", "ends_at", "reason"]
 
 
-def _table(title: str, frame: pd.DataFrame, columns: list[str]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for record in frame[columns].itertuples(index=False):
-        table.add_row(*(render.cell(v) for v in record))
-    return table
+def _table(out: Console, title: str, frame: pd.DataFrame, columns: list[str]) -> None:
+    out.print()
+    if frame.empty:
+        out.print(f"{title}: none")
+        return
+    # The first four columns say what it is about; the rest go first when the width is short.
+    shown = [Column(c, drop=None if i < 4 else len(columns) - i) for i, c in enumerate(columns)]
+    rows = [
+        Row([render.cell(v) for v in record]) for record in frame[columns].itertuples(index=False)
+    ]
+    output.print_table(out, shown, rows, title=title)
 
 
-def _list(config_path: str, database: str | None, state: str, monitor: str | None) -> None:
+def _list(
+    config_path: str, database: str | None, state: str, monitor: str | None, output_format: str
+) -> None:
     chosen = None if state == "all" else cast(api.AlertStateName, state)
     listing = api.alerts_list(config_path, database=database, state=chosen, monitor=monitor)
-    console = Console()
-    console.print(_table(f"alerts ({state})", listing.alerts, ALERT_COLUMNS))
-    counts = listing.outbox_counts
-    console.print(
-        _table(
-            "notifications (newest 50): " + ", ".join(f"{n} {s}" for s, n in counts.items()),
-            listing.notifications,
-            OUTBOX_COLUMNS,
+    if output_format == "json":
+        output.emit_json(
+            {
+                "alerts": output.frame_records(listing.alerts),
+                "notifications": output.frame_records(listing.notifications),
+                "outbox": dict(listing.outbox_counts),
+                "silences": output.frame_records(listing.silences),
+            }
         )
+        return
+    if output_format == "ndjson":
+        output.emit_ndjson(output.frame_records(listing.alerts))
+        return
+    if output_format == "csv":
+        output.emit_csv(listing.alerts)
+        return
+    out = output.console()
+    _table(out, f"alerts ({state})", listing.alerts, ALERT_COLUMNS)
+    counts = listing.outbox_counts
+    _table(
+        out,
+        "notifications (newest 50): " + ", ".join(f"{n} {s}" for s, n in counts.items()),
+        listing.notifications,
+        OUTBOX_COLUMNS,
     )
     if not listing.silences.empty:
-        console.print(_table("active silences", listing.silences, SILENCE_COLUMNS))
+        _table(out, "active silences", listing.silences, SILENCE_COLUMNS)
 
 
-@click.group(invoke_without_command=True)
+_LIST_FORMATS = output.format_option("table", "json", "ndjson", "csv")
+_LIST_HELP = " json: alerts, notifications, outbox, silences; ndjson and csv: the alerts."
+
+
+@click.group(
+    invoke_without_command=True,
+    epilog=example(
+        "driftwatch alerts --config config/example.yaml",
+        "driftwatch alerts --config config/example.yaml --state firing --format json",
+        "driftwatch alerts --config config/example.yaml dispatch",
+    ),
+)
 @config_option
 @database_option
 @click.option(
@@ -65,47 +104,73 @@ def _list(config_path: str, database: str | None, state: str, monitor: str | Non
     help="Show only alerts in this lifecycle state.",
 )
 @click.option("--monitor", "-m", default=None, help="Show only this monitor's alerts.")
+@_LIST_FORMATS
 @click.pass_context
 def alerts(
-    ctx: click.Context, config_path: str, database: str | None, state: str, monitor: str | None
+    ctx: click.Context,
+    config_path: str,
+    database: str | None,
+    state: str,
+    monitor: str | None,
+    output_format: str,
 ) -> None:
-    """Alert states and the notification outbox (pending, sent, dead); subcommands act on them."""
+    """Alert states and the notification outbox (pending, sent, dead); subcommands act on them.
+
+    --config and --database given here apply to the subcommand too.
+    """
     if ctx.invoked_subcommand is None:
-        _list(config_path, database, state, monitor)
+        _list(config_path, database, state, monitor, output_format)
 
 
-@alerts.command("list")
+@alerts.command("list", epilog=example("driftwatch alerts list --config config/example.yaml"))
 @config_option
 @database_option
 @click.option("--state", type=click.Choice(STATES), default="all", show_default=True)
 @click.option("--monitor", "-m", default=None, help="Show only this monitor's alerts.")
-def list_command(config_path: str, database: str | None, state: str, monitor: str | None) -> None:
+@_LIST_FORMATS
+def list_command(
+    config_path: str, database: str | None, state: str, monitor: str | None, output_format: str
+) -> None:
     """List alert states, the newest notifications and active silences."""
-    _list(config_path, database, state, monitor)
+    _list(config_path, database, state, monitor, output_format)
 
 
-@alerts.command()
+def _undelivered(retried: int, dead: int) -> None:
+    if retried or dead:
+        fail(f"{retried + dead} notification(s) could not be delivered; see `driftwatch alerts`")
+        raise SystemExit(EXIT_UNDELIVERED)
+
+
+@alerts.command(epilog=example("driftwatch alerts --config config/example.yaml dispatch"))
 @config_option
 @database_option
 def dispatch(config_path: str, database: str | None) -> None:
-    """Send the due pending notifications now (what `driftwatch run` does after a run)."""
-    click.echo(f"notifications: {api.alerts_dispatch(config_path, database=database)}")
+    """Send the due pending notifications now (what `driftwatch run` does after a run).
+
+    Exit code 4 when some could not be delivered (left to retry, or dead).
+    """
+    sent = api.alerts_dispatch(config_path, database=database)
+    click.echo(f"notifications: {sent}")
+    _undelivered(sent.retried, sent.dead)
 
 
-@alerts.command()
+@alerts.command(epilog=example("driftwatch alerts --config config/example.yaml retry --sink audit"))
 @config_option
 @database_option
 @click.option("--id", "ids", type=int, multiple=True, help="Only this notification (repeatable).")
 @click.option("--sink", default=None, help="Only this sink's dead notifications.")
 def retry(config_path: str, database: str | None, ids: tuple[int, ...], sink: str | None) -> None:
-    """Queue dead notifications again and send them now."""
+    """Queue dead notifications again and send them now (exit code 4 when some still fail)."""
     done = api.alerts_retry(config_path, database=database, ids=ids, sink=sink)
     click.echo(
         f"{done.queued} dead notification(s) queued again; notifications: {done.notifications}"
     )
+    _undelivered(done.notifications.retried, done.notifications.dead)
 
 
-@alerts.command("test")
+@alerts.command(
+    "test", epilog=example("driftwatch alerts --config config/example.yaml test --sink audit")
+)
 @config_option
 @click.option("--sink", "sink_name", required=True, help="Name of the sink under alerts.sinks.")
 def test_command(config_path: str, sink_name: str) -> None:
@@ -114,7 +179,12 @@ def test_command(config_path: str, sink_name: str) -> None:
     click.echo(f"test notification {message.idempotency_key} delivered to sink {sink_name!r}")
 
 
-@alerts.command()
+@alerts.command(
+    epilog=example(
+        "driftwatch alerts --config config/example.yaml silence -m car-loan --for 6h "
+        "--reason 'known migration'"
+    )
+)
 @config_option
 @database_option
 @click.option("--monitor", "-m", required=True, help="Monitor to silence.")
@@ -142,7 +212,9 @@ def silence(
     )
 
 
-@alerts.command()
+@alerts.command(
+    epilog=example("driftwatch alerts --config config/example.yaml unsilence -m car-loan")
+)
 @config_option
 @database_option
 @click.option("--monitor", "-m", required=True, help="Monitor whose silences end now.")

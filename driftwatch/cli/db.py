@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from driftwatch import api
-from driftwatch.cli.main import config_option, database_option
+from driftwatch.cli.main import config_option, database_option, example
 
 _FIX = {
     "up to date": "up to date",
@@ -15,12 +15,12 @@ _FIX = {
 }
 
 
-@click.group()
+@click.group(epilog=example("driftwatch db upgrade --config config/example.yaml"))
 def db() -> None:
     """Create, inspect and migrate the results database schema."""
 
 
-@db.command()
+@db.command(epilog=example("driftwatch db upgrade --config config/example.yaml"))
 @config_option
 @database_option
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
@@ -30,7 +30,7 @@ def upgrade(config_path: str, database: str | None, revision: str) -> None:
     click.echo(f"{change.database}: schema {change.before or 'empty'} -> {change.after}")
 
 
-@db.command()
+@db.command(epilog=example("driftwatch db downgrade --config config/example.yaml base"))
 @config_option
 @database_option
 @click.argument("revision")
@@ -40,7 +40,7 @@ def downgrade(config_path: str, database: str | None, revision: str) -> None:
     click.echo(f"{change.database}: schema now at {change.after or 'base'}")
 
 
-@db.command()
+@db.command(epilog=example("driftwatch db current --config config/example.yaml"))
 @config_option
 @database_option
 def current(config_path: str, database: str | None) -> None:

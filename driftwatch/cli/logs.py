@@ -37,12 +37,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record, not at creation.
+
+    A rich progress bar redirects ``sys.stderr`` while it shows, so log lines print above the
+    bar instead of through it (and CliRunner's captured stderr gets them in tests).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(log_format: str, level: int) -> None:
     """Send driftwatch's and APScheduler's records to stderr in ``log_format`` (text or json).
 
     APScheduler's own chatter (job added, job executed) is kept at WARNING and above.
     """
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT_FORMAT)
     )

@@ -5,31 +5,72 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import sys
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
+from driftwatch.cli.logs import configure_logging
 from driftwatch.errors import DriftwatchError
 from driftwatch.timeutil import as_utc, parse_duration
 
 __all__ = [
+    "CONFIG_DISCOVERY",
     "EXIT_DRIFT",
     "EXIT_INTERNAL_ERROR",
+    "EXIT_OK",
+    "EXIT_UNDELIVERED",
     "EXIT_USER_ERROR",
+    "Settings",
     "cli",
     "config_option",
     "database_option",
     "duration_option",
+    "example",
     "fail",
     "main",
+    "parse_since",
     "parse_when",
+    "settings",
 ]
 
+# The exit codes (README, "Exit codes"); every command uses these and no other.
+EXIT_OK = 0
 EXIT_DRIFT = 1
+"""Drift at or above ``--fail-on`` (only when asked)."""
 EXIT_USER_ERROR = 2
+"""A user error (bad config, option, data, database) or a failed run / window."""
 EXIT_INTERNAL_ERROR = 3
+"""A bug in driftwatch."""
+EXIT_UNDELIVERED = 4
+"""The results were stored, but some notifications could not be delivered (retried or dead)."""
+
+CONFIG_DISCOVERY = "--config, else $DRIFTWATCH_CONFIG, else ./driftwatch.yaml"
+DEFAULT_CONFIG = "driftwatch.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The root command's options, seen by every subcommand."""
+
+    debug: bool = False
+    log_format: str = "text"
+    quiet: bool = False
+
+
+def settings() -> Settings:
+    """The root options of the command being run (defaults outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_root().obj if ctx is not None else None
+    chosen = found.get("settings") if isinstance(found, dict) else None
+    return chosen if isinstance(chosen, Settings) else Settings()
+
+
+def example(*commands: str) -> str:
+    """A ``--help`` epilog listing example commands (kept as written, not rewrapped)."""
+    label = "Example" if len(commands) == 1 else "Examples"
+    return "\b\n" + f"{label}:\n" + "\n".join(f"  {c}" for c in commands)
 
 
 def fail(message: str) -> None:
@@ -68,21 +109,47 @@ def _debug(ctx: click.Context) -> bool:
     return bool(ctx.params.get("debug")) or os.environ.get("DRIFTWATCH_DEBUG") == "1"
 
 
+def _inherited(ctx: click.Context, name: str) -> Any:
+    """The value of option ``name`` given to an enclosing group (``alerts --config X dispatch``)."""
+    parent = ctx.parent
+    while parent is not None:
+        value = parent.params.get(name)
+        if value is not None:
+            return value
+        parent = parent.parent
+    return None
+
+
+def _discover_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    """The config file: this option, the enclosing group's, $DRIFTWATCH_CONFIG, ./driftwatch.yaml.
+
+    The one place the rule lives (see :data:`CONFIG_DISCOVERY`).
+    """
+    if value:
+        return value
+    return _inherited(ctx, "config_path") or os.environ.get("DRIFTWATCH_CONFIG") or DEFAULT_CONFIG
+
+
+def _inherit_database(ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    return value or _inherited(ctx, "database")
+
+
 config_option = click.option(
     "--config",
     "-c",
     "config_path",
     type=click.Path(dir_okay=False, path_type=str),
-    envvar="DRIFTWATCH_CONFIG",
-    default="driftwatch.yaml",
-    show_default=True,
-    help="driftwatch YAML config file (env DRIFTWATCH_CONFIG).",
+    default=None,
+    callback=_discover_config,
+    metavar="FILE",
+    help=f"driftwatch YAML config file; default: {CONFIG_DISCOVERY}.",
 )
 
 database_option = click.option(
     "--database",
     "database",
     default=None,
+    callback=_inherit_database,
     metavar="URL",
     help="Results database URL; overrides the config's 'database' key.",
 )
@@ -99,6 +166,21 @@ def parse_when(text: str, option: str) -> datetime:
         ) from None
 
 
+def parse_since(text: str, option: str = "--since") -> datetime | timedelta:
+    """``30d``/``12h`` (back from now) or an ISO date/datetime (UTC unless it has an offset)."""
+    try:
+        return parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        return as_utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is neither a duration (30d, 12h) nor an ISO date (2024-03-01)",
+            param_hint=option,
+        ) from None
+
+
 def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> timedelta:
     """A click callback: a duration option (``30m``, ``6h``, ``2d``) as a timedelta."""
     try:
@@ -107,7 +189,14 @@ def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> 
         raise click.BadParameter(str(exc), param=param) from None
 
 
-@click.group(cls=DriftwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=DriftwatchGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=example(
+        "driftwatch run --config config/example.yaml",
+        "driftwatch --log-format json -q run --config config/example.yaml --format json",
+    ),
+)
 @click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
 @click.option(
     "--log-level",
@@ -116,17 +205,33 @@ def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> 
     show_default=True,
     help="Verbosity of driftwatch's log lines on stderr.",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log and progress lines on stderr: readable text, or one JSON object per line.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress and no log lines below errors on stderr (results still print).",
+)
 @click.version_option(package_name="driftwatch")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, log_level: str) -> None:
-    """driftwatch: KL / Jensen-Shannon drift per feature, stored in SQL, with alerts."""
+def cli(ctx: click.Context, debug: bool, log_level: str, log_format: str, quiet: bool) -> None:
+    """driftwatch: KL / Jensen-Shannon drift per feature, stored in SQL, with alerts.
+
+    Every command finds its config the same way: --config FILE, else the DRIFTWATCH_CONFIG
+    environment variable, else ./driftwatch.yaml. Exit codes: 0 ok, 1 drift at --fail-on,
+    2 user error or failed run, 3 internal error, 4 results stored but notifications undelivered.
+    """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    ctx.obj["settings"] = Settings(debug=debug, log_format=log_format, quiet=quiet)
+    level = logging.ERROR if quiet else getattr(logging, log_level.upper())
+    configure_logging(log_format, level)
 
 
 def main() -> None:

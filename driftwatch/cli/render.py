@@ -55,14 +55,20 @@ def is_missing(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def number(value: Any, digits: int = 4) -> str:
-    """A metric value with ``digits`` decimals."""
-    return MISSING if is_missing(value) else f"{value:.{digits}f}"
+def number(value: Any, digits: int = 3) -> str:
+    """A metric value to ``digits`` significant digits (0.0025, 1.23e-05, 0), never rounded to 0.
+
+    Significant digits rather than fixed decimals: divergences span many orders of magnitude
+    (a JS of 3e-05 next to one of 0.4), and four fixed decimals would print the first as 0.0000.
+    """
+    if is_missing(value):
+        return MISSING
+    return f"{float(value):.{digits}g}"
 
 
 def threshold(value: Any) -> str:
-    """A warn or critical threshold (three decimals)."""
-    return number(value, 3)
+    """A warn or critical threshold exactly as configured (0.0025, not 0.003)."""
+    return MISSING if is_missing(value) else f"{float(value):.12g}"
 
 
 def count(value: Any) -> str:

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import click
-import pandas as pd
-from rich.console import Console
 
 from driftwatch import api
-from driftwatch.cli import render
-from driftwatch.cli.main import config_option, database_option
-from driftwatch.timeutil import as_utc, parse_duration
+from driftwatch.cli import output, render
+from driftwatch.cli.main import config_option, database_option, example, parse_since
+from driftwatch.cli.output import Column, Row
 
 __all__ = ["history", "report"]
 
 
-@click.command()
+def _status(value: object) -> output.Cell:
+    word = str(value)
+    return (word, render.STATUS_STYLE.get(word, ""))
+
+
+def _thresholds(row: dict[str, object]) -> str:
+    warn, critical = row["warn_threshold"], row["critical_threshold"]
+    if render.is_missing(warn) and render.is_missing(critical):
+        return render.MISSING
+    return f"{render.threshold(warn)} / {render.threshold(critical)}"
+
+
+@click.command(
+    epilog=example(
+        "driftwatch report --config config/example.yaml",
+        "driftwatch report --config config/example.yaml --metric js --format json",
+    )
+)
 @config_option
 @database_option
 @click.option("--monitor", "-m", "monitors", multiple=True, help="Only this monitor (repeatable).")
@@ -31,14 +44,20 @@ __all__ = ["history", "report"]
     type=click.Path(dir_okay=False, path_type=str),
     help="Write a self-contained HTML report (plots of every feature) to PATH instead.",
 )
+@output.format_option("table", "json", "ndjson", "csv")
 def report(
     config_path: str,
     database: str | None,
     monitors: tuple[str, ...],
     metric: str | None,
     html_path: str | None,
+    output_format: str,
 ) -> None:
-    """Print the latest state of every monitor: its latest finished run, most severe first."""
+    """Print the latest state of every monitor: its latest finished run, most severe first.
+
+    json is one document (database, rows), ndjson one object per row, csv the rows; the row
+    fields are the columns of the latest_results view (README, "Machine-readable output").
+    """
     if html_path is not None:
         written = api.report_html(config_path, database, monitors, path=html_path)
         click.echo(
@@ -48,65 +67,59 @@ def report(
         return
     latest = api.report(config_path, database=database, monitors=monitors, metric=metric)
     frame = latest.frame
-    console = Console()
+    if output_format == "json":
+        output.emit_json({"database": latest.database, "rows": output.frame_records(frame)})
+        return
+    if output_format == "ndjson":
+        output.emit_ndjson(output.frame_records(frame))
+        return
+    if output_format == "csv":
+        output.emit_csv(frame)
+        return
+    out = output.console()
     if frame.empty:
         which = f"monitor {', '.join(monitors)}" if monitors else "any monitor"
-        console.print(
-            f"no finished runs of {which} in {latest.database}: run `driftwatch run` first"
-        )
+        out.print(f"no finished runs of {which} in {latest.database}: run `driftwatch run` first")
         return
-    table = render.plain_table(f"latest drift in {latest.database}")
-    reasons = frame["reason"].notna().any()
-    for column in ("monitor", "feature", "metric", "status"):
-        table.add_column(column, no_wrap=True)
-    for column in ("value", "warn / crit", "n live", "missing"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("window end UTC", no_wrap=True)
-    if reasons:
-        table.add_column("reason", overflow="fold", min_width=12)
-    for row in render.records(frame):
-        cells = [
-            str(row["monitor"]),
-            str(row["feature"]),
-            str(row["metric"]),
-            render.status(str(row["status"])),
-            f"{render.number(row['value'])} {row['unit']}",
-            f"{render.threshold(row['warn_threshold'])} / "
-            f"{render.threshold(row['critical_threshold'])}",
-            render.count(row["n_live"]),
-            render.share(row["missing_share"]),
-            render.when(row["window_end"]),
-        ]
-        table.add_row(*cells, *([render.text(row["reason"])] if reasons else []))
-    console.print(table)
+    columns = [
+        Column("monitor"),
+        Column("feature"),
+        Column("metric"),
+        Column("status"),
+        Column("value", "right"),
+        Column("unit", drop=3),
+        Column("warn / crit", "right", drop=4),
+        Column("n live", "right", detail=True, drop=2),
+        Column("missing", "right", detail=True, drop=1),
+        Column("window end UTC", drop=5),
+    ]
+    rows = [
+        Row(
+            [
+                str(row["monitor"]),
+                str(row["feature"]),
+                str(row["metric"]),
+                _status(row["status"]),
+                render.number(row["value"]),
+                str(row["unit"]),
+                _thresholds(row),
+                render.count(row["n_live"]),
+                render.share(row["missing_share"]),
+                render.when(row["window_end"]),
+            ],
+            render.text(row["reason"]) or None,
+        )
+        for row in render.records(frame)
+    ]
+    output.print_table(out, columns, rows, title=f"latest drift in {latest.database}")
 
 
-def _since(text: str) -> datetime | timedelta:
-    """``30d``/``12h`` (back from now) or an ISO date/datetime (UTC unless it has an offset)."""
-    try:
-        return parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither a duration (30d, 12h) nor an ISO date (2024-03-01)",
-            param_hint="--since",
-        ) from None
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    if render.is_missing(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    return value
-
-
-@click.command()
+@click.command(
+    epilog=example(
+        "driftwatch history -c config/example.yaml -m car-loan -f car_value --since 2018-01-01",
+        "driftwatch history -c config/example.yaml -m car-loan -f car_value --format csv",
+    )
+)
 @config_option
 @database_option
 @click.option("--monitor", "-m", required=True, help="The monitor.")
@@ -118,14 +131,7 @@ def _json_value(value: Any) -> Any:
     show_default=True,
     help="A duration back from now (30d, 12h) or an ISO date.",
 )
-@click.option(
-    "--format",
-    "output",
-    type=click.Choice(["table", "csv", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people; csv or json (one object per window) for scripts.",
-)
+@output.format_option("table", "json", "ndjson", "csv")
 def history(
     config_path: str,
     database: str | None,
@@ -133,49 +139,56 @@ def history(
     feature: str,
     metric: str,
     since: str,
-    output: str,
+    output_format: str,
 ) -> None:
-    """Print one feature's metric over time, oldest window first (finished runs only)."""
-    start = _since(since)
+    """Print one feature's metric over time, oldest window first (finished runs only).
+
+    json is one array of objects (one per window), ndjson one object per line, csv the rows.
+    """
+    start = parse_since(since)
     series = api.history(config_path, monitor, feature, metric, database=database, since=start)
     frame = series.frame
-    if output == "csv":
-        for column in ("window_start", "window_end"):
-            frame[column] = frame[column].map(pd.Timestamp.isoformat)
-        click.echo(frame.to_csv(index=False), nl=False)
+    if output_format == "json":
+        output.emit_json(output.frame_records(frame))
         return
-    if output == "json":
-        records = [{k: _json_value(v) for k, v in r.items()} for r in render.records(frame)]
-        click.echo(json.dumps(records, indent=2))
+    if output_format == "ndjson":
+        output.emit_ndjson(output.frame_records(frame))
         return
-    console = Console()
+    if output_format == "csv":
+        output.emit_csv(frame)
+        return
+    out = output.console()
     shown = f"since {since}" if isinstance(start, timedelta) else f"since {render.when(start)}"
     if frame.empty:
-        console.print(
+        out.print(
             f"no {metric} results for feature {feature!r} of monitor {monitor!r} {shown} "
             f"in {series.database}"
         )
         return
     unit = frame["unit"].iloc[0]
-    table = render.plain_table(f"{metric} ({unit}) of {monitor} / {feature}, {shown}")
-    reasons = frame["reason"].notna().any()
-    table.add_column("window start UTC", no_wrap=True)
-    table.add_column("window end UTC", no_wrap=True)
-    table.add_column("value", justify="right", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("warn / crit", justify="right", no_wrap=True)
-    table.add_column("n live", justify="right", no_wrap=True)
-    if reasons:
-        table.add_column("reason", overflow="fold", min_width=12)
-    for row in render.records(frame):
-        cells = [
-            render.when(row["window_start"]),
-            render.when(row["window_end"]),
-            render.number(row["value"]),
-            render.status(str(row["status"])),
-            f"{render.threshold(row['warn_threshold'])} / "
-            f"{render.threshold(row['critical_threshold'])}",
-            render.count(row["n_live"]),
-        ]
-        table.add_row(*cells, *([render.text(row["reason"])] if reasons else []))
-    console.print(table)
+    columns = [
+        Column("window start UTC", drop=3),
+        Column("window end UTC"),
+        Column("value", "right"),
+        Column("status"),
+        Column("warn / crit", "right", drop=2),
+        Column("p", "right", drop=1),
+        Column("n live", "right", drop=0),
+    ]
+    rows = [
+        Row(
+            [
+                render.when(row["window_start"]),
+                render.when(row["window_end"]),
+                render.number(row["value"]),
+                _status(row["status"]),
+                _thresholds(row),
+                render.p_value(row["p_value"]),
+                render.count(row["n_live"]),
+            ],
+            render.text(row["reason"]) or None,
+        )
+        for row in render.records(frame)
+    ]
+    title = f"{metric} ({unit}) of {monitor} / {feature}, {shown}"
+    output.print_table(out, columns, rows, title=title)

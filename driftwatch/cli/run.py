@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from driftwatch import api
-from driftwatch.cli import render
+from driftwatch.cli import documents, output, render
 from driftwatch.cli.main import (
     EXIT_DRIFT,
+    EXIT_OK,
+    EXIT_UNDELIVERED,
     EXIT_USER_ERROR,
     config_option,
     database_option,
+    example,
     fail,
     parse_when,
+    settings,
 )
+from driftwatch.cli.output import Column, Row
+from driftwatch.cli.progress import progress_reporter
 from driftwatch.config import FeatureSpec
 from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome, Status
 from driftwatch.timeutil import TimeWindow
 
-__all__ = ["render_outcome", "render_validation", "run", "validate"]
+__all__ = ["render_outcome", "render_validation", "run", "run_exit_code", "validate"]
 
 _FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
     "warn": ("warn", "critical"),
@@ -29,80 +35,111 @@ _FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
 }
 
 
-def _p_value(feature: FeatureOutcome) -> float | None:
-    """The feature's G-test p-value (the same for every metric: one test over the bins)."""
-    for metric in feature.metrics:
-        if metric.verdict is not None and metric.verdict.p_value is not None:
-            return metric.verdict.p_value
-    return None
-
-
-def _top_bin(feature: FeatureOutcome) -> str:
+def _moved_most(feature: FeatureOutcome) -> str | None:
+    """The bin that moved most (``rain: 52.2% → 1.4%``), or the reason a feature has no score."""
+    if feature.reason:
+        return feature.reason
     if not feature.explanation:
-        return feature.reason or ""
+        return None
     top = feature.explanation[0]
     before, after = render.share(top["reference_share"]), render.share(top["live_share"])
     return f"{top['label']}: {before} → {after}"
 
 
-def render_outcome(outcome: RunOutcome, console: Console) -> None:
-    """One table per monitor, drifted features first, metrics as columns."""
-    window = (
-        f"[{outcome.window_start:%Y-%m-%d %H:%M}, {outcome.window_end:%Y-%m-%d %H:%M})"
-        if outcome.window_start != outcome.window_end
-        else "whole live data"
-    )
+def _window(outcome: RunOutcome) -> str:
+    if outcome.window is None:
+        return "whole live data"
+    return f"{render.when(outcome.window.start)} → {render.when(outcome.window.end)} UTC"
+
+
+def _order(feature: FeatureOutcome) -> tuple[int, float]:
+    first = feature.metrics[0].value if feature.metrics else None
+    return (DISPLAY_ORDER.get(feature.status, 5), -(first or 0.0))
+
+
+def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: bool) -> None:
+    """One table per monitor, drifted features first, metrics as columns.
+
+    The compact layout (narrow or not a terminal) shows feature, status, the metrics and the
+    p-value; the bin that moved most (or the reason) goes on its own line under each feature at
+    warn or worse. The wide layout adds kind, n live, missing and unseen, and the moved bin of
+    every feature.
+    """
     if outcome.status == "failed":
-        console.print(f"[bold red]monitor {outcome.monitor}: run failed[/] — {outcome.error}")
+        out.print(
+            Text.assemble(
+                (f"monitor {outcome.monitor}: run failed", "bold red"), f" — {outcome.error}"
+            )
+        )
         return
-    metrics: list[str] = []
+    metrics: dict[str, str] = {}
     for feature in outcome.features:
         for metric in feature.metrics:
-            if metric.metric not in metrics:
-                metrics.append(metric.metric)
-    title = (
-        f"monitor [bold]{outcome.monitor}[/] — {window} — {outcome.n_live} live vs "
-        f"{outcome.n_reference} reference rows — {outcome.n_drifted} of "
-        f"{len(outcome.features)} features drifting"
+            metrics.setdefault(metric.metric, metric.unit)
+    title = Text.assemble(
+        "monitor ",
+        (outcome.monitor, "bold"),
+        f" — {_window(outcome)} — {render.count(outcome.n_live)} live vs "
+        f"{render.count(outcome.n_reference)} reference rows — {outcome.n_drifted} of "
+        f"{len(outcome.features)} features drifting",
     )
-    if outcome.dataset_drift:
-        title += " — [bold red]dataset drift[/]"
-    table = Table(title=title, title_justify="left")
-    table.add_column("feature", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    for name in metrics:
-        unit = next((m.unit for f in outcome.features for m in f.metrics if m.metric == name), "")
-        table.add_column(f"{name} ({unit})", justify="right")
-    show_p = any(_p_value(f) is not None for f in outcome.features)
-    if show_p:
-        table.add_column("p (G-test)", justify="right")
-    table.add_column("n live", justify="right")
-    table.add_column("missing", justify="right")
-    table.add_column("unseen", justify="right")
-    table.add_column("moved most / reason", overflow="fold", ratio=1)
-
-    def order(feature: FeatureOutcome) -> tuple[int, float]:
-        first = feature.metrics[0].value if feature.metrics else None
-        return (DISPLAY_ORDER.get(feature.status, 5), -(first or 0.0))
-
-    for feature in sorted(outcome.features, key=order):
+    if dataset_drift_enabled and outcome.dataset_drift:
+        title.append(" — dataset drift", style="bold red")
+    show_p = any(documents.feature_p_value(f) is not None for f in outcome.features)
+    # When even the compact table is too wide, the last metrics go first, then the p-value.
+    metric_columns = [
+        Column(f"{name} ({unit})", "right", drop=10 - i)
+        for i, (name, unit) in enumerate(metrics.items())
+    ]
+    columns = [
+        Column("feature"),
+        Column("kind", detail=True, drop=2),
+        Column("status"),
+        *metric_columns,
+        *([Column("p (G-test)", "right", drop=5)] if show_p else []),
+        Column("n live", "right", detail=True, drop=4),
+        Column("missing", "right", detail=True, drop=3),
+        Column("unseen", "right", detail=True, drop=1),
+    ]
+    compact = output.is_compact(out)
+    rows = []
+    for feature in sorted(outcome.features, key=_order):
         values = {m.metric: m.value for m in feature.metrics}
-        table.add_row(
+        note = _moved_most(feature)
+        if compact and feature.status in ("ok",) and not feature.reason:
+            note = None
+        style = render.STATUS_STYLE.get(feature.status, "")
+        cells: list[output.Cell] = [
             feature.name,
             "num" if feature.kind == "numeric" else "cat",
-            render.status(feature.status),
+            (feature.status, style),
             *(render.number(values.get(name)) for name in metrics),
-            *([render.p_value(_p_value(feature))] if show_p else []),
+            *([render.p_value(documents.feature_p_value(feature))] if show_p else []),
             render.count(feature.n_live),
             render.share(feature.missing_share),
             render.share(feature.unseen_share),
-            _top_bin(feature),
-        )
-    console.print(table)
+        ]
+        rows.append(Row(cells, note))
+    output.print_table(out, columns, rows, title=title, note_header="moved most / reason")
+    out.print()
 
 
-@click.command()
+def run_exit_code(done: api.RunReport, fail_on: str) -> int:
+    """2: a monitor or feature failed; 4: notifications undelivered; 1: drift at ``fail_on``."""
+    if done.errors:
+        return EXIT_USER_ERROR
+    if done.undelivered:
+        return EXIT_UNDELIVERED
+    return EXIT_DRIFT if done.any_feature_at(_FAIL_LEVELS[fail_on]) else EXIT_OK
+
+
+@click.command(
+    epilog=example(
+        "driftwatch run --config config/example.yaml",
+        "driftwatch run --config config/example.yaml --monitor car-loan --format json",
+        "driftwatch run --config config/example.yaml --fail-on critical --no-store",
+    )
+)
 @config_option
 @database_option
 @click.option(
@@ -124,6 +161,7 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
     help="Queue notifications in the outbox but do not send them now "
     "(`driftwatch alerts dispatch` or the scheduler sends them).",
 )
+@output.format_option("table", "json", "ndjson", "csv")
 def run(
     config_path: str,
     database: str | None,
@@ -133,14 +171,18 @@ def run(
     fail_on: str,
     no_store: bool,
     no_dispatch: bool,
+    output_format: str,
 ) -> None:
     """Run monitors once now, store the results, and print a table per monitor.
 
     Alert notifications queued by the runs are sent right after the commit (one summary line on
-    stderr when any was attempted) unless --no-dispatch is given.
+    stderr when any was attempted) unless --no-dispatch is given. --format json prints one
+    document with a run document per monitor, ndjson one run document per line, csv the tidy
+    result rows (one per feature and metric).
 
-    Exit code 0 whatever the drift (unless --fail-on asks otherwise), 2 when a monitor or a
-    feature could not be computed.
+    Exit codes: 0 whatever the drift (unless --fail-on asks otherwise), 1 drift at --fail-on,
+    2 when a monitor or a feature could not be computed, 4 when the results were stored but
+    some notifications could not be delivered.
     """
     start = parse_when(window_start, "--window-start") if window_start else None
     end = parse_when(window_end, "--window-end") if window_end else None
@@ -151,24 +193,38 @@ def run(
         if start >= end:
             raise click.BadParameter("must be after --window-start", param_hint="--window-end")
         window = TimeWindow(start, end)
-    done = api.run(
-        config_path,
-        monitors,
-        window=window,
-        database=database,
-        store=not no_store,
-        dispatch=not no_dispatch,
-    )
-    if done.notifications is not None and done.notifications.attempted:
-        click.echo(f"driftwatch: notifications: {done.notifications}", err=True)
-    console = Console()
-    for outcome in done.outcomes:
-        render_outcome(outcome, console)
+    with progress_reporter() as progress:
+        done = api.run(
+            config_path,
+            monitors,
+            window=window,
+            database=database,
+            store=not no_store,
+            dispatch=not no_dispatch,
+            progress=progress,
+        )
+    sent = done.notifications
+    if sent is not None and sent.attempted and not settings().quiet:
+        click.echo(f"driftwatch: notifications: {sent}", err=True)
+    if output_format == "json":
+        output.emit_json(documents.run_report_document(done))
+    elif output_format == "ndjson":
+        output.emit_ndjson(documents.run_report_document(done)["runs"])
+    elif output_format == "csv":
+        output.emit_csv(done.to_frame())
+    else:
+        out = output.console()
+        for outcome in done.outcomes:
+            enabled = outcome.monitor in done.dataset_drift_monitors
+            render_outcome(outcome, out, dataset_drift_enabled=enabled)
     for line in done.errors:
         fail(line)
-    if done.errors:
-        raise SystemExit(EXIT_USER_ERROR)
-    raise SystemExit(EXIT_DRIFT if done.any_feature_at(_FAIL_LEVELS[fail_on]) else 0)
+    if done.undelivered:
+        fail(
+            f"{done.undelivered} notification(s) could not be delivered (results are stored); "
+            "see `driftwatch alerts` and retry with `driftwatch alerts retry`"
+        )
+    raise SystemExit(run_exit_code(done, fail_on))
 
 
 def _bins(spec: FeatureSpec) -> str:
@@ -188,29 +244,40 @@ def _thresholds(spec: FeatureSpec) -> str:
     )
 
 
-def render_validation(checked: api.ValidationReport, config_path: str, console: Console) -> None:
-    """The config's verdict, then per monitor its sources and a table of resolved features."""
-    console.print(f"config {config_path}: valid; results database {checked.database_backend}")
+def render_validation(checked: api.ValidationReport, config_path: str, out: Console) -> None:
+    """The config's verdict, then per monitor its sources and a table of resolved features.
+
+    Thresholds are shown as configured (never rounded); in the compact layout each feature's
+    thresholds go on their own line under it.
+    """
+    out.print(f"config {config_path}: valid; results database {checked.database_backend}")
     for monitor in checked.monitors:
+        out.print()
+        out.print(Text.assemble("monitor ", (monitor.name, "bold")))
         for source in monitor.sources:
             if source.description is not None:
-                console.print(f"  {source.role}: {source.description}")
-        table = Table(title=f"monitor [bold]{monitor.name}[/]", title_justify="left")
-        for column in ("feature", "kind", "binning", "metrics", "thresholds (warn / critical)"):
-            table.add_column(column)
-        for spec in monitor.features:
-            table.add_row(
-                spec.name, spec.kind, _bins(spec), ", ".join(spec.metrics), _thresholds(spec)
-            )
-        console.print(table)
+                out.print(f"  {source.role}: {source.description}")
+        columns = [Column("feature"), Column("kind"), Column("binning"), Column("metrics")]
+        rows = [
+            Row([spec.name, spec.kind, _bins(spec), ", ".join(spec.metrics)], _thresholds(spec))
+            for spec in monitor.features
+        ]
+        output.print_table(out, columns, rows, note_header="thresholds (warn / critical)")
 
 
-@click.command()
+@click.command(epilog=example("driftwatch validate --config config/example.yaml --format json"))
 @config_option
-def validate(config_path: str) -> None:
-    """Check a config without running it: resolved sources, features, bins and thresholds."""
+@output.format_option("table", "json")
+def validate(config_path: str, output_format: str) -> None:
+    """Check a config without running it: resolved sources, features, bins and thresholds.
+
+    Exit code 2 when a source cannot be opened or lacks a configured column.
+    """
     checked = api.validate(config_path)
-    render_validation(checked, config_path, Console())
+    if output_format == "json":
+        output.emit_json(documents.validation_document(checked, config_path))
+    else:
+        render_validation(checked, config_path, output.console())
     for problem in checked.problems:
         fail(problem)
     if not checked.ok:

@@ -11,19 +11,22 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from driftwatch import api
-from driftwatch.cli import render
+from driftwatch.cli import documents, output, render
 from driftwatch.cli.logs import configure_logging
 from driftwatch.cli.main import (
     EXIT_USER_ERROR,
     config_option,
     database_option,
     duration_option,
+    example,
+    parse_since,
     parse_when,
+    settings,
 )
+from driftwatch.cli.output import Column, Row
+from driftwatch.cli.progress import progress_reporter
 
 # driftwatch.scheduler (and through it APScheduler) is imported inside the commands that use it, so
 # that `driftwatch run` and `--help` do not pay for the scheduler.
@@ -38,9 +41,9 @@ log = logging.getLogger("driftwatch.scheduler")
 log_format_option = click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="One line per run on stderr: readable text, or JSON for log shippers.",
+    default=None,
+    help="One line per run on stderr: readable text, or JSON for log shippers "
+    "(default: the root option, `driftwatch --log-format`).",
 )
 claim_ttl_option = click.option(
     "--claim-ttl",
@@ -52,14 +55,17 @@ claim_ttl_option = click.option(
 )
 
 
-def _setup_logging(log_format: str) -> None:
-    """INFO lines by default for the long-running commands; an explicit --log-level wins."""
+def _setup_logging(log_format: str | None) -> None:
+    """INFO lines by default for the long-running commands; an explicit --log-level or -q wins."""
     ctx = click.get_current_context()
     root = ctx.find_root()
     level = logging.INFO
-    if root.get_parameter_source("log_level") != click.core.ParameterSource.DEFAULT:
+    if root.get_parameter_source("log_level") not in (None, click.core.ParameterSource.DEFAULT):
         level = getattr(logging, str(root.params["log_level"]).upper())
-    configure_logging(log_format, level)
+    chosen = settings()
+    if chosen.quiet:
+        level = logging.ERROR
+    configure_logging(log_format or chosen.log_format, level)
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -79,7 +85,12 @@ def _stop_on_signals(stop: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-@click.command()
+@click.command(
+    epilog=example(
+        "driftwatch schedule --config config/example.yaml",
+        "driftwatch --log-format json schedule --config config/example.yaml",
+    )
+)
 @config_option
 @database_option
 @log_format_option
@@ -95,7 +106,7 @@ def _stop_on_signals(stop: threading.Event) -> None:
 def schedule(
     config_path: str,
     database: str | None,
-    log_format: str,
+    log_format: str | None,
     claim_ttl: timedelta,
     dispatch_interval: timedelta,
 ) -> None:
@@ -116,12 +127,21 @@ def schedule(
     )
 
 
-@click.command()
+@click.command(
+    epilog=example(
+        "driftwatch backfill --config config/example.yaml -m car-loan --since 2018-11-01 "
+        "--until 2019-09-01",
+        "driftwatch backfill --config config/example.yaml -m car-loan --since 30d --format json",
+    )
+)
 @config_option
 @database_option
 @click.option("--monitor", "-m", "monitor", required=True, help="The monitor to backfill.")
 @click.option(
-    "--since", required=True, metavar="DATE", help="First window start (ISO date or datetime, UTC)."
+    "--since",
+    required=True,
+    metavar="WHEN",
+    help="First window start: an ISO date or datetime (UTC), or a duration back from now (30d).",
 )
 @click.option(
     "--until", default=None, metavar="DATE", help="Last window end (ISO, UTC); default: now."
@@ -136,6 +156,7 @@ def schedule(
 )
 @log_format_option
 @claim_ttl_option
+@output.format_option("table", "json")
 def backfill(
     config_path: str,
     database: str | None,
@@ -144,31 +165,40 @@ def backfill(
     until: str | None,
     rerun: bool,
     max_windows: int,
-    log_format: str,
+    log_format: str | None,
     claim_ttl: timedelta,
+    output_format: str,
 ) -> None:
     """Compute every window of a monitor's schedule between --since and --until, oldest first.
 
     Windows already computed are skipped (unless --rerun), so running it twice changes nothing.
-    Exit code 2 when a window failed.
+    A progress bar (k/N windows, ETA) on a terminal; progress log lines otherwise; none with -q.
+    --format json prints the summary and one object per window. Exit code 2 when a window failed.
     """
     _setup_logging(log_format)
-    start = parse_when(since, "--since")
+    start = parse_since(since)
     end = parse_when(until, "--until") if until else None
     stop = threading.Event()
     _stop_on_signals(stop)
-    done = api.backfill(
-        config_path,
-        monitor,
-        start,
-        end,
-        database=database,
-        rerun=rerun,
-        max_windows=max_windows,
-        claim_ttl=claim_ttl,
-        stop=stop,
-    )
+    with progress_reporter() as progress:
+        done = api.backfill(
+            config_path,
+            monitor,
+            start,
+            end,
+            database=database,
+            rerun=rerun,
+            max_windows=max_windows,
+            claim_ttl=claim_ttl,
+            stop=stop,
+            progress=progress,
+        )
     windows = done.windows
+    if output_format == "json":
+        output.emit_json(_backfill_document(done))
+        if done.failed:
+            raise SystemExit(EXIT_USER_ERROR)
+        return
     click.echo(
         f"backfill {monitor}: {len(windows.results)} windows from {done.since.isoformat()} to "
         f"{done.until.isoformat()}: {windows.computed} computed "
@@ -180,66 +210,109 @@ def backfill(
         raise SystemExit(EXIT_USER_ERROR)
 
 
+def _backfill_document(done: api.BackfillReport) -> dict[str, object]:
+    windows = done.windows
+    return {
+        "monitor": done.monitor,
+        "since": done.since,
+        "until": done.until,
+        "stopped": done.stopped,
+        "windows": len(windows.results),
+        "computed": windows.computed,
+        "succeeded": windows.count("succeeded"),
+        "no_data": windows.count("no_data"),
+        "failed": done.failed,
+        "already_computed": windows.count("done"),
+        "results": [
+            {
+                "window": {"start": r.window.start, "end": r.window.end},
+                "status": r.status,
+                "error": None if r.outcome is None else r.outcome.error,
+            }
+            for r in windows.results
+        ],
+    }
+
+
 def _alerts(status: MonitorStatus) -> str:
+    """``3 crit, 1 warn`` firing, ``+2 pending``; ``ok`` when all resolved, ``—`` when none."""
     firing = {sev: n for (state, sev), n in status.alerts.items() if state == "firing"}
     pending = sum(n for (state, _), n in status.alerts.items() if state == "pending")
     if not firing and not pending:
         return "ok" if status.alerts else render.MISSING
-    parts = []
-    if firing:
-        detail = ", ".join(f"{n} {sev or '?'}" for sev, n in sorted(firing.items(), key=str))
-        parts.append(f"firing ({detail})")
+    short = {"critical": "crit"}
+    parts = [
+        f"{n} {short.get(sev or '?', sev or '?')}"
+        for sev, n in sorted(firing.items(), key=lambda item: str(item[0]))
+    ]
     if pending:
-        parts.append(f"{pending} pending")
-    return "; ".join(parts)
+        parts.append(f"+{pending} pending")
+    return ", ".join(parts)
 
 
-@click.command()
+def _next_fire(item: MonitorStatus) -> str:
+    fire = render.when(item.next_fire)
+    return {
+        "scheduled": fire,
+        "config changed": f"{fire} (config changed: restart schedule)",
+        "not scheduled": "not scheduled",
+        "no schedule": render.MISSING,
+    }[item.job_state]
+
+
+@click.command(epilog=example("driftwatch status --config config/example.yaml --format json"))
 @config_option
 @database_option
-def status(config_path: str, database: str | None) -> None:
-    """Per monitor: next fire time, last run and its status, windows owed, gaps, alert state.
+@output.format_option("table", "json")
+def status(config_path: str, database: str | None, output_format: str) -> None:
+    """Per monitor: next fire, last run and its status, windows owed, gaps, alert state.
 
     "owed" are the windows the scheduler computes at its next fire (those beyond max_catchup are
     given up); "gaps" are windows since the first computed one that have no result (failed, or
-    given up), which `driftwatch backfill` can fill.
+    given up), which `driftwatch backfill` can fill. A last run's error goes on its own line.
     """
     state = api.status(config_path, database=database)
-    table = Table(title="driftwatch status (times in UTC)", title_justify="left")
-    columns = ("monitor", "schedule", "next fire", "last window end", "last status", "owed", "gaps")
-    for column in columns:
-        table.add_column(column, no_wrap=column != "schedule")
-    table.add_column("alerts")
+    if output_format == "json":
+        output.emit_json(documents.status_document(state))
+        return
+    columns = [
+        Column("monitor"),
+        Column("schedule"),
+        Column("next fire UTC", drop=3),
+        Column("last window end", drop=1),
+        Column("last status"),
+        Column("trigger", drop=0),
+        Column("owed", "right"),
+        Column("gaps", "right", drop=2),
+        Column("firing alerts"),
+    ]
+    rows = []
+    not_scheduled = False
     for item in state.monitors:
-        fire = render.when(item.next_fire, seconds=True)
-        next_fire = {
-            "scheduled": fire,
-            "config changed": f"{fire} (config changed: restart schedule)",
-            "not scheduled": "not scheduled (start `driftwatch schedule`)",
-            "no schedule": render.MISSING,
-        }[item.job_state]
         last = item.last
-        last_status = "never run"
-        if last is not None:
-            last_status = f"{last.status} ({last.trigger})"
-            if last.error:
-                last_status += f": {last.error[:80]}"
+        last_status = "never run" if last is None else str(last.status)
         owed = str(item.owed)
         if item.beyond_catchup:
-            owed += f" ({item.beyond_catchup} beyond max_catchup)"
-        table.add_row(
+            owed += f" (+{item.beyond_catchup} beyond max_catchup)"
+        not_scheduled = not_scheduled or item.job_state == "not scheduled"
+        cells: list[output.Cell] = [
             item.monitor,
             item.schedule or "none",
-            next_fire,
-            render.when(last.window_end if last else None, seconds=True),
+            _next_fire(item),
+            render.when(last.window_end if last else None),
             last_status,
+            render.MISSING if last is None else str(last.trigger),
             owed,
             str(item.gaps),
             _alerts(item),
-        )
-    console = Console()
-    console.print(table)
+        ]
+        error = last.error if last is not None and last.error else None
+        rows.append(Row(cells, f"error: {error}" if error else None, "red"))
+    out = output.console()
+    output.print_table(out, columns, rows, title="driftwatch status", note_header="last error")
+    if not_scheduled:
+        out.print("not scheduled: no `driftwatch schedule` has registered the job yet")
     outbox = state.outbox
-    console.print(
+    out.print(
         "outbox: " + ", ".join(f"{outbox.get(k, 0)} {k}" for k in ("pending", "sent", "dead"))
     )

@@ -313,10 +313,13 @@ class WindowRunner:
         *,
         rerun: bool = False,
         max_windows: int = 10_000,
+        on_window: Callable[[int, int, WindowResult | None], None] | None = None,
     ) -> BatchReport:
         """Compute every window of ``monitor``'s schedule inside ``[since, until]``, oldest first.
 
         Windows already done are skipped unless ``rerun``; failed ones are computed again.
+        ``on_window(k, n, result)`` hears of progress: once with ``(0, n, None)`` before the first
+        window, then after each of the ``n`` windows (for a progress bar).
         """
         if as_utc(since) >= as_utc(until):
             raise SchedulerError(
@@ -325,11 +328,15 @@ class WindowRunner:
             )
         schedule = MonitorSchedule(self.config.monitor(monitor))
         windows = schedule.windows_between(since, until, max_windows)
-        results = []
+        results: list[WindowResult] = []
+        if on_window is not None:
+            on_window(0, len(windows), None)
         for window in windows:
             if self.stop.is_set():
                 break
             results.append(self.run_window(monitor, window, "backfill", rerun=rerun))
+            if on_window is not None:
+                on_window(len(results), len(windows), results[-1])
         return BatchReport(monitor, tuple(results))
 
     # --- the scheduler's job handlers ------------------------------------------------------------

@@ -124,16 +124,16 @@ def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
         timeout=60,
     )
     assert status.returncode == 0, status.stderr
-    (row,) = [line for line in status.stdout.splitlines() if "│ a " in line]
+    (row,) = [line for line in status.stdout.splitlines() if line.startswith("a ")]
 
     def next_half_hour(after: datetime) -> str:
         fire = after.replace(minute=30, second=0, microsecond=0)
         fire += timedelta(hours=1) if fire <= after else timedelta()
-        return fire.strftime("%Y-%m-%d %H:%M:%S")
+        return fire.strftime("%Y-%m-%d %H:%M")
 
     assert next_half_hour(started) in row or next_half_hour(datetime.now(UTC)) in row
-    assert "(catchup)" in row  # the startup computed the latest window
-    assert "│ b " not in status.stdout
+    assert " catchup " in row  # the startup computed the latest window
+    assert not [line for line in status.stdout.splitlines() if line.startswith("b ")]
 
 
 def test_the_outbox_job_delivers_pending_notifications_while_the_scheduler_runs(

@@ -1,0 +1,114 @@
+"""Progress of long commands on stderr, rendered from the API's :class:`ProgressEvent` values.
+
+- a terminal with text logs: a rich progress bar (k/N, elapsed, ETA) that disappears when done;
+- not a terminal, or ``--log-format json``: a ``progress`` log event every :data:`LOG_EVERY`
+  seconds of work, and one at the end when any came before (work shorter than that logs
+  nothing, so cron and CI logs stay short);
+- ``-q``: nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from driftwatch.api import Progress as ProgressCallback
+from driftwatch.api import ProgressEvent
+from driftwatch.cli.main import settings
+from driftwatch.logevents import log_event
+
+__all__ = ["LOG_EVERY", "progress_reporter"]
+
+LOG_EVERY = 10.0
+"""Seconds between two progress log events when stderr is not a terminal."""
+
+log = logging.getLogger("driftwatch.progress")
+
+
+class _Bar:
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.task: TaskID | None = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self.task is None:
+            self.task = self.bar.add_task(f"{event.task} ({event.unit})", total=event.total)
+        description = f"{event.task} {event.item}" if event.item else f"{event.task}"
+        self.bar.update(self.task, completed=event.done, description=description)
+
+
+class _Lines:
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self.started = time.monotonic()
+        self.last: float | None = None
+
+    def __call__(self, event: ProgressEvent) -> None:
+        now = time.monotonic()
+        since = now - (self.last if self.last is not None else self.started)
+        if event.finished:
+            due = self.last is not None or since >= self.every
+        else:
+            due = event.done > 0 and since >= self.every
+        if not due:
+            return
+        self.last = now
+        elapsed = now - self.started
+        fields: dict[str, object] = {
+            "task": event.task,
+            "done": event.done,
+            "total": event.total,
+            "unit": event.unit,
+            "elapsed_s": round(elapsed, 1),
+        }
+        if 0 < event.done < event.total:
+            fields["eta_s"] = round(elapsed / event.done * (event.total - event.done), 1)
+        if event.item is not None:
+            fields["last"] = event.item
+            fields["status"] = event.status
+        log_event(log, logging.INFO, "progress", fields)
+
+
+@contextmanager
+def progress_reporter(*, every: float | None = None) -> Iterator[ProgressCallback | None]:
+    """The progress callback for this command's settings (None under ``-q``).
+
+    ``every`` is the seconds between log lines (default :data:`LOG_EVERY`).
+    """
+    chosen = settings()
+    if chosen.quiet:
+        yield None
+        return
+    err = Console(stderr=True)
+    if err.is_terminal and chosen.log_format == "text" and sys.stderr.isatty():
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=True) as bar:
+            yield _Bar(bar)
+        return
+    previous = log.level
+    log.setLevel(logging.INFO)
+    try:
+        yield _Lines(LOG_EVERY if every is None else every)
+    finally:
+        log.setLevel(previous)
