@@ -116,7 +116,7 @@ def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> 
     show_default=True,
     help="Verbosity of driftwatch's log lines on stderr.",
 )
-@click.version_option(package_name="driftwatch")
+@click.version_option(package_name="driftwatch-monitor")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, log_level: str) -> None:
     """driftwatch: KL / Jensen-Shannon drift per feature, stored in SQL, with alerts."""

@@ -182,7 +182,7 @@ def _dask(config: DaskSourceConfig, frames: Frames, role: str) -> Source:
     except ImportError as exc:
         raise SourceError(
             f"{role}: source type 'dask' needs Dask ({exc}); install it with "
-            "pip install 'driftwatch[dask]'"
+            "pip install 'driftwatch-monitor[dask]'"
         ) from None
     from driftwatch.sources.dask import DaskSource
 

@@ -303,7 +303,7 @@ class SqlSource(BaseSource):
         except ImportError as exc:
             raise self._fail(
                 f"the database driver for {self.url} is not installed ({exc}); install it, "
-                "e.g. pip install 'driftwatch[postgres]'"
+                "e.g. pip install 'driftwatch-monitor[postgres]'"
             ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(

@@ -80,7 +80,7 @@ def test_run_notifies_new_drift_once_then_nothing_then_resolved(
     hooked = example_with_webhook(workdir, receiver.url)
     first = run_cli("run", "--config", str(hooked), cwd=workdir, env=env)
     assert first.returncode == 0, first.stderr
-    drifting = drifting_features(workdir / "driftwatch.db")
+    drifting = drifting_features(workdir / "config" / "driftwatch.db")
     assert len(drifting) >= 4
     payloads = [r.json() for r in receiver.requests]
     assert {(p["monitor"], p["feature"]) for p in payloads} == drifting
@@ -130,7 +130,7 @@ def test_a_run_killed_while_sending_is_delivered_by_the_next_dispatcher(
     receiver.release = None
     config = load_config(hooked, env={**os.environ, "HOOK_SECRET": SECRET})
     later = FakeClock(system_clock() + timedelta(minutes=10))  # past the claim's lease
-    store = Store.open(f"sqlite:///{workdir / 'driftwatch.db'}")
+    store = Store.open(f"sqlite:///{workdir / 'config' / 'driftwatch.db'}")
     try:
         report = dispatch_pending(store, config, clock=later)
     finally:
