@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -218,3 +219,21 @@ def test_save_stores_the_report_as_a_run_and_returns_its_id(
         engine.dispose()
     assert monitor == "weather-check"
     assert rows == len(report.to_frame())
+
+
+def test_the_readme_compare_example_runs_as_printed(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## From Python: two DataFrames", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shutil.copytree(DATA_DIR, tmp_path / "driftwatch" / "data")
+    namespace: dict[str, object] = {}
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        exec(compile(code, "README.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    report = namespace["report"]
+    assert isinstance(report, DriftReport)
+    assert report.drifted == ("weather", "temp_max")
+    assert sorted(os.listdir(tmp_path)) == ["compare.db", "driftwatch"]  # only what save wrote

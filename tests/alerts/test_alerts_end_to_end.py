@@ -51,7 +51,15 @@ def example_with_webhook(workdir: Path, url: str, *, undrifted: bool = False) ->
         shifted["date"] = shifted["date"] + pd.DateOffset(years=4)
         shifted.to_csv(workdir / "seattle-2016.csv", index=False)
         seattle["live"].update(path="../seattle-2016.csv", start="2016-01-01", end="2017-01-01")
-        loan["live"]["path"] = loan["reference"]["path"]
+        # the reference's rows, two years on: a manual run covers the newest scheduled window
+        # holding data, which must be newer than the drifted run's for the alerts to move
+        reference = pd.read_csv(
+            DATA_DIR / "nannyml_synthetic_car_loan_reference_every10th.csv",
+            parse_dates=["timestamp"],
+        )
+        reference["timestamp"] = reference["timestamp"] + pd.DateOffset(years=2)
+        reference.to_csv(workdir / "car-loan-2020.csv", index=False)
+        loan["live"]["path"] = "../car-loan-2020.csv"
     path = workdir / "config" / ("undrifted.yaml" if undrifted else "hooked.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
