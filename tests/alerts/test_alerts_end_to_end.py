@@ -51,13 +51,16 @@ def example_with_webhook(workdir: Path, url: str, *, undrifted: bool = False) ->
         shifted["date"] = shifted["date"] + pd.DateOffset(years=4)
         shifted.to_csv(workdir / "seattle-2016.csv", index=False)
         seattle["live"].update(path="../seattle-2016.csv", start="2016-01-01", end="2017-01-01")
-        # the reference's rows, two years on: a manual run covers the newest scheduled window
-        # holding data, which must be newer than the drifted run's for the alerts to move
+        # the reference's rows squeezed into January 2020: a manual run covers the newest
+        # scheduled month holding data, which must hold them all and be newer than the drifted
+        # run's month for the alerts to move
         reference = pd.read_csv(
             DATA_DIR / "nannyml_synthetic_car_loan_reference_every10th.csv",
             parse_dates=["timestamp"],
         )
-        reference["timestamp"] = reference["timestamp"] + pd.DateOffset(years=2)
+        stamps = reference["timestamp"]
+        share = (stamps - stamps.min()) / (stamps.max() - stamps.min())
+        reference["timestamp"] = pd.Timestamp("2020-01-01") + share * pd.Timedelta(days=27)
         reference.to_csv(workdir / "car-loan-2020.csv", index=False)
         loan["live"]["path"] = "../car-loan-2020.csv"
     path = workdir / "config" / ("undrifted.yaml" if undrifted else "hooked.yaml")
