@@ -24,7 +24,7 @@ from pandas.api import types as ptypes
 from driftwatch.config import Config, parse_config
 from driftwatch.config._common import did_you_mean
 from driftwatch.engine import Histogram
-from driftwatch.errors import ColumnError, ConfigError, SourceError
+from driftwatch.errors import ColumnError, ConfigError, SourceError, StoreError
 from driftwatch.monitor import MonitorRunner
 from driftwatch.results import DISPLAY_ORDER, RunOutcome, Status
 
@@ -142,6 +142,8 @@ class DriftReport:
             saved = store.save_run(replace(self.outcome, monitor=monitor, profile_id=None))
         finally:
             store.close()
+        if saved.run_id is None:  # only an `on_rerun: skip` save skips, and this one replaces
+            raise StoreError(f"the report was not stored in {store.url!r}")
         return saved.run_id
 
     def _ordered(self) -> list[Any]:
@@ -216,7 +218,8 @@ def _as_pandas(data: Any, role: str) -> pd.DataFrame:
     import pyarrow as pa
 
     if isinstance(data, pa.Table | pa.RecordBatch):
-        return data.to_pandas()
+        frame: pd.DataFrame = data.to_pandas()
+        return frame
     raise TypeError(
         f"compare(): {role} is a {type(data).__name__}; pass a pandas DataFrame or a pyarrow Table"
     )
