@@ -158,6 +158,18 @@ def test_every_source_reports_its_time_span(tmp_path: Path, kind: str) -> None:
     assert source.time_span(TimeWindow(at(2030, 1, 1), at(2030, 1, 2))) is None
 
 
+def test_a_postgresql_table_reports_its_time_span_with_one_query(pg_database: str) -> None:
+    engine = sa.create_engine(pg_database)
+    FRAME.to_sql("t", engine, index=False)
+    engine.dispose()
+    block = {"type": "sql", "url": pg_database, "table": "t", "timestamp_column": "ts"}
+    source = open_source(TypeAdapter(SourceConfig).validate_python(block))
+    assert source.time_span() == TimeWindow(FIRST, LAST + US)
+    inside = TimeWindow(at(2024, 3, 6), at(2024, 3, 7))
+    assert source.time_span(inside) == TimeWindow(at(2024, 3, 6), at(2024, 3, 6, 23) + US)
+    assert source.time_span(TimeWindow(at(2030, 1, 1), at(2030, 1, 2))) is None
+
+
 def test_a_source_without_a_timestamp_column_has_no_time_span() -> None:
     config = _config({})
     assert open_source(config.monitors[0].live, frames={"live": FRAME}).time_span() is None
