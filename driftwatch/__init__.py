@@ -2,6 +2,8 @@
 stored in a SQL database, with alerts.
 
     >>> import driftwatch
+    >>> report = driftwatch.compare(reference_df, live_df)  # doctest: +SKIP
+    >>> report.drifted  # doctest: +SKIP
     >>> results = driftwatch.run_monitor("config/example.yaml", "seattle-weather")  # doctest: +SKIP
 """
 
@@ -18,6 +20,7 @@ _gc.disable()
 try:
     from driftwatch._version import __version__
     from driftwatch.api import open_store, run_monitor, run_monitors
+    from driftwatch.compare import DriftReport, compare
     from driftwatch.config import Config, load_config, parse_config
     from driftwatch.errors import (
         AlertError,
@@ -46,6 +49,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DeliveryError",
+    "DriftReport",
     "DriftwatchError",
     "EngineError",
     "SchedulerError",
@@ -54,6 +58,7 @@ __all__ = [
     "StoreError",
     "TimeWindow",
     "__version__",
+    "compare",
     "load_config",
     "open_store",
     "parse_config",

@@ -4,8 +4,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["__version__"]
 
-DISTRIBUTION = "driftwatch"
-"""The name this project is installed under (``pip show``); it may differ from the import name."""
+DISTRIBUTION = "driftwatch-monitor"
+"""The name this project is installed under (``pip install driftwatch-monitor``, ``pip show``).
+
+It differs from the import name and the command (both ``driftwatch``) because ``driftwatch`` on
+PyPI is an unrelated project whose higher version number ``pip install -U`` would swap in."""
 
 try:
     __version__ = version(DISTRIBUTION)

@@ -7,6 +7,7 @@ only parses arguments, calls them and renders what they return.
 ======================  =========================================================
 command                 function
 ======================  =========================================================
+(none)                  :func:`compare` → :class:`DriftReport` (two DataFrames, no store)
 ``validate``            :func:`validate` → :class:`ValidationReport`
 ``run``                 :func:`run` → :class:`RunReport` (:func:`run_monitor`: a DataFrame)
 ``backfill``            :func:`backfill` → :class:`BackfillReport`
@@ -63,6 +64,7 @@ from driftwatch._commands.stores import ConfigLike, open_store
 from driftwatch._commands.stores import as_config as _as_config
 from driftwatch._commands.validate import MonitorCheck, SourceCheck, ValidationReport, validate
 from driftwatch.alerts import DispatchReport, dispatch_pending
+from driftwatch.compare import DriftReport, compare
 from driftwatch.config import Config
 from driftwatch.results import RunOutcome, Status, results_frame
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
@@ -77,6 +79,7 @@ __all__ = [
     "AlertsListing",
     "BackfillReport",
     "ConfigLike",
+    "DriftReport",
     "MonitorCheck",
     "Progress",
     "ProgressEvent",
@@ -95,6 +98,7 @@ __all__ = [
     "alerts_test",
     "alerts_unsilence",
     "backfill",
+    "compare",
     "db_current",
     "db_downgrade",
     "db_upgrade",

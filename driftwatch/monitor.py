@@ -21,7 +21,7 @@ import pandas as pd
 
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
 from driftwatch.engine import Histogram
-from driftwatch.errors import DriftwatchError
+from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
 from driftwatch.results import Problem, RunOutcome, RunStatus, Trigger
@@ -44,6 +44,21 @@ def _aligned_window(now: datetime, length: timedelta) -> TimeWindow:
     epoch = as_utc(now).timestamp()
     end = datetime.fromtimestamp(math.floor(epoch / seconds) * seconds, tz=as_utc(now).tzinfo)
     return TimeWindow(end - length, end)
+
+
+def _scheduled_window(monitor: MonitorConfig, span: TimeWindow, now: datetime) -> TimeWindow:
+    """The schedule's window holding the live data's latest row, or the latest one that has
+    ended by ``now`` when the data runs on past it; the span itself if the schedule has none."""
+    from driftwatch.scheduler.planning import MonitorSchedule, next_fire_time
+
+    try:
+        schedule = MonitorSchedule(monitor)
+        after_data = next_fire_time(schedule.trigger, span.end)  # first fire after the last row
+        latest = schedule.latest_fire(now)
+        fire = latest if after_data is None or (latest and after_data > latest) else after_data
+        return schedule.window_ending(fire) if fire is not None else span
+    except SchedulerError:
+        return span
 
 
 def _too_few(n_live: int, min_rows: int) -> Problem | None:
@@ -70,8 +85,16 @@ class MonitorRunner:
         self.frames = frames
 
     def default_window(self, monitor: MonitorConfig, now: datetime) -> TimeWindow | None:
-        """The window of a run given none: the ``live.window`` ending now, the fixed
-        ``live.start``/``live.end`` range, or None (the whole live data)."""
+        """The window of a run given none (a manual ``driftwatch run``).
+
+        In order: the ``live.window`` ending now (aligned, as the scheduler's); the fixed
+        ``live.start``/``live.end`` range; with a ``live.timestamp_column``, the live data's time
+        span ``[earliest, latest + 1 µs)`` — or, when the monitor has a schedule, the latest
+        scheduled window that holds data (and has ended by ``now``), so the run lands on a
+        window key of the series; else None (the whole live data, keyed by the run's start).
+        A manual run therefore never stores a window after the data, which would make the
+        alerts see every backfilled or caught-up window as older than theirs.
+        """
         live = monitor.live
         if live.window is not None:
             return _aligned_window(now, live.window)
@@ -79,7 +102,12 @@ class MonitorRunner:
             start = live.start or now
             end = live.end or now
             return TimeWindow(start, end) if start < end else None
-        return None
+        if not live.timestamp_column:
+            return None
+        span = self._open(monitor, "live").time_span()
+        if span is None or monitor.schedule is None:
+            return span
+        return _scheduled_window(monitor, span, now)
 
     # --- the run -------------------------------------------------------------------------------
 
@@ -114,11 +142,29 @@ class MonitorRunner:
         """Everything but the write: never raises for data problems, returns a failed outcome."""
         started_at = self.clock()
         started = time.perf_counter()
-        run_window = window if window is not None else self.default_window(monitor, started_at)
-        # A fixed live.start/end range is the source's own filter; a window is passed on.
-        source_window = (
-            run_window if window is not None or monitor.live.window is not None else None
+        run_window = window
+        try:
+            if run_window is None:
+                run_window = self.default_window(monitor, started_at)
+        except DriftwatchError as exc:
+            failed_at = self.clock()
+            log.warning("monitor %s failed: %s", monitor.name, exc)
+            return RunOutcome(
+                monitor=monitor.name,
+                window=None,
+                status="failed",
+                started_at=started_at,
+                finished_at=failed_at,
+                duration_seconds=time.perf_counter() - started,
+                trigger=trigger,
+                error=str(exc),
+            )
+        # A fixed live.start/end range is the source's own filter, and the data's whole time
+        # span selects everything anyway; a given, aligned or scheduled window is passed on.
+        passes_window = (
+            window is not None or monitor.live.window is not None or monitor.schedule is not None
         )
+        source_window = run_window if passes_window else None
 
         def finish(status: RunStatus) -> RunOutcome:
             return RunOutcome(

@@ -40,7 +40,8 @@ def test_interpolation_default_applies_when_variable_unset(
     write_config: Callable[..., Path],
 ) -> None:
     path = write_config("database: ${RESULTS_DB:-sqlite:///fallback.db}\n" + MONITOR)
-    assert load_config(path, env={}).database == "sqlite:///fallback.db"
+    # the default, written in the file, is next to the file (as relative data paths are)
+    assert load_config(path, env={}).database == f"sqlite:///{path.parent / 'fallback.db'}"
 
 
 def test_dollar_dollar_escapes_interpolation(write_config: Callable[..., Path]) -> None:

@@ -153,3 +153,26 @@ def test_read_only_functions_refuse_a_missing_database_and_create_nothing(tmp_pa
         with pytest.raises(driftwatch.StoreError, match="no results database at"):
             read()
     assert not typo.exists()
+
+
+def test_the_distribution_is_named_driftwatch_monitor_everywhere() -> None:
+    """`driftwatch` on PyPI is another project: we install as driftwatch-monitor, import as
+    driftwatch, and `--version` looks the version up under the distribution's name."""
+    import tomllib
+
+    from driftwatch._version import DISTRIBUTION
+
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["name"] == DISTRIBUTION == "driftwatch-monitor"
+    assert project["scripts"] == {"driftwatch": "driftwatch.cli:main"}
+    main = (root / "driftwatch" / "cli" / "main.py").read_text()
+    assert f'version_option(package_name="{DISTRIBUTION}")' in main
+    assert "pip install driftwatch-monitor" in (root / "README.md").read_text()
+
+
+def test_compare_is_the_first_python_example_of_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    first_python = readme.split("```python", 1)[1].split("```", 1)[0]
+    assert "driftwatch.compare(" in first_python
+    assert readme.index("driftwatch.compare(") < readme.index("```yaml")

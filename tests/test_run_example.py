@@ -45,7 +45,7 @@ def example_run(
     shutil.copytree(root / "config", workdir / "config")
     shutil.copytree(DATA_DIR, workdir / "driftwatch" / "data")
     result = run_cli("run", "--config", "config/example.yaml", cwd=workdir)
-    return result, workdir / "driftwatch.db"
+    return result, workdir / "config" / "driftwatch.db"
 
 
 def _js_by_feature(db: Path, monitor: str) -> dict[str, float]:

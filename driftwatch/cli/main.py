@@ -218,7 +218,7 @@ def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> 
     is_flag=True,
     help="No progress and no log lines below errors on stderr (results still print).",
 )
-@click.version_option(package_name="driftwatch")
+@click.version_option(package_name="driftwatch-monitor")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, log_level: str, log_format: str, quiet: bool) -> None:
     """driftwatch: KL / Jensen-Shannon drift per feature, stored in SQL, with alerts.

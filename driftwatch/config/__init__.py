@@ -30,6 +30,7 @@ from driftwatch.config.models import (
     MonitorConfig,
     ThresholdConfig,
     resolve_features,
+    resolve_sqlite_path,
 )
 from driftwatch.config.schedule import ScheduleConfig
 from driftwatch.config.sources import (
@@ -70,4 +71,5 @@ __all__ = [
     "load_config",
     "parse_config",
     "resolve_features",
+    "resolve_sqlite_path",
 ]

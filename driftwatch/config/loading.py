@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from driftwatch.config._common import did_you_mean
 from driftwatch.config.alerts import SINK_TYPES
-from driftwatch.config.models import Config
+from driftwatch.config.models import Config, resolve_sqlite_path
 from driftwatch.config.sources import SOURCE_TYPES
 from driftwatch.errors import ConfigError
 
@@ -131,7 +131,12 @@ def parse_config(
     base_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Config:
-    """Validate an already-parsed YAML mapping; relative paths resolve against ``base_dir``."""
+    """Validate an already-parsed YAML mapping; relative paths resolve against ``base_dir``.
+
+    With ``base_dir`` (a file's folder), a relative SQLite path in ``database`` resolves against it
+    too, unless the URL came from an environment variable (``${DRIFTWATCH_DB}``): a URL given in
+    the environment, like one given with ``--database``, stays relative to the working directory.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(
             f"{source}: expected a YAML mapping with a 'monitors' key at the top level, "
@@ -142,6 +147,8 @@ def parse_config(
         expanded = _interpolate(dict(data), "", os.environ if env is None else env, secrets)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    if base_dir is not None:
+        expanded = _resolve_database(data.get("database"), expanded, base_dir, env)
     try:
         config = Config.model_validate(
             expanded, context={"base_dir": base_dir if base_dir is not None else Path.cwd()}
@@ -167,6 +174,20 @@ def parse_config(
     if source != "<config>":
         config = config.model_copy(update={"source_file": Path(source)})
     return config
+
+
+def _resolve_database(
+    written: Any, expanded: dict[str, Any], base_dir: Path, env: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """``expanded`` with its SQLite database path resolved against ``base_dir`` when the file
+    itself gave it (literally or as a ``${VAR:-default}`` default), not the environment."""
+    url = expanded.get("database")
+    if not isinstance(url, str) or not isinstance(written, str):
+        return expanded
+    environ = os.environ if env is None else env
+    if any(name in environ for _, name, _ in _VAR.findall(written)):
+        return expanded
+    return {**expanded, "database": resolve_sqlite_path(url, base_dir)}
 
 
 def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Config:

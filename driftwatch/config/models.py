@@ -12,6 +12,7 @@ Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,9 +41,36 @@ __all__ = [
     "MonitorConfig",
     "ThresholdConfig",
     "resolve_features",
+    "resolve_sqlite_path",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///driftwatch.db"
+
+_SQLITE_FILE = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]*)(?P<query>\?.*)?$")
+
+
+def resolve_sqlite_path(url: str, base_dir: Path) -> str:
+    """``url`` with a relative SQLite file path made absolute under ``base_dir``.
+
+    ``sqlite:///driftwatch.db`` in a config file means the file next to the config, as data paths
+    do, so a cron job started in another folder finds the same database. Absolute paths
+    (``sqlite:////var/lib/x.db``), in-memory databases (``sqlite://``, ``:memory:``), SQLite
+    ``file:`` URIs and every other database are returned unchanged.
+    """
+    match = _SQLITE_FILE.match(url)
+    if match is None:
+        return url
+    path = match["path"]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return url
+    expanded = Path(os.path.expanduser(path))
+    if expanded.is_absolute():
+        return (
+            url
+            if expanded == Path(path)
+            else f"{match['scheme']}:///{expanded}{match['query'] or ''}"
+        )
+    return f"{match['scheme']}:///{base_dir / expanded}{match['query'] or ''}"
 
 
 # --- binning, metrics, thresholds ---------------------------------------------------------------

@@ -99,7 +99,7 @@ class DaskSourceConfig(_SourceBase):
     ``path`` is anything ``dask.dataframe.read_parquet``/``read_csv`` accepts (a file, a folder,
     a glob, an ``s3://`` URL); ``scheduler`` is a ``distributed`` scheduler address
     (``tcp://host:8786``), or unset for Dask's local threaded scheduler in this process.
-    Needs ``pip install 'driftwatch[dask]'``.
+    Needs ``pip install 'driftwatch-monitor[dask]'``.
     """
 
     type: Literal["dask"]

@@ -15,7 +15,7 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -224,6 +224,29 @@ class BaseSource(ABC):
         """See :meth:`driftwatch.sources.Source.count`: chunks from :meth:`read`, counted here."""
         plan = self._plan([f.name for f in features], window, chunk_rows)
         return count_chunks(self._chunks(plan), features, self.role)
+
+    def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:
+        """See :meth:`driftwatch.sources.Source.time_span`: a scan of the timestamp column."""
+        column = self.config.timestamp_column
+        if not column:
+            return None
+        plan = self._plan([column], window, DEFAULT_CHUNK_ROWS)
+        earliest: pd.Timestamp | None = None
+        latest: pd.Timestamp | None = None
+        for chunk in self._chunks(plan):
+            stamps = parse_timestamps(
+                chunk[column], column=column, where=self.describe(), role=self.role
+            ).dropna()
+            if stamps.empty:
+                continue
+            low, high = stamps.min(), stamps.max()
+            earliest = low if earliest is None else min(earliest, low)
+            latest = high if latest is None else max(latest, high)
+        if earliest is None or latest is None:
+            return None
+        return TimeWindow(
+            earliest.to_pydatetime(), latest.to_pydatetime() + timedelta(microseconds=1)
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"

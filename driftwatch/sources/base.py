@@ -113,6 +113,18 @@ class Source(Protocol):
         """
         ...
 
+    def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:
+        """``[earliest, latest + 1 µs)`` of the timestamps in the fixed range and ``window``.
+
+        Reads the timestamp column only. None when the source has no ``timestamp_column`` or
+        no row with a timestamp. A manual run of a monitor without a fixed window covers it.
+
+        Raises:
+            ColumnError: the timestamp column is missing.
+            SourceError: as for :meth:`read`.
+        """
+        ...
+
     def fingerprint(self) -> str:
         """A hex digest that changes when the data content (or the fixed range) changes.
 
@@ -182,7 +194,7 @@ def _dask(config: DaskSourceConfig, frames: Frames, role: str) -> Source:
     except ImportError as exc:
         raise SourceError(
             f"{role}: source type 'dask' needs Dask ({exc}); install it with "
-            "pip install 'driftwatch[dask]'"
+            "pip install 'driftwatch-monitor[dask]'"
         ) from None
     from driftwatch.sources.dask import DaskSource
 

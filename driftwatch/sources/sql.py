@@ -32,7 +32,13 @@ from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from driftwatch.config import SqlSourceConfig
 from driftwatch.errors import redact_url
-from driftwatch.sources._common import DEFAULT_CHUNK_ROWS, BaseSource, ReadPlan, listing
+from driftwatch.sources._common import (
+    DEFAULT_CHUNK_ROWS,
+    BaseSource,
+    ReadPlan,
+    listing,
+    parse_timestamps,
+)
 from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
 from driftwatch.timeutil import TimeWindow
@@ -43,6 +49,7 @@ _SUBQUERY = "driftwatch_source"
 # What ':window_start' / ':window_end' become when that side of the range is open.
 _AXIS_START = datetime(1, 1, 1, tzinfo=UTC)
 _AXIS_END = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 # SQLite's julianday() is a double (~50 µs resolution): widen its superset filter by a second.
 _SQLITE_SLACK = timedelta(seconds=1)
 _WINDOW_BIND = re.compile(r"(?<![:\w]):(window_start|window_end)\b(?!:)")
@@ -155,6 +162,38 @@ class SqlSource(BaseSource):
             for rows in result.partitions():
                 frame = pd.DataFrame.from_records(rows, columns=keys, coerce_float=True)
                 yield self._filter(frame, plan)
+
+    def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:
+        """See :meth:`driftwatch.sources.Source.time_span`: one ``MIN``/``MAX`` query.
+
+        SQLite (text timestamps, an approximate time filter) and text columns elsewhere, whose
+        MIN/MAX would be lexical, scan the timestamp column instead.
+        """
+        column = self.config.timestamp_column
+        if not column or self._dialect_name() == "sqlite":
+            return super().time_span(window)
+        plan = self._plan([column], window, DEFAULT_CHUNK_ROWS)
+        if plan.empty:
+            return None
+        source = self._selectable([column], plan.lower or _AXIS_START, plan.upper or _AXIS_END)
+        stamp = source.c[column]
+        statement = sa.select(sa.func.min(stamp), sa.func.max(stamp)).select_from(source)
+        with self._connect() as conn, self._errors("reading"):
+            if plan.filters_time:
+                statement = statement.where(
+                    *self._time_conditions(conn, stamp, plan.lower, plan.upper)
+                )
+            low, high = conn.execute(statement).one()
+        if low is None or high is None:
+            return None
+        if not isinstance(low, datetime) or not isinstance(high, datetime):
+            return super().time_span(window)
+        bounds = parse_timestamps(
+            pd.Series([low, high]), column=column, where=self.describe(), role=self.role
+        )
+        return TimeWindow(
+            bounds.iloc[0].to_pydatetime(), bounds.iloc[1].to_pydatetime() + _MICROSECOND
+        )
 
     # --- counting -------------------------------------------------------------------------------
 
@@ -303,7 +342,7 @@ class SqlSource(BaseSource):
         except ImportError as exc:
             raise self._fail(
                 f"the database driver for {self.url} is not installed ({exc}); install it, "
-                "e.g. pip install 'driftwatch[postgres]'"
+                "e.g. pip install 'driftwatch-monitor[postgres]'"
             ) from None
         except sa.exc.SQLAlchemyError as exc:
             raise self._fail(

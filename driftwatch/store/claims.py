@@ -161,7 +161,11 @@ def claims_of(store: Store, monitor: str) -> list[tuple[TimeWindow, str, datetim
 
 
 def window_done(store: Store, monitor: str, window: TimeWindow) -> bool:
-    """Whether a ``succeeded`` or ``no_data`` run of exactly this window exists."""
+    """Whether a ``succeeded`` or ``no_data`` run of exactly this window exists.
+
+    A manual run does not count: it never blocks backfill or the catch-up, which recompute the
+    window and replace it (the series counts only runs of its own, ``last_done_window_end``).
+    """
     with store.session() as session:
         found = session.execute(
             sa.select(Run.id)
@@ -170,6 +174,7 @@ def window_done(store: Store, monitor: str, window: TimeWindow) -> bool:
                 Run.window_start == window.start,
                 Run.window_end == window.end,
                 Run.status.in_(DONE_STATUSES),
+                Run.trigger != "manual",
             )
             .limit(1)
         ).first()

@@ -202,7 +202,7 @@ def connect(
     try:
         engine = sa.create_engine(url, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
-        hint = " (pip install 'driftwatch[postgres]')" if "postgres" in url else ""
+        hint = " (pip install 'driftwatch-monitor[postgres]')" if "postgres" in url else ""
         raise StoreError(f"no database driver for {shown!r}: {one_line(exc)}{hint}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)

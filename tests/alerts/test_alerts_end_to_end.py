@@ -51,7 +51,18 @@ def example_with_webhook(workdir: Path, url: str, *, undrifted: bool = False) ->
         shifted["date"] = shifted["date"] + pd.DateOffset(years=4)
         shifted.to_csv(workdir / "seattle-2016.csv", index=False)
         seattle["live"].update(path="../seattle-2016.csv", start="2016-01-01", end="2017-01-01")
-        loan["live"]["path"] = loan["reference"]["path"]
+        # the reference's rows squeezed into January 2020: a manual run covers the newest
+        # scheduled month holding data, which must hold them all and be newer than the drifted
+        # run's month for the alerts to move
+        reference = pd.read_csv(
+            DATA_DIR / "nannyml_synthetic_car_loan_reference_every10th.csv",
+            parse_dates=["timestamp"],
+        )
+        stamps = reference["timestamp"]
+        share = (stamps - stamps.min()) / (stamps.max() - stamps.min())
+        reference["timestamp"] = pd.Timestamp("2020-01-01") + share * pd.Timedelta(days=27)
+        reference.to_csv(workdir / "car-loan-2020.csv", index=False)
+        loan["live"]["path"] = "../car-loan-2020.csv"
     path = workdir / "config" / ("undrifted.yaml" if undrifted else "hooked.yaml")
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -80,7 +91,7 @@ def test_run_notifies_new_drift_once_then_nothing_then_resolved(
     hooked = example_with_webhook(workdir, receiver.url)
     first = run_cli("run", "--config", str(hooked), cwd=workdir, env=env)
     assert first.returncode == 0, first.stderr
-    drifting = drifting_features(workdir / "driftwatch.db")
+    drifting = drifting_features(workdir / "config" / "driftwatch.db")
     assert len(drifting) >= 4
     payloads = [r.json() for r in receiver.requests]
     assert {(p["monitor"], p["feature"]) for p in payloads} == drifting
@@ -130,7 +141,7 @@ def test_a_run_killed_while_sending_is_delivered_by_the_next_dispatcher(
     receiver.release = None
     config = load_config(hooked, env={**os.environ, "HOOK_SECRET": SECRET})
     later = FakeClock(system_clock() + timedelta(minutes=10))  # past the claim's lease
-    store = Store.open(f"sqlite:///{workdir / 'driftwatch.db'}")
+    store = Store.open(f"sqlite:///{workdir / 'config' / 'driftwatch.db'}")
     try:
         report = dispatch_pending(store, config, clock=later)
     finally:
