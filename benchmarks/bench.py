@@ -77,21 +77,33 @@ def _categorical(rng: np.random.Generator, k: int, n: int, drift: bool) -> pa.Ar
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), labels).cast(pa.string())
 
 
-def write_table(path: Path, rows: int, seed: int, live: bool) -> None:
-    """Write one seeded table of ``rows`` rows in row groups of 250k rows."""
+def _columns(rng: np.random.Generator, n: int, live: bool, numeric: list[str]) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for i, name in enumerate(numeric):
+        x = _numeric(rng, SHAPES[i % 4], n, live and name in DRIFTED)
+        if name in WITH_NAN:
+            x[rng.random(n) < 0.01] = np.nan
+        columns[name] = pa.array(x)
+    for name, k in zip(CATEGORICAL, CATEGORY_COUNTS, strict=True):
+        columns[name] = _categorical(rng, k, n, live and name in DRIFTED)
+    return columns
+
+
+def write_table(
+    path: Path, rows: int, seed: int, live: bool, layout: str, numeric: list[str]
+) -> None:
+    """Write one seeded table of ``rows`` rows.
+
+    ``layout="small"`` writes row groups of 250k rows; ``layout="default"`` writes the whole table
+    with ``pq.write_table``'s default row groups (1Mi rows: what ``pandas.to_parquet`` produces).
+    """
     rng = np.random.default_rng(seed)
+    if layout == "default":
+        pq.write_table(pa.table(_columns(rng, rows, live, numeric)), path)
+        return
     writer = None
     for start in range(0, rows, ROW_GROUP):
-        n = min(ROW_GROUP, rows - start)
-        columns: dict[str, Any] = {}
-        for i, name in enumerate(NUMERIC):
-            x = _numeric(rng, SHAPES[i % 4], n, live and name in DRIFTED)
-            if name in WITH_NAN:
-                x[rng.random(n) < 0.01] = np.nan
-            columns[name] = pa.array(x)
-        for name, k in zip(CATEGORICAL, CATEGORY_COUNTS, strict=True):
-            columns[name] = _categorical(rng, k, n, live and name in DRIFTED)
-        table = pa.table(columns)
+        table = pa.table(_columns(rng, min(ROW_GROUP, rows - start), live, numeric))
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table, row_group_size=ROW_GROUP)
@@ -99,13 +111,19 @@ def write_table(path: Path, rows: int, seed: int, live: bool) -> None:
     writer.close()
 
 
-def dataset(rows: int) -> tuple[Path, Path]:
+def wide_numeric(features: int) -> list[str]:
+    return [f"x{i:03d}" for i in range(features)]
+
+
+def dataset(rows: int, layout: str = "default", features: int = 20) -> tuple[Path, Path]:
     """The reference and live Parquet files of ``rows`` rows (generated once, then reused)."""
     DATA.mkdir(parents=True, exist_ok=True)
-    ref, live = DATA / f"reference-{rows}.parquet", DATA / f"live-{rows}.parquet"
+    numeric = NUMERIC if features == 20 else wide_numeric(features)
+    tag = f"{rows}-{layout}" + ("" if features == 20 else f"-{features}")
+    ref, live = DATA / f"reference-{tag}.parquet", DATA / f"live-{tag}.parquet"
     for path, seed, is_live in ((ref, 1, False), (live, 2, True)):
         if not path.exists() or pq.ParquetFile(path).metadata.num_rows != rows:
-            write_table(path, rows, seed, is_live)
+            write_table(path, rows, seed, is_live, layout, numeric)
     return ref, live
 
 
