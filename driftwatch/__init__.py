@@ -6,6 +6,7 @@ stored in a SQL database, with alerts.
 """
 
 import gc as _gc
+from typing import TYPE_CHECKING
 
 # Importing pandas, SQLAlchemy and pydantic makes a few hundred thousand objects that live as long
 # as the process. Left alone, the cyclic collector scans them in young collections and then in two
@@ -17,7 +18,6 @@ _collecting = _gc.isenabled()
 _gc.disable()
 try:
     from driftwatch._version import __version__
-    from driftwatch.api import open_store, run_monitor, run_monitors
     from driftwatch.config import Config, load_config, parse_config
     from driftwatch.errors import (
         AlertError,
@@ -39,6 +39,22 @@ finally:
     if _collecting:
         _gc.enable()
 
+
+_LAZY = frozenset({"open_store", "run_monitor", "run_monitors"})
+"""Names from :mod:`driftwatch.api`, imported on first use: ``import driftwatch`` (and so the
+``driftwatch`` command's ``--help`` and ``--version``) does not import pandas or SQLAlchemy."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from driftwatch import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from driftwatch.api import open_store, run_monitor, run_monitors
 
 __all__ = [
     "AlertError",
