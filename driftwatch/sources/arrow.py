@@ -67,7 +67,9 @@ def _float_view(chunk: pa.Array) -> np.ndarray:
     """The float64 values buffer of ``chunk`` as a read-only numpy view (null slots included)."""
     data = chunk.buffers()[1]
     assert data is not None
-    return np.frombuffer(data, dtype=np.float64, count=chunk.offset + len(chunk))[chunk.offset :]
+    view = np.frombuffer(data, dtype=np.float64, count=chunk.offset + len(chunk))[chunk.offset :]
+    view.flags.writeable = False  # Arrow's memory: never written through
+    return view
 
 
 def count_arrow_numeric(bins: NumericBins, column: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
