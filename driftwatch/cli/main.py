@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
+from click.utils import make_default_short_help
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.timeutil import as_utc, parse_duration
@@ -79,7 +80,7 @@ class DriftwatchGroup(click.Group):
         for name in names:
             command = self.commands.get(name)
             if command is None:
-                short = click.utils.make_default_short_help(self._lazy[name][1], limit)
+                short = make_default_short_help(self._lazy[name][1], limit)
             elif command.hidden:
                 continue
             else:

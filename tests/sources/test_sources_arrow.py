@@ -1,4 +1,4 @@
-"""Counting on Arrow buffers gives exactly the counts of searchsorted + bincount on the same values."""
+"""Counting on Arrow buffers gives the counts of searchsorted + bincount on the same values."""
 
 from __future__ import annotations
 
@@ -96,9 +96,10 @@ def test_string_counts_equal_the_pandas_path(column: pa.Array | pa.ChunkedArray)
     got = arrow_category_counts(column)
     assert got == category_counts(pd.Series(WORDS, dtype=object))
     assert got is not None
-    assert CATEGORIES.count_labels(*got).tolist() == CATEGORIES.count(
-        np.array(WORDS, dtype=object)
-    ).tolist()
+    assert (
+        CATEGORIES.count_labels(*got).tolist()
+        == CATEGORIES.count(np.array(WORDS, dtype=object)).tolist()
+    )
 
 
 def test_a_batch_counts_like_its_pandas_frame() -> None:
