@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from driftwatch.errors import DriftwatchError
 from driftwatch.timeutil import as_utc, parse_duration
@@ -80,7 +79,7 @@ class DriftwatchGroup(click.Group):
         for name in names:
             command = self.commands.get(name)
             if command is None:
-                short = make_default_short_help(self._lazy[name][1], limit)
+                short = click.Command(name, help=self._lazy[name][1]).get_short_help_str(limit)
             elif command.hidden:
                 continue
             else:
