@@ -440,6 +440,11 @@ def whole_process(python: str, script: str, rows: int, repeat: int) -> dict[str,
     return best([measure_child(command) for _ in range(repeat)])
 
 
+def progress(message: str) -> None:
+    """A line on stderr as each part finishes (the table comes at the end, on stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _cell(run: dict[str, float], floor: float) -> str:
     return f"{run['seconds']:.2f} s, peak {run['peak_mib']:.0f} MiB | {run['seconds'] / floor:.2f}×"
 
@@ -475,9 +480,15 @@ def main() -> None:
         (large, "small", 20),
     ]
     cases.append((wide_rows, "default", 300))
-    runs = {case: whole_runs(*case, repeat=repeat) for case in cases}
+    progress(f"engine throughput done: {engine}")
+    runs = {}
+    for case in cases:
+        runs[case] = whole_runs(*case, repeat=repeat)
+        progress(f"whole runs {case}: {runs[case]}")
     sched = scheduled(rows, 5)
+    progress(f"scheduled: {sched}")
     naive = whole_process(sys.executable, NAIVE_SCRIPT, rows, repeat)
+    progress(f"naive script: {naive}")
     others = {}
     if args.nannyml:
         others["NannyML (UnivariateDriftCalculator, JS, 25 columns)"] = whole_process(
