@@ -6,7 +6,7 @@ stored in a SQL database, with alerts.
 """
 
 import gc as _gc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 # Importing pandas, SQLAlchemy and pydantic makes a few hundred thousand objects that live as long
 # as the process. Left alone, the cyclic collector scans them in young collections and then in two
@@ -53,7 +53,11 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
 
 
-if TYPE_CHECKING:
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+if _TYPE_CHECKING:
     from driftwatch.api import open_store, run_monitor, run_monitors
 
 __all__ = [
