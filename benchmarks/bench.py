@@ -77,21 +77,33 @@ def _categorical(rng: np.random.Generator, k: int, n: int, drift: bool) -> pa.Ar
     return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), labels).cast(pa.string())
 
 
-def write_table(path: Path, rows: int, seed: int, live: bool) -> None:
-    """Write one seeded table of ``rows`` rows in row groups of 250k rows."""
+def _columns(rng: np.random.Generator, n: int, live: bool, numeric: list[str]) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    for i, name in enumerate(numeric):
+        x = _numeric(rng, SHAPES[i % 4], n, live and name in DRIFTED)
+        if name in WITH_NAN:
+            x[rng.random(n) < 0.01] = np.nan
+        columns[name] = pa.array(x)
+    for name, k in zip(CATEGORICAL, CATEGORY_COUNTS, strict=True):
+        columns[name] = _categorical(rng, k, n, live and name in DRIFTED)
+    return columns
+
+
+def write_table(
+    path: Path, rows: int, seed: int, live: bool, layout: str, numeric: list[str]
+) -> None:
+    """Write one seeded table of ``rows`` rows.
+
+    ``layout="small"`` writes row groups of 250k rows; ``layout="default"`` writes the whole table
+    with ``pq.write_table``'s default row groups (1Mi rows: what ``pandas.to_parquet`` produces).
+    """
     rng = np.random.default_rng(seed)
+    if layout == "default":
+        pq.write_table(pa.table(_columns(rng, rows, live, numeric)), path)
+        return
     writer = None
     for start in range(0, rows, ROW_GROUP):
-        n = min(ROW_GROUP, rows - start)
-        columns: dict[str, Any] = {}
-        for i, name in enumerate(NUMERIC):
-            x = _numeric(rng, SHAPES[i % 4], n, live and name in DRIFTED)
-            if name in WITH_NAN:
-                x[rng.random(n) < 0.01] = np.nan
-            columns[name] = pa.array(x)
-        for name, k in zip(CATEGORICAL, CATEGORY_COUNTS, strict=True):
-            columns[name] = _categorical(rng, k, n, live and name in DRIFTED)
-        table = pa.table(columns)
+        table = pa.table(_columns(rng, min(ROW_GROUP, rows - start), live, numeric))
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table, row_group_size=ROW_GROUP)
@@ -99,18 +111,26 @@ def write_table(path: Path, rows: int, seed: int, live: bool) -> None:
     writer.close()
 
 
-def dataset(rows: int) -> tuple[Path, Path]:
+def wide_numeric(features: int) -> list[str]:
+    return [f"x{i:03d}" for i in range(features)]
+
+
+def dataset(rows: int, layout: str = "default", features: int = 20) -> tuple[Path, Path]:
     """The reference and live Parquet files of ``rows`` rows (generated once, then reused)."""
     DATA.mkdir(parents=True, exist_ok=True)
-    ref, live = DATA / f"reference-{rows}.parquet", DATA / f"live-{rows}.parquet"
+    numeric = NUMERIC if features == 20 else wide_numeric(features)
+    tag = f"{rows}-{layout}" + ("" if features == 20 else f"-{features}")
+    ref, live = DATA / f"reference-{tag}.parquet", DATA / f"live-{tag}.parquet"
     for path, seed, is_live in ((ref, 1, False), (live, 2, True)):
         if not path.exists() or pq.ParquetFile(path).metadata.num_rows != rows:
-            write_table(path, rows, seed, is_live)
+            write_table(path, rows, seed, is_live, layout, numeric)
     return ref, live
 
 
-def write_config(rows: int, ref: Path, live: Path, database: Path) -> Path:
-    """A driftwatch config monitoring all 25 features of the pair."""
+def write_config(
+    tag: str, ref: Path, live: Path, database: Path, numeric: list[str] = NUMERIC
+) -> Path:
+    """A driftwatch config monitoring every feature of the pair, with the default rules."""
     import yaml
 
     config = {
@@ -120,15 +140,11 @@ def write_config(rows: int, ref: Path, live: Path, database: Path) -> Path:
                 "name": "bench",
                 "reference": {"type": "parquet", "path": str(ref)},
                 "live": {"type": "parquet", "path": str(live)},
-                "features": {"numeric": NUMERIC, "categorical": CATEGORICAL},
-                "thresholds": {
-                    "js": {"kind": "constant", "warn": 0.05, "critical": 0.1},
-                    "kl": {"kind": "constant", "warn": 0.1, "critical": 0.25},
-                },
+                "features": {"numeric": numeric, "categorical": CATEGORICAL},
             }
         ],
     }
-    path = DATA / f"bench-{rows}.yaml"
+    path = DATA / f"bench-{tag}.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
 
@@ -166,11 +182,19 @@ def _measure(command: list[str]) -> None:
     print(json.dumps({"seconds": wall, "peak_mib": peak}))
 
 
-def whole_runs(rows: int, repeat: int) -> dict[str, dict[str, float]]:
-    """Fresh-database and stored-profile ``driftwatch run`` on the pair of ``rows`` rows."""
-    ref, live = dataset(rows)
-    database = DATA / f"bench-{rows}.db"
-    config = write_config(rows, ref, live, database)
+READ_SCRIPT = (
+    "import pyarrow.parquet as pq, sys; cols = sys.argv[1].split(','); "
+    "[pq.read_table(p, columns=cols) for p in sys.argv[2:]]"
+)
+
+
+def whole_runs(rows: int, layout: str, features: int, repeat: int) -> dict[str, dict[str, float]]:
+    """Fresh-database and stored-profile ``driftwatch run`` on one pair, and its I/O floors."""
+    ref, live = dataset(rows, layout, features)
+    numeric = NUMERIC if features == 20 else wide_numeric(features)
+    tag = f"{rows}-{layout}-{features}"
+    database = DATA / f"bench-{tag}.db"
+    config = write_config(tag, ref, live, database, numeric)
     command = [sys.executable, "-m", "driftwatch", "run", "--config", str(config)]
     fresh, stored = [], []
     for _ in range(repeat):
@@ -178,20 +202,11 @@ def whole_runs(rows: int, repeat: int) -> dict[str, dict[str, float]]:
         fresh.append(measure_child(command))  # fits the reference profile and stores it
         stored.append(measure_child(command))  # reuses it: only live data is read and binned
     database.unlink(missing_ok=True)
-    columns = NUMERIC + CATEGORICAL
-    script = (
-        "import pyarrow.parquet as pq, sys; "
-        f"[pq.read_table(p, columns={columns!r}) for p in sys.argv[1:]]"
-    )
-    read_both = [
-        measure_child([sys.executable, "-c", script, str(ref), str(live)]) for _ in range(repeat)
-    ]
-    read_live = [measure_child([sys.executable, "-c", script, str(live)]) for _ in range(repeat)]
+    columns = ",".join(numeric + CATEGORICAL)
+    read = [sys.executable, "-c", READ_SCRIPT, columns]
+    read_both = [measure_child([*read, str(ref), str(live)]) for _ in range(repeat)]
+    read_live = [measure_child([*read, str(live)]) for _ in range(repeat)]
     start = [measure_child([sys.executable, "-c", "pass"]) for _ in range(repeat)]
-
-    def best(runs: list[dict[str, float]]) -> dict[str, float]:
-        return min(runs, key=lambda r: r["seconds"])
-
     return {
         "fresh": best(fresh),
         "stored": best(stored),
@@ -199,6 +214,50 @@ def whole_runs(rows: int, repeat: int) -> dict[str, dict[str, float]]:
         "read_live": best(read_live),
         "interpreter": best(start),
     }
+
+
+def best(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The fastest run (its own peak RSS with it)."""
+    return min(runs, key=lambda r: r["seconds"])
+
+
+def scheduled(rows: int, windows: int) -> dict[str, float]:
+    """Per-window cost inside one running process with a stored profile (start-up excluded)."""
+    ref, live = dataset(rows)
+    tag = f"{rows}-scheduled"
+    database = DATA / f"bench-{tag}.db"
+    database.unlink(missing_ok=True)
+    config = write_config(tag, ref, live, database, NUMERIC)
+    probe = [sys.executable, __file__, "--scheduled", str(config), str(windows)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(probe, check=True, capture_output=True, text=True, env=env, cwd=ROOT)
+    database.unlink(missing_ok=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _scheduled(config: str, windows: int) -> None:
+    """(Inside the measuring process.) One fitting run, then ``windows`` timed runs."""
+    import driftwatch
+
+    start = time.perf_counter()
+    driftwatch.run_monitor(config, "bench")  # fits and stores the reference profile
+    first = time.perf_counter() - start
+    fit_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times = []
+    for _ in range(windows):
+        start = time.perf_counter()
+        driftwatch.run_monitor(config, "bench")  # the stored profile: live data only
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times.sort()
+    result = {
+        "first": first,
+        "median": times[len(times) // 2],
+        "min": times[0],
+        "fit_peak_mib": fit_peak,
+        "peak_mib": peak,
+    }
+    print(json.dumps(result))
 
 
 def engine_throughput(rows: int, repeat: int) -> dict[str, float]:
@@ -340,76 +399,166 @@ def machine() -> str:
     )
 
 
+NAIVE_SCRIPT = """
+import sys, numpy as np, pandas as pd
+cols = sys.argv[1].split(","); ref = pd.read_parquet(sys.argv[2], columns=cols)
+live = pd.read_parquet(sys.argv[3], columns=cols)
+for c in cols:
+    if ref[c].dtype.kind == "f":
+        r, x = ref[c].to_numpy(), live[c].to_numpy()
+        e = np.quantile(r[np.isfinite(r)], np.linspace(0, 1, 11))
+        np.bincount(np.searchsorted(e, r), minlength=12)
+        np.bincount(np.searchsorted(e, x), minlength=12)
+    else:
+        ref[c].value_counts(dropna=False); live[c].value_counts(dropna=False)
+"""
+
+NANNYML_SCRIPT = """
+import sys, pandas as pd, nannyml as nml
+cols = sys.argv[1].split(","); ref = pd.read_parquet(sys.argv[2], columns=cols)
+live = pd.read_parquet(sys.argv[3], columns=cols)
+calc = nml.UnivariateDriftCalculator(column_names=cols, chunk_number=1,
+    continuous_methods=["jensen_shannon"], categorical_methods=["jensen_shannon"])
+calc.fit(ref); calc.calculate(live)
+"""
+
+EVIDENTLY_SCRIPT = """
+import sys, pandas as pd
+from evidently import Report
+from evidently.metrics import ValueDrift
+cols = sys.argv[1].split(","); ref = pd.read_parquet(sys.argv[2], columns=cols)
+live = pd.read_parquet(sys.argv[3], columns=cols)
+report = Report([ValueDrift(column=c, method="jensenshannon") for c in cols])
+report.run(current_data=live, reference_data=ref)
+"""
+
+
+def whole_process(python: str, script: str, rows: int, repeat: int) -> dict[str, float]:
+    """Best of ``repeat`` runs of ``script`` under ``python`` on the default-layout pair."""
+    ref, live = dataset(rows)
+    command = [python, "-c", script, ",".join(NUMERIC + CATEGORICAL), str(ref), str(live)]
+    return best([measure_child(command) for _ in range(repeat)])
+
+
+def progress(message: str) -> None:
+    """A line on stderr as each part finishes (the table comes at the end, on stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _cell(run: dict[str, float], floor: float) -> str:
+    return f"{run['seconds']:.2f} s, peak {run['peak_mib']:.0f} MiB | {run['seconds'] / floor:.2f}×"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--large-rows", type=int, default=5_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="100k/500k rows, fewer repeats")
     parser.add_argument("--pg-url", default=None, help="PostgreSQL URL for the pushdown row")
+    parser.add_argument("--nannyml", default=None, help="a Python with nannyml installed")
+    parser.add_argument("--evidently", default=None, help="a Python with evidently installed")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--scheduled", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         _measure(json.loads(args.measure))
         return
+    if args.scheduled:
+        _scheduled(args.scheduled[0], int(args.scheduled[1]))
+        return
     rows, large = (100_000, 500_000) if args.quick else (args.rows, args.large_rows)
-    repeat = 2 if args.quick else 3
+    wide_rows = 20_000 if args.quick else 200_000
+    repeat = 2 if args.quick else args.repeat
+    started = time.perf_counter()
+    load_start = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     engine = engine_throughput(rows, repeat)
-    runs = {n: whole_runs(n, repeat) for n in (rows, large)}
+    cases = [
+        (rows, "default", 20),
+        (rows, "small", 20),
+        (large, "default", 20),
+        (large, "small", 20),
+    ]
+    cases.append((wide_rows, "default", 300))
+    progress(f"engine throughput done: {engine}")
+    runs = {}
+    for case in cases:
+        runs[case] = whole_runs(*case, repeat=repeat)
+        progress(f"whole runs {case}: {runs[case]}")
+    sched = scheduled(rows, 5)
+    progress(f"scheduled: {sched}")
+    naive = whole_process(sys.executable, NAIVE_SCRIPT, rows, repeat)
+    progress(f"naive script: {naive}")
+    others = {}
+    if args.nannyml:
+        others["NannyML (UnivariateDriftCalculator, JS, 25 columns)"] = whole_process(
+            args.nannyml, NANNYML_SCRIPT, rows, 1
+        )
+    if args.evidently:
+        others["Evidently (Report of 25 × ValueDrift, JS)"] = whole_process(
+            args.evidently, EVIDENTLY_SCRIPT, rows, 1
+        )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [
         f"machine: {machine()}",
-        f"load average at the end (1, 5, 15 min): {load} (other work slows every row)",
+        f"load average (1, 5, 15 min) at the start: {load_start}; at the end: {load}",
+        f"repeats: best of {repeat}; whole benchmark {time.perf_counter() - started:.0f} s",
         "",
         "| measurement | value | ratio |",
         "|---|---|---|",
     ]
     threads = int(engine["threads"])
     for kind in ("quantile", "uniform", "categorical"):
-        eng, naive = engine[f"{kind}_engine"], engine[f"{kind}_naive"]
+        eng, slow = engine[f"{kind}_engine"], engine[f"{kind}_naive"]
         lines.append(
             f"| {kind} counting, engine ({threads} threads) vs naive, {rows:,} × "
-            f"{20 if kind != 'categorical' else 5} | {_rate(eng)} vs {_rate(naive)} "
-            f"| **{eng / naive:.1f}×** |"
+            f"{20 if kind != 'categorical' else 5} | {_rate(eng)} vs {_rate(slow)} "
+            f"| **{eng / slow:.1f}×** naive |"
         )
-    bandwidth = engine["bandwidth"]
-    lines.append(
-        f"| memory-bandwidth floor (one `sum` pass, 1 thread) | {_rate(bandwidth)} | "
-        f"quantile engine at {engine['quantile_engine'] / bandwidth:.2f}× of it |"
-    )
-    lines.append(
-        f"| naive numpy script (quantile edges + searchsorted + bincount, in memory) "
-        f"| {engine['naive_script_seconds']:.2f} s | |"
-    )
-    for n, r in runs.items():
-        floor = r["read_both"]["seconds"]
-        live_floor = r["read_live"]["seconds"]
+    for (n, layout, features), r in runs.items():
+        floor, live_floor = r["read_both"]["seconds"], r["read_live"]["seconds"]
+        what = f"{n:,} rows × {features + 5}, {layout} row groups"
         lines += [
-            f"| `driftwatch run`, {n:,} rows, fresh database (reference fitted) "
-            f"| {r['fresh']['seconds']:.2f} s, peak {r['fresh']['peak_mib']:.0f} MiB "
-            f"| {r['fresh']['seconds'] / floor:.2f}× read floor |",
-            f"| `driftwatch run`, {n:,} rows, stored reference profile "
-            f"| {r['stored']['seconds']:.2f} s, peak {r['stored']['peak_mib']:.0f} MiB "
-            f"| {r['stored']['seconds'] / live_floor:.2f}× live read floor |",
-            f"| bare pyarrow read + interpreter start, reference + live, {n:,} rows "
-            f"| {floor:.2f} s, peak {r['read_both']['peak_mib']:.0f} MiB | |",
-            f"| bare pyarrow read + interpreter start, live only, {n:,} rows "
-            f"| {live_floor:.2f} s | |",
+            f"| I/O floor: bare pyarrow read of both files + interpreter, {what} "
+            f"| {_cell(r['read_both'], floor)} floor |",
+            f"| I/O floor: bare pyarrow read of the live file + interpreter, {what} "
+            f"| {_cell(r['read_live'], live_floor)} live floor |",
+            f"| `driftwatch run`, fresh database (reference fitted), {what} "
+            f"| {_cell(r['fresh'], floor)} floor |",
+            f"| `driftwatch run`, stored reference profile, {what} "
+            f"| {_cell(r['stored'], live_floor)} live floor |",
         ]
-    small, big = runs[rows], runs[large]
-    for case in ("fresh", "stored"):
-        lines.append(
-            f"| peak RSS {large:,} / {rows:,} rows, {case} "
-            f"| {big[case]['peak_mib']:.0f} / {small[case]['peak_mib']:.0f} MiB "
-            f"| {big[case]['peak_mib'] / small[case]['peak_mib']:.2f}× |"
-        )
+    small = runs[(rows, "default", 20)]
+    floor, live_floor = small["read_both"]["seconds"], small["read_live"]["seconds"]
+    lines.append(
+        f"| naive script, whole process (pandas read, quantile edges, searchsorted + bincount, "
+        f"value_counts), {rows:,} rows | {_cell(naive, floor)} floor |"
+    )
+    for name, run in others.items():
+        lines.append(f"| {name}, whole process, {rows:,} rows | {_cell(run, floor)} floor |")
+    lines.append(
+        f"| scheduled process: per-window `run_monitor` with the stored profile inside one "
+        f"process (start-up excluded), {rows:,} rows, median of 5 | {sched['median']:.2f} s "
+        f"(min {sched['min']:.2f} s; first, fitting run {sched['first']:.2f} s), process peak "
+        f"{sched['peak_mib']:.0f} MiB | {sched['median'] / live_floor:.2f}× live floor |"
+    )
+    for layout in ("default", "small"):
+        big = runs[(large, layout, 20)]
+        one = runs[(rows, layout, 20)]
+        for case in ("fresh", "stored"):
+            lines.append(
+                f"| peak RSS {large:,} / {rows:,} rows, {case}, {layout} row groups "
+                f"| {big[case]['peak_mib']:.0f} / {one[case]['peak_mib']:.0f} MiB "
+                f"| {big[case]['peak_mib'] / one[case]['peak_mib']:.2f}× |"
+            )
     lines.append(
         f"| interpreter start (`python -c pass`) | {small['interpreter']['seconds']:.2f} s | |"
     )
     if args.pg_url:
-        pg = pushdown_row(args.pg_url, 1_000_000 if not args.quick else rows, repeat)
+        pg = pushdown_row(args.pg_url, rows, repeat)
         lines.append(
-            f"| PostgreSQL live table, {1_000_000 if not args.quick else rows:,} rows × 25: "
-            f"pushdown vs fetch-and-bin | {pg['pushdown']:.2f} s vs {pg['fetch']:.2f} s "
+            f"| PostgreSQL live table, {rows:,} rows × 25: pushdown vs fetch-and-bin "
+            f"| {pg['pushdown']:.2f} s vs {pg['fetch']:.2f} s "
             f"| **{pg['fetch'] / pg['pushdown']:.1f}×** |"
         )
     print("\n".join(lines))

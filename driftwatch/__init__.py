@@ -8,6 +8,7 @@ stored in a SQL database, with alerts.
 """
 
 import gc as _gc
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 # Importing pandas, SQLAlchemy and pydantic makes a few hundred thousand objects that live as long
 # as the process. Left alone, the cyclic collector scans them in young collections and then in two
@@ -19,8 +20,6 @@ _collecting = _gc.isenabled()
 _gc.disable()
 try:
     from driftwatch._version import __version__
-    from driftwatch.api import open_store, run_monitor, run_monitors
-    from driftwatch.compare import DriftReport, compare
     from driftwatch.config import Config, load_config, parse_config
     from driftwatch.errors import (
         AlertError,
@@ -42,6 +41,37 @@ finally:
     if _collecting:
         _gc.enable()
 
+
+_LAZY = {
+    "DriftReport": "driftwatch.compare",
+    "compare": "driftwatch.compare",
+    "open_store": "driftwatch.api",
+    "run_monitor": "driftwatch.api",
+    "run_monitors": "driftwatch.api",
+}
+"""Names imported on first use: ``import driftwatch`` (and so the ``driftwatch`` command's
+``--help`` and ``--version``) does not import pandas or SQLAlchemy."""
+
+
+def __getattr__(name: str) -> object:
+    if _LAZY.get(name) == "driftwatch.api":
+        from driftwatch import api
+
+        return getattr(api, name)
+    if _LAZY.get(name) == "driftwatch.compare":
+        from driftwatch import compare as comparing
+
+        return getattr(comparing, name)
+    raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+if _TYPE_CHECKING:
+    from driftwatch.api import open_store, run_monitor, run_monitors
+    from driftwatch.compare import DriftReport, compare
 
 __all__ = [
     "AlertError",

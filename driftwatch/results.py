@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
-import pandas as pd
 
 from driftwatch.engine import Histogram
 from driftwatch.timeutil import TimeWindow
+
+if TYPE_CHECKING:  # pandas is imported by the functions that build frames, not with the types
+    import pandas as pd
 
 __all__ = [
     "DISPLAY_ORDER",
@@ -190,6 +192,8 @@ class RunOutcome:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per feature × metric, drifted features first (the CLI table's order)."""
+        import pandas as pd
+
         rows = []
         for feature in self.features:
             for metric in feature.metrics:
@@ -225,6 +229,8 @@ class RunOutcome:
 
 def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
     """Most severe first; within a status, the larger divergence first."""
+    import pandas as pd
+
     if frame.empty:
         return frame.reset_index(drop=True)
     rank = frame["status"].map(DISPLAY_ORDER).fillna(5)
@@ -235,6 +241,8 @@ def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
 
 def results_frame(outcomes: Iterable[RunOutcome]) -> pd.DataFrame:
     """All outcomes' rows in one DataFrame (empty with the right columns when there are none)."""
+    import pandas as pd
+
     frames = [o.to_frame() for o in outcomes]
     frames = [f for f in frames if not f.empty]
     if not frames:

@@ -1,5 +1,6 @@
 """Start-up cost: `import driftwatch`, the CLI and a run on a migrated database import only what
-they use, and importing driftwatch leaves the garbage collector as the caller had it.
+they use (`driftwatch --version` and `--help` import neither pandas, pyarrow, SQLAlchemy nor
+scipy), and importing driftwatch leaves the garbage collector as the caller had it.
 
 Each check runs in a fresh interpreter (this test process has imported everything already).
 """
@@ -42,12 +43,18 @@ def python(code: str, cwd: Path = REPO_ROOT) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def imported_after(statements: str, cwd: Path = REPO_ROOT) -> list[str]:
-    """Which of the LAZY packages are in ``sys.modules`` after ``statements``."""
+# What a `driftwatch --version` or `--help` must not pay for: the data, store and test stacks.
+HEAVY = ("pandas", "pyarrow", "sqlalchemy", "scipy", "alembic", "apscheduler", "httpx")
+
+
+def imported_after(
+    statements: str, cwd: Path = REPO_ROOT, packages: tuple[str, ...] = LAZY
+) -> list[str]:
+    """Which of ``packages`` are in ``sys.modules`` after ``statements``."""
     return list(
         python(
             f"import json, sys\n{statements}\n"
-            f"print(json.dumps([m for m in {LAZY!r} if m in sys.modules]))",
+            f"print(json.dumps([m for m in {packages!r} if m in sys.modules]))",
             cwd,
         )
     )
@@ -64,6 +71,36 @@ def imported_after(statements: str, cwd: Path = REPO_ROOT) -> list[str]:
 def test_importing_driftwatch_does_not_import_optional_machinery(statement: str) -> None:
     statement = f"try:\n    {statement}\nexcept SystemExit:\n    pass"
     assert imported_after(statement) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["--version"], id="version"),
+        pytest.param(["--help"], id="help"),
+        pytest.param([], id="no-arguments"),
+    ],
+)
+def test_the_command_line_starts_without_the_data_or_store_stack(argv: list[str]) -> None:
+    """The root group lists its subcommands without importing them (a lazy group)."""
+    code = (
+        "import sys\nsys.argv = ['driftwatch', *" + repr(argv) + "]\n"
+        "try:\n    import driftwatch.__main__\nexcept SystemExit:\n    pass"
+    )
+    assert imported_after(code, packages=HEAVY) == []
+
+
+def test_the_lazy_command_list_matches_the_commands() -> None:
+    """Each registered short help is its command's own, and every name resolves to it."""
+    import click
+
+    from driftwatch.cli import COMMANDS, cli
+
+    context = click.Context(cli)
+    for name, (_target, short_help) in COMMANDS.items():
+        command = cli.get_command(context, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(200) == short_help
 
 
 def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) -> None:

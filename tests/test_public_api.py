@@ -54,8 +54,8 @@ def test_top_level_all_is_exactly_what_the_package_exports() -> None:
     """httpx's test_exported_members: nothing public that __all__ forgets (submodules aside)."""
     exported = {
         name
-        for name, value in vars(driftwatch).items()
-        if not name.startswith("_") and not isinstance(value, ModuleType)
+        for name in dir(driftwatch)  # dir, not vars: the api functions are imported on first use
+        if not name.startswith("_") and not isinstance(getattr(driftwatch, name), ModuleType)
     }
     assert exported == set(driftwatch.__all__) - {"__version__"}
 
@@ -75,7 +75,10 @@ def test_api_all_is_sorted_and_lists_every_command_function_and_result_type() ->
 
 def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     leaves = []
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # not .commands: the root loads its lazily
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = (*prefix, name)
         if isinstance(command, click.Group):
             leaves.extend(_leaf_commands(command, path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import os
 from dataclasses import dataclass
@@ -79,7 +80,55 @@ def fail(message: str) -> None:
 
 
 class DriftwatchGroup(click.Group):
-    """Turns driftwatch errors into one line and exit code 2, unless --debug asks for tracebacks."""
+    """Turns driftwatch errors into one line and exit code 2, unless --debug asks for tracebacks.
+
+    Subcommands can be registered lazily (:meth:`add_lazy_command`): by name, the
+    ``"module:attribute"`` that defines them and their short help. The module is imported only
+    when the command is used (or its own ``--help`` is shown), so ``driftwatch --help`` and
+    ``--version`` import none of the command modules (nor pandas, SQLAlchemy, pyarrow or scipy).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy: dict[str, tuple[str, str]] = {}
+
+    def add_lazy_command(self, name: str, target: str, short_help: str) -> None:
+        """Register ``name`` as the command object ``target`` (``"package.module:attribute"``)."""
+        self._lazy[name] = (target, short_help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is not None or cmd_name not in self._lazy:
+            return command
+        module, _, attribute = self._lazy[cmd_name][0].partition(":")
+        loaded = getattr(importlib.import_module(module), attribute)
+        if not isinstance(loaded, click.Command):
+            raise TypeError(f"{module}:{attribute} is not a click command")
+        self.add_command(loaded, cmd_name)
+        return loaded
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, with the registered short help of commands not yet imported."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                short = click.Command(name, help=self._lazy[name][1]).get_short_help_str(limit)
+            elif command.hidden:
+                continue
+            else:
+                short = command.get_short_help_str(limit)
+            rows.append((name, short))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

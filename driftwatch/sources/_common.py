@@ -12,12 +12,14 @@ import difflib
 import hashlib
 import json
 import os
+import queue
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,53 @@ from driftwatch.timeutil import TimeWindow, as_utc
 DEFAULT_CHUNK_ROWS = 250_000
 """How many rows a chunk holds unless the config says otherwise (``defaults.chunk_rows``)."""
 _MAX_LISTED = 40
+T = TypeVar("T")
+_DONE = object()
+
+
+def prefetch(items: Iterable[T]) -> Iterator[T]:
+    """``items`` produced one ahead on a background thread: the next is read while this one is used.
+
+    Readers that release the GIL (pyarrow decoding, file reads) then overlap with counting. At most
+    one item waits in the hand-off, so memory stays at about three items (the one in use, the one
+    waiting, the one being read). An exception in the reader is raised here, at the item where it
+    happened; closing this generator early stops the reader.
+    """
+    hand_off: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry: tuple[object, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                hand_off.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((_DONE, exc))
+            return
+        put((_DONE, None))
+
+    reader = threading.Thread(target=produce, name="driftwatch-prefetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item, error = hand_off.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield cast(T, item)
+    finally:
+        stop.set()
+        reader.join()
 
 
 class TimeFiltered(Protocol):

@@ -1,32 +1,60 @@
 """Parquet files and directories of Parquet files, streamed as record batches with pyarrow.
 
-Only the needed columns are decoded, and when the timestamp column has an Arrow timestamp type the
-time filter is pushed down as a dataset expression, so row groups outside the window are skipped
-using their statistics.
+Only the needed columns are decoded, in batches of at most ``chunk_rows`` rows streamed from inside
+each row group (``pre_buffer=False``), so memory is bounded by the chunk size whatever the file's
+row-group layout. When the timestamp column has an Arrow timestamp type the time filter is pushed
+down: row groups outside the window are skipped using their statistics and each batch is filtered
+in Arrow. The next batch is read on a thread while this one is counted, and ``count`` bins the
+Arrow buffers directly (:mod:`driftwatch.sources.arrow`), never building a pandas frame.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from driftwatch.config import ParquetSourceConfig
-from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest
+from driftwatch.sources._common import (
+    DEFAULT_CHUNK_ROWS,
+    BaseSource,
+    ReadPlan,
+    absolute,
+    file_digest,
+    parse_timestamps,
+    prefetch,
+    time_mask,
+)
+from driftwatch.sources.arrow import count_batch
+from driftwatch.sources.counting import Counts, FeatureBins
+from driftwatch.timeutil import TimeWindow
 
 __all__ = ["ParquetSource"]
 
 # datetime64[ns] only spans 1677-09-21 .. 2262-04-11; bounds outside it are filtered in pandas.
 _NS_MIN = datetime(1678, 1, 1, tzinfo=UTC)
 _NS_MAX = datetime(2262, 1, 1, tzinfo=UTC)
+_READ_BUFFER = 1 << 20
+"""Bytes pyarrow reads from the file at a time when streaming a column chunk (pre_buffer off)."""
+_PUSHED = b"driftwatch.pushed_down"
 _BAD_FILE = re.compile(r"Could not open Parquet input source '([^']*)': (.*)")
+
+
+def pushed_down(plan: ReadPlan, table: Any) -> bool:
+    """True when ``table`` is already filtered to the plan's bounds (or there are none)."""
+    if not plan.filters_time:
+        return True
+    metadata = table.schema.metadata or {}
+    return _PUSHED in metadata
 
 
 class ParquetSource(BaseSource):
@@ -53,26 +81,133 @@ class ParquetSource(BaseSource):
             [Path(f) for f in dataset.files], "parquet", c.timestamp_column, *self.fixed_range
         )
 
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Counts:
+        """Count Arrow batches as they are read (the next one is read while this one is counted).
+
+        Columns are counted on the Arrow buffers (:mod:`driftwatch.sources.arrow`); a time filter
+        that could not be pushed down is applied per batch, in pandas, on the timestamp column.
+        """
+        plan = self._plan([f.name for f in features], window, chunk_rows)
+        counts = Counts.zero(features)
+        if plan.empty:
+            return counts
+        for table in prefetch(self._tables(plan)):
+            pending = counts.pending(features)
+            if not pushed_down(plan, table):
+                keep = self._keep(table, plan)
+                if keep is not None:
+                    table = table.filter(pa.array(keep))
+            if table.num_rows:
+                counts = counts.add(count_batch(table, pending, self.role), table.num_rows)
+        return counts
+
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
+        for table in prefetch(self._tables(plan)):
+            frame = table.to_pandas(split_blocks=True)
+            yield frame if pushed_down(plan, table) else self._filter(frame, plan)
+
+    def _keep(self, table: Any, plan: ReadPlan) -> np.ndarray | None:
+        """Which rows of ``table`` lie in the plan's time bounds (None: all of them)."""
+        column = plan.timestamp_column
+        assert column is not None
+        stamps = parse_timestamps(
+            table.column(column).to_pandas(), column=column, where=self.describe(), role=self.role
+        )
+        keep = time_mask(stamps, plan.lower, plan.upper)
+        return None if keep.all() else keep
+
+    def _tables(self, plan: ReadPlan) -> Iterator[Any]:
+        """Arrow tables of at most ``plan.chunk_rows`` rows, streamed inside row groups.
+
+        Each file is opened with ``pre_buffer=False`` and a bounded read buffer and read with
+        ``iter_batches(batch_size=chunk_rows)``, so memory stays near one chunk however large the
+        file's row groups are (pyarrow's default is 1Mi rows). Row groups outside an Arrow
+        time filter are skipped on their statistics, and the filter is applied to each batch
+        exactly; the ``pushed_down`` mark on the table says so. Hive partition columns are added
+        as constant columns.
+        """
         dataset = self._dataset()
-        expression = self._pushdown(dataset.schema, plan) if plan.filters_time else None
+        schema = dataset.schema
+        expression = self._pushdown(schema, plan) if plan.filters_time else None
         columns = list(dict.fromkeys(plan.columns)) if expression is not None else list(plan.fetch)
+        if expression is not None and plan.timestamp_column not in columns:
+            read = [*columns, str(plan.timestamp_column)]
+        else:
+            read = columns
         with self._errors():
-            # One row group at a time (its columns decoded in parallel by Arrow), sliced into
-            # chunks: memory stays near one row group, and row groups outside the time filter
-            # are skipped on their statistics. Arrow's streaming scanner reads ahead 16 batches,
-            # which costs more memory and, on two cores, more time.
             for fragment in dataset.get_fragments(filter=expression):
-                for piece in fragment.split_by_row_group(filter=expression, schema=dataset.schema):
-                    table = piece.to_table(
-                        schema=dataset.schema, columns=columns, filter=expression
+                groups = None
+                if expression is not None:
+                    pieces = fragment.split_by_row_group(filter=expression, schema=schema)
+                    groups = [g.id for piece in pieces for g in piece.row_groups]
+                    if not groups:
+                        continue
+                with self._errors(fragment.path):
+                    yield from self._file_tables(
+                        fragment, schema, expression, read, columns, groups, plan.chunk_rows
                     )
-                    for batch in table.to_batches(max_chunksize=plan.chunk_rows):
-                        if batch.num_rows == 0:
-                            continue
-                        frame = batch.to_pandas(split_blocks=True)
-                        yield frame if expression is not None else self._filter(frame, plan)
-                    del table
+
+    def _file_tables(
+        self,
+        fragment: Any,
+        schema: Any,
+        expression: Any,
+        read: list[str],
+        columns: list[str],
+        groups: list[int] | None,
+        chunk_rows: int,
+    ) -> Iterator[Any]:
+        """One file's batches (only row ``groups`` if given), completed and filtered."""
+        keys = ds.get_partition_keys(fragment.partition_expression) or {}
+        handle = pq.ParquetFile(
+            fragment.path,
+            pre_buffer=False,
+            buffer_size=_READ_BUFFER,
+            filesystem=fragment.filesystem,
+        )
+        try:
+            names = set(handle.schema_arrow.names)
+            stored = [c for c in read if c in names]
+            for batch in handle.iter_batches(
+                batch_size=chunk_rows, row_groups=groups, columns=stored
+            ):
+                if batch.num_rows == 0:
+                    continue
+                table = self._complete(pa.Table.from_batches([batch]), read, keys, schema)
+                if expression is not None:
+                    table = table.filter(expression).select(columns)
+                    table = table.replace_schema_metadata({_PUSHED: b"1"})
+                    if table.num_rows == 0:
+                        continue
+                yield table
+        finally:
+            handle.close()
+
+    @staticmethod
+    def _complete(table: Any, names: list[str], keys: dict[str, Any], schema: Any) -> Any:
+        """``table`` with the partition columns added, ``names`` in order, typed as ``schema``."""
+        if not names:
+            return table.select([])  # no columns, but still the batch's rows
+        arrays = []
+        for name in names:
+            kind = schema.field(name).type
+            if name in table.column_names:
+                column = table.column(name)
+                arrays.append(column if column.type == kind else column.cast(kind))
+            else:
+                value = keys.get(name)
+                arrays.append(
+                    pa.nulls(table.num_rows, kind)
+                    if value is None
+                    else pa.array([value] * table.num_rows, type=kind)
+                )
+        return pa.table(arrays, names=names)
 
     def _pushdown(self, schema: Any, plan: ReadPlan) -> Any:
         """An Arrow expression for the time bounds, or None to filter in pandas instead.
@@ -118,7 +253,7 @@ class ParquetSource(BaseSource):
         return dataset
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, path: str | None = None) -> Iterator[None]:
         """Turn Arrow/OS failures (corrupt or truncated files) into one-line SourceErrors."""
         try:
             yield
@@ -128,6 +263,8 @@ class ParquetSource(BaseSource):
             what = self.describe()
             if culprit:  # name the damaged file and keep only Arrow's own diagnosis
                 what, reason = f"parquet file {culprit.group(1)}", culprit.group(2)
+            elif path is not None:
+                what = f"parquet file {path}"
             raise self._fail(
                 f"{what} cannot be read as Parquet: {reason.rstrip('.')}; check that the file "
                 "is a complete Parquet file"
