@@ -8,10 +8,13 @@ Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 """
 
 from driftwatch.config.alerts import (
+    AlertmanagerSinkConfig,
     AlertsConfig,
     DatasetDriftConfig,
     EmailSinkConfig,
+    LinksConfig,
     LogSinkConfig,
+    PagerDutySinkConfig,
     SilenceConfig,
     SinkConfig,
     SlackSinkConfig,
@@ -44,6 +47,7 @@ from driftwatch.config.sources import (
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_THRESHOLDS",
+    "AlertmanagerSinkConfig",
     "AlertsConfig",
     "BinningConfig",
     "Config",
@@ -56,8 +60,10 @@ __all__ = [
     "FeatureOverride",
     "FeatureSpec",
     "FeaturesConfig",
+    "LinksConfig",
     "LogSinkConfig",
     "MonitorConfig",
+    "PagerDutySinkConfig",
     "ParquetSourceConfig",
     "ScheduleConfig",
     "SilenceConfig",

@@ -32,7 +32,7 @@ def email_sink(server: SmtpServer, password: str | None = None) -> dict[str, obj
 
 
 def test_registry_lists_every_sink_type() -> None:
-    assert sink_types() == ("email", "log", "slack", "webhook")
+    assert sink_types() == ("alertmanager", "email", "log", "pagerduty", "slack", "webhook")
 
 
 _REGISTER_FIRST = """
