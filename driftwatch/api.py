@@ -266,8 +266,11 @@ def schedule(
     claim_ttl: timedelta = timedelta(seconds=60),
     dispatch_interval: timedelta = timedelta(seconds=5),
     stop: threading.Event | None = None,
+    metrics_address: tuple[str, int] | None = None,
 ) -> None:
     """Run every scheduled monitor on its cron/interval until ``stop`` is set.
+
+    With ``metrics_address`` (host, port) the Prometheus metrics are served at ``/metrics``.
 
     On start the stored jobs are synced with the config and the windows missed since each
     monitor's last run are caught up (at most ``max_catchup``); a stop finishes the run in flight.
@@ -280,4 +283,4 @@ def schedule(
         runner = WindowRunner(
             cfg, store, claim_ttl=claim_ttl, stop=stop or threading.Event(), run=run_monitors
         )
-        serve(runner, dispatch_interval=dispatch_interval)
+        serve(runner, dispatch_interval=dispatch_interval, metrics_address=metrics_address)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from driftwatch.cli.alerts import alerts
 from driftwatch.cli.db import db
 from driftwatch.cli.main import cli, main
+from driftwatch.cli.metrics import metrics
 from driftwatch.cli.report import history, report
 from driftwatch.cli.run import run, validate
 from driftwatch.cli.schedule import backfill, schedule, status
@@ -22,5 +23,6 @@ cli.add_command(alerts)
 cli.add_command(schedule)
 cli.add_command(backfill)
 cli.add_command(status)
+cli.add_command(metrics)
 
 __all__ = ["cli", "main"]

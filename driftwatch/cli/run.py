@@ -124,6 +124,12 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
     help="Queue notifications in the outbox but do not send them now "
     "(`driftwatch alerts dispatch` or the scheduler sends them).",
 )
+@click.option(
+    "--pushgateway",
+    default=None,
+    metavar="URL",
+    help="Push the monitors' Prometheus metrics to this Pushgateway after the runs.",
+)
 def run(
     config_path: str,
     database: str | None,
@@ -133,6 +139,7 @@ def run(
     fail_on: str,
     no_store: bool,
     no_dispatch: bool,
+    pushgateway: str | None,
 ) -> None:
     """Run monitors once now, store the results, and print a table per monitor.
 
@@ -147,6 +154,8 @@ def run(
     window = None
     if (start is None) != (end is None):
         raise click.UsageError("give both --window-start and --window-end, or neither")
+    if pushgateway and no_store:
+        raise click.UsageError("--pushgateway pushes stored results; drop --no-store")
     if start is not None and end is not None:
         if start >= end:
             raise click.BadParameter("must be after --window-start", param_hint="--window-end")
@@ -164,6 +173,11 @@ def run(
     console = Console()
     for outcome in done.outcomes:
         render_outcome(outcome, console)
+    if pushgateway:
+        from driftwatch.ops.prometheus import push_metrics  # prometheus_client only when asked
+
+        ran = list(dict.fromkeys(o.monitor for o in done.outcomes))
+        push_metrics(config_path, pushgateway, ran, database=database)
     for line in done.errors:
         fail(line)
     if done.errors:
