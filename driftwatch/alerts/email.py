@@ -64,14 +64,13 @@ def _subject(payload: Mapping[str, Any]) -> str:
     start, end = _parse(window.get("start")), _parse(window.get("end"))
     when = ""
     if start is not None and end is not None:
-        same_day = start.date() == end.date()
-        when = (
-            f" ({start:%Y-%m-%d %H:%M} → {end:%H:%M} UTC)"
-            if same_day
-            else (f" ({start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC)")
-        )
+        if start == end:
+            when = f" (window {start:%Y-%m-%d %H:%M} UTC)"
+        else:
+            last = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
+            when = f" (window {start:%Y-%m-%d %H:%M} → {last} UTC)"
     what = f": {named}" if named else ""
-    return f"[driftwatch] {event} {payload.get('severity')} {payload.get('monitor')}{what}{when}"
+    return f"[driftwatch] {event} {payload.get('severity')}: {payload.get('monitor')}{what}{when}"
 
 
 def _parse(moment: Any) -> datetime | None:
