@@ -157,7 +157,11 @@ def test_email_has_a_date_a_subject_naming_features_and_links(
     assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
     (message,) = smtp_server.messages
     assert parsedate_to_datetime(message["Date"]) == clock()
-    assert str(message["Subject"]).strip().startswith("[driftwatch] FIRING critical: model: x, y (window ")
+    assert (
+        str(message["Subject"])
+        .strip()
+        .startswith("[driftwatch] FIRING critical: model: x, y (window ")
+    )
     text = message.get_body(("plain",)).get_content()
     assert "report_url: https://reports.example.com/model/" in text
 
