@@ -129,8 +129,8 @@ def _snapshot(store: Store, monitor: str | None) -> MetricsSnapshot:
         counts: dict[str, dict[str, int]] = {}
         for name, status, count in connection.execute(runs.group_by(Run.monitor, Run.status)):
             counts.setdefault(name, {})[status] = int(count)
-        ends = dict(connection.execute(success.group_by(Run.monitor)).tuples().all())
-        last = dict(connection.execute(durations).tuples().all())
+        ends = {row[0]: row[1] for row in connection.execute(success.group_by(Run.monitor))}
+        last = {row[0]: row[1] for row in connection.execute(durations)}
         notifications = {state: 0 for state in NOTIFICATION_STATES}
         if monitor is None:
             query = sa.select(Notification.status, sa.func.count()).group_by(Notification.status)
