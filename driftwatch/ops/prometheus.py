@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from driftwatch._commands.stores import ConfigLike, as_config, database_of, open_readonly_store
+from driftwatch._commands.stores import ConfigLike, database_of, open_readonly_store
 from driftwatch.errors import DriftwatchError, redact_url
 from driftwatch.store.metrics import MetricsSnapshot, snapshot
 from driftwatch.store.repository import Store
@@ -200,7 +200,7 @@ def start_server(store: Store, host: str, port: int) -> MetricsServer:
 
 def metrics_text(config: ConfigLike, *, database: str | None = None) -> str:
     """``driftwatch metrics``: the exposition of the config's results database (read-only)."""
-    with open_readonly_store(database_of(as_config(config), database)) as store:
+    with open_readonly_store(database_of(config, database)) as store:
         return exposition(store)
 
 
@@ -215,7 +215,7 @@ def push_metrics(
 
     Raises OpsError (one line, the gateway URL redacted) when the push fails.
     """
-    with open_readonly_store(database_of(as_config(config), database)) as store:
+    with open_readonly_store(database_of(config, database)) as store:
         try:
             push(store, gateway, monitors)
         except OSError as exc:
