@@ -161,7 +161,7 @@ def test_log_sink_logs_one_short_line_and_the_payload_at_debug(
     assert '"top_bins":[{"contribution"' in payload.message
 
 
-@pytest.mark.parametrize("kind", ["log", "webhook", "slack", "email"])
+@pytest.mark.parametrize("kind", ["log", "webhook", "slack", "email", "alertmanager", "pagerduty"])
 def test_every_sink_delivers_a_test_notification(
     kind: str,
     receiver: Receiver,
@@ -173,11 +173,18 @@ def test_every_sink_delivers_a_test_notification(
         "webhook": {"name": "s", "type": "webhook", "url": receiver.url},
         "slack": {"name": "s", "type": "slack", "url": receiver.url},
         "email": {**email_sink(smtp_server), "name": "s"},
+        "alertmanager": {"name": "s", "type": "alertmanager", "url": receiver.url},
+        "pagerduty": {"name": "s", "type": "pagerduty", "url": receiver.url, "routing_key": "k"},
     }
     message = send_test(alert_config(sinks=[sinks[kind]]), "s")
     assert message.event == "test"
-    if kind in ("webhook", "slack"):
+    if kind in ("webhook", "slack", "alertmanager"):
         assert len(receiver.requests) == 1
+    if kind == "alertmanager":
+        assert receiver.requests[0].path == "/hook/api/v2/alerts"
+    if kind == "pagerduty":  # a test incident is triggered, then resolved at once
+        actions = [r.json()["event_action"] for r in receiver.requests]
+        assert actions == ["trigger", "resolve"]
     if kind == "email":
         assert len(smtp_server.messages) == 1
 

@@ -81,7 +81,8 @@ def test_metrics_command_refuses_a_missing_database_and_creates_nothing(tmp_path
     missing = tmp_path / "nope.db"
     result = CliRunner().invoke(cli, ["metrics", "--database", f"sqlite:///{missing}"])
     assert result.exit_code == 2
-    assert "no results database at" in result.output and len(result.output.strip().splitlines()) == 1
+    assert "no results database at" in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert not missing.exists()
 
 
