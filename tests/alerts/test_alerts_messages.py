@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
-from conftest import FakeClock, Receiver, SmtpServer, run_levels
+from conftest import FakeClock, Receiver, SmtpServer, config_dict, run_levels
 
 from driftwatch.alerts import dispatch_pending
 from driftwatch.alerts.slack import SECTION_LIMIT, escape, slack_message
@@ -95,11 +95,7 @@ def test_slack_top_features_counts_features_not_feature_metric_lines(top: int) -
     assert listed[-1] == f"… and {5 - top} more features"
 
 
-def test_unknown_link_placeholder_is_refused_at_config_load(
-    alert_config: Callable[..., Config],
-) -> None:
-    from conftest import config_dict
-
+def test_unknown_link_placeholder_is_refused_at_config_load() -> None:
     raw = config_dict(alerts={"links": {"report_url": "https://r.example.com/{monitr}"}})
     with pytest.raises(ConfigError, match=r"uses \{monitr\}; the placeholders are \{monitor\}"):
         parse_config(raw)
