@@ -142,9 +142,7 @@ LINK_PLACEHOLDERS = ("monitor", "feature", "window_start", "run_id")
 
 def _check_template(template: str) -> str:
     try:
-        fields = [
-            name for _, name, spec, conv in string.Formatter().parse(template) if name is not None
-        ]
+        fields = [name for _text, name, _spec, _conv in string.Formatter().parse(template) if name]
     except ValueError as exc:
         raise ValueError(
             f"link template {template!r} is malformed ({exc}); write {{name}}, and {{{{ for a brace"
