@@ -142,7 +142,11 @@ LINK_PLACEHOLDERS = ("monitor", "feature", "window_start", "run_id")
 
 def _check_template(template: str) -> str:
     try:
-        fields = [name for _text, name, _spec, _conv in string.Formatter().parse(template) if name]
+        fields = [
+            name
+            for _text, name, _spec, _conv in string.Formatter().parse(template)
+            if name is not None
+        ]
     except ValueError as exc:
         raise ValueError(
             f"link template {template!r} is malformed ({exc}); write {{name}}, and {{{{ for a brace"
