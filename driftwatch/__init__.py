@@ -43,8 +43,8 @@ finally:
 
 
 _LAZY = {
-    "DriftReport": "driftwatch.compare",
-    "compare": "driftwatch.compare",
+    "DriftReport": "driftwatch.comparison",
+    "compare": "driftwatch.comparison",
     "open_store": "driftwatch.api",
     "run_monitor": "driftwatch.api",
     "run_monitors": "driftwatch.api",
@@ -57,12 +57,15 @@ def __getattr__(name: str) -> object:
     if _LAZY.get(name) == "driftwatch.api":
         from driftwatch import api
 
-        return getattr(api, name)
-    if _LAZY.get(name) == "driftwatch.compare":
-        from driftwatch import compare as comparing
+        value: object = getattr(api, name)
+    elif _LAZY.get(name) == "driftwatch.comparison":
+        from driftwatch import comparison
 
-        return getattr(comparing, name)
-    raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
+        value = getattr(comparison, name)
+    else:
+        raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:
@@ -71,7 +74,7 @@ def __dir__() -> list[str]:
 
 if _TYPE_CHECKING:
     from driftwatch.api import open_store, run_monitor, run_monitors
-    from driftwatch.compare import DriftReport, compare
+    from driftwatch.comparison import DriftReport, compare
 
 __all__ = [
     "AlertError",

@@ -64,7 +64,7 @@ from driftwatch._commands.stores import ConfigLike, open_store
 from driftwatch._commands.stores import as_config as _as_config
 from driftwatch._commands.validate import MonitorCheck, SourceCheck, ValidationReport, validate
 from driftwatch.alerts import DispatchReport, dispatch_pending
-from driftwatch.compare import DriftReport, compare
+from driftwatch.comparison import DriftReport, compare
 from driftwatch.config import Config
 from driftwatch.results import RunOutcome, Status, results_frame
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
@@ -308,8 +308,11 @@ def schedule(
     claim_ttl: timedelta = timedelta(seconds=60),
     dispatch_interval: timedelta = timedelta(seconds=5),
     stop: threading.Event | None = None,
+    metrics_address: tuple[str, int] | None = None,
 ) -> None:
     """Run every scheduled monitor on its cron/interval until ``stop`` is set.
+
+    With ``metrics_address`` (host, port) the Prometheus metrics are served at ``/metrics``.
 
     On start the stored jobs are synced with the config and the windows missed since each
     monitor's last run are caught up (at most ``max_catchup``); a stop finishes the run in flight.
@@ -322,4 +325,4 @@ def schedule(
         runner = WindowRunner(
             cfg, store, claim_ttl=claim_ttl, stop=stop or threading.Event(), run=run_monitors
         )
-        serve(runner, dispatch_interval=dispatch_interval)
+        serve(runner, dispatch_interval=dispatch_interval, metrics_address=metrics_address)

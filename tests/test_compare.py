@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 import driftwatch
 from driftwatch import api
-from driftwatch.compare import SETTINGS, DriftReport, compare, infer_kinds
+from driftwatch.comparison import SETTINGS, DriftReport, compare, infer_kinds
 from driftwatch.config import Defaults, MonitorConfig
 from driftwatch.data import DATA_DIR
 from driftwatch.errors import ColumnError, ConfigError

@@ -92,7 +92,8 @@ def apply_run(
             now=now,
         )
         if decision.event is not None:
-            events.append(AlertEvent(obs, decision.event, previous.state, decision.state))
+            since = previous.since if decision.event == "resolved" else decision.state.since
+            events.append(AlertEvent(obs, decision.event, previous.state, decision.state, since))
     if not events or not monitor.alerts:
         return []
     digest_by_sink = {name: sink_class(config.sink(name).type).digest for name in monitor.alerts}
@@ -103,6 +104,7 @@ def apply_run(
         digest_by_sink=digest_by_sink,
         now=now,
         context=found,
+        links=config.alerts.links,
     )
     return queue(session, notifications)
 

@@ -11,9 +11,11 @@ from typing import get_args
 
 from pydantic import BaseModel
 
+from driftwatch.alerts.alertmanager import AlertmanagerSink
 from driftwatch.alerts.base import Sink, SinkFactory, SinkOptions
 from driftwatch.alerts.email import EmailSink
 from driftwatch.alerts.log import LogSink
+from driftwatch.alerts.pagerduty import PagerDutySink
 from driftwatch.alerts.slack import SlackSink
 from driftwatch.alerts.webhook import WebhookSink
 from driftwatch.config import SinkConfig
@@ -21,11 +23,15 @@ from driftwatch.errors import AlertError
 
 __all__ = ["BUILTIN_SINKS", "build_sink", "register_sink", "sink_class", "sink_types"]
 
-BUILTIN_SINKS: tuple[type[LogSink | WebhookSink | SlackSink | EmailSink], ...] = (
+BUILTIN_SINKS: tuple[
+    type[LogSink | WebhookSink | SlackSink | EmailSink | AlertmanagerSink | PagerDutySink], ...
+] = (
     LogSink,
     WebhookSink,
     SlackSink,
     EmailSink,
+    AlertmanagerSink,
+    PagerDutySink,
 )
 
 

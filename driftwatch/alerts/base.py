@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from driftwatch.alerts.payload import Message
 from driftwatch.config import (
+    AlertmanagerSinkConfig,
     EmailSinkConfig,
+    PagerDutySinkConfig,
     SinkConfig,
     SlackSinkConfig,
     WebhookSinkConfig,
@@ -70,6 +72,10 @@ def secret_values(config: SinkConfig) -> list[str]:
         found.append(config.url)  # an incoming-webhook URL is itself the credential
     elif isinstance(config, EmailSinkConfig):
         found.append(config.password)
+    elif isinstance(config, AlertmanagerSinkConfig):
+        found.extend(config.headers.values())
+    elif isinstance(config, PagerDutySinkConfig):
+        found.append(config.routing_key)
     return [s for s in found if s]
 
 

@@ -1,25 +1,80 @@
 """The ``email`` sink: SMTP (optionally implicit TLS, STARTTLS and login), plain text + HTML.
 
-One email per run and event (a digest). SMTP replies 5xx (a refused recipient or sender, failed
-authentication) are permanent; 4xx replies, timeouts and refused connections are retried.
+One email per run and event (a digest), with a ``Date`` header (RFC 5322) and a subject naming
+the event, the monitor, the top features and the window. Emails of one episode thread: the firing
+email's ``Message-ID`` is derived from (sink, monitor, episode start), and the repeat, escalated and
+resolved emails of that episode name it in ``In-Reply-To`` and ``References``.
+SMTP replies 5xx (a refused recipient or sender, failed authentication) are permanent; 4xx
+replies, timeouts and refused connections are retried.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime
 from typing import Any, ClassVar
 
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import EmailSinkConfig
 from driftwatch.errors import DeliveryError
+from driftwatch.timeutil import system_clock
 
-__all__ = ["EmailSink", "render_email"]
+__all__ = ["EmailSink", "render_email", "thread_id"]
+
+SUBJECT_FEATURES = 3
+
+
+def thread_id(sink: str, monitor: str, subject: str, since: str) -> str:
+    """The ``Message-ID`` of the first email of an episode (and what its follow-ups reply to)."""
+    digest = hashlib.sha256("\x1f".join((sink, monitor, subject, since)).encode()).hexdigest()
+    return f"<dw-thread-{digest[:32]}@driftwatch>"
+
+
+def _threading(payload: Mapping[str, Any]) -> tuple[str, str | None]:
+    """(Message-ID, the episode's thread id to reply to or None) of a notification."""
+    own = f"<{payload.get('idempotency_key')}@driftwatch>"
+    alerts: Sequence[Mapping[str, Any]] = payload.get("alerts") or []
+    starts = sorted(str(a["since"]) for a in alerts if a.get("since"))
+    if not starts:
+        return own, None
+    subject = "*" if any(a["feature"] == "*" for a in alerts) else "features"
+    root = thread_id(str(payload.get("sink")), str(payload.get("monitor")), subject, starts[0])
+    if payload.get("event") == "firing":
+        return root, None
+    return own, root
+
+
+def _subject(payload: Mapping[str, Any]) -> str:
+    event = str(payload.get("event", "")).upper()
+    alerts: Sequence[Mapping[str, Any]] = payload.get("alerts") or []
+    features = list(
+        dict.fromkeys("dataset" if a["feature"] == "*" else str(a["feature"]) for a in alerts)
+    )
+    named = ", ".join(features[:SUBJECT_FEATURES])
+    if len(features) > SUBJECT_FEATURES:
+        named += f" +{len(features) - SUBJECT_FEATURES} more"
+    window = payload.get("window") or {}
+    start, end = _parse(window.get("start")), _parse(window.get("end"))
+    when = ""
+    if start is not None and end is not None:
+        if start == end:
+            when = f" (window {start:%Y-%m-%d %H:%M} UTC)"
+        else:
+            last = f"{end:%H:%M}" if start.date() == end.date() else f"{end:%Y-%m-%d %H:%M}"
+            when = f" (window {start:%Y-%m-%d %H:%M} → {last} UTC)"
+    what = f": {named}" if named else ""
+    return f"[driftwatch] {event} {payload.get('severity')}: {payload.get('monitor')}{what}{when}"
+
+
+def _parse(moment: Any) -> datetime | None:
+    return datetime.fromisoformat(moment) if isinstance(moment, str) else None
 
 
 def _number(value: Any) -> str:
@@ -55,12 +110,15 @@ _HEAD = ("feature", "metric", "value", "threshold", "status", "n_live", "moved m
 
 
 def render_email(
-    payload: Mapping[str, Any], sender: str, recipients: Sequence[str]
+    payload: Mapping[str, Any],
+    sender: str,
+    recipients: Sequence[str],
+    now: datetime | None = None,
 ) -> EmailMessage:
-    """The email (plain text and HTML alternatives) for a notification payload."""
+    """The email (plain text and HTML alternatives) for a notification payload sent at ``now``."""
     window = payload.get("window") or {}
-    event = str(payload.get("event", "")).upper()
-    subject = f"[driftwatch] {event} {payload.get('severity')}: monitor {payload.get('monitor')}"
+    subject = _subject(payload)
+    links: Mapping[str, str] = payload.get("links") or {}
     rows = _rows(payload)
     text_lines = [
         str(payload.get("summary", subject)),
@@ -71,7 +129,12 @@ def render_email(
         "",
     ]
     text_lines += [" | ".join(r) for r in [_HEAD, *rows]] if rows else []
+    text_lines += [""] + [f"{name}: {url}" for name, url in links.items()]
     text_lines += ["", f"idempotency key: {payload.get('idempotency_key')}"]
+    anchors = " · ".join(
+        f"<a href='{html.escape(url, quote=True)}'>{html.escape(name)}</a>"
+        for name, url in links.items()
+    )
     cells = "".join(
         "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
     )
@@ -82,6 +145,7 @@ def render_email(
         f"{html.escape(str(window.get('start')))} → {html.escape(str(window.get('end')))}, "
         f"severity <b>{html.escape(str(payload.get('severity')))}</b></p>"
         + (f"<table border='1' cellpadding='4'><tr>{head}</tr>{cells}</table>" if rows else "")
+        + (f"<p>{anchors}</p>" if anchors else "")
         + f"<p><small>idempotency key {html.escape(str(payload.get('idempotency_key')))}"
         "</small></p></body></html>"
     )
@@ -89,7 +153,12 @@ def render_email(
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = ", ".join(recipients)
-    message["Message-ID"] = make_msgid(domain="driftwatch")
+    message["Date"] = format_datetime(now or system_clock())
+    message_id, reply_to = _threading(payload)
+    message["Message-ID"] = message_id
+    if reply_to is not None:
+        message["In-Reply-To"] = reply_to
+        message["References"] = reply_to
     message["X-Driftwatch-Idempotency-Key"] = str(payload.get("idempotency_key"))
     message.set_content("\n".join(text_lines))
     message.add_alternative(body_html, subtype="html")
@@ -104,10 +173,11 @@ class EmailSink:
         self.name = config.name
         self.config = config
         self.where = f"email sink {config.name!r} ({config.host}:{config.port})"
+        self.clock = options.clock
 
     def send(self, message: Message) -> None:
         config = self.config
-        email = render_email(message.payload, config.sender, config.recipients)
+        email = render_email(message.payload, config.sender, config.recipients, self.clock())
         timeout = config.timeout.total_seconds()
         try:
             smtp: smtplib.SMTP

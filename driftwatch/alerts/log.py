@@ -1,4 +1,9 @@
-"""The ``log`` sink: one line per notification on the ``driftwatch.alerts.sink`` logger."""
+"""The ``log`` sink: one short line per notification on the ``driftwatch.alerts.sink`` logger.
+
+The line (at the configured level) is the summary, the event and the idempotency key; the full
+JSON payload goes to the same logger at DEBUG, so a log stays readable and the detail is one
+``--log-level debug`` away.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ logger = logging.getLogger("driftwatch.alerts.sink")
 
 
 class LogSink:
-    """Logs the summary and the compact JSON payload at the configured level; never fails."""
+    """Logs one summary line at the configured level and the payload at DEBUG; never fails."""
 
     config_model: ClassVar[type[LogSinkConfig]] = LogSinkConfig
     digest: ClassVar[bool] = False
@@ -26,10 +31,18 @@ class LogSink:
         self.level = getattr(logging, config.level.upper())
 
     def send(self, message: Message) -> None:
+        links = message.payload.get("links") or {}
+        link = f" report={links['report_url']}" if "report_url" in links else ""
         logger.log(
             self.level,
-            "%s key=%s payload=%s",
+            "%s key=%s%s",
             message.payload.get("summary", message.event),
             message.idempotency_key,
-            json.dumps(message.payload, sort_keys=True, separators=(",", ":"), default=str),
+            link,
         )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "payload key=%s %s",
+                message.idempotency_key,
+                json.dumps(message.payload, sort_keys=True, separators=(",", ":"), default=str),
+            )

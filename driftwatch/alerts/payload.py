@@ -17,9 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from driftwatch.alerts._observations import DATASET_FEATURE, Observation
 from driftwatch.alerts.lifecycle import BREACHING
+from driftwatch.config import LinksConfig
 from driftwatch.results import SEVERITY_ORDER, RunOutcome
 from driftwatch.store.alerts import AlertState, Event
 from driftwatch.store.outbox import NewNotification
@@ -30,6 +32,7 @@ __all__ = [
     "Message",
     "build_notifications",
     "idempotency_key",
+    "render_links",
     "summary",
     "test_message",
 ]
@@ -46,6 +49,8 @@ class AlertEvent:
     event: Event
     previous_state: str
     state: AlertState
+    episode_since: datetime | None = None
+    """When the episode began (for ``resolved``, the episode just closed): threads and startsAt."""
 
 
 @dataclass(frozen=True)
@@ -67,15 +72,39 @@ def idempotency_key(*parts: object) -> str:
     return f"dw-{digest[:40]}"
 
 
+def render_links(
+    links: LinksConfig,
+    *,
+    monitor: str,
+    feature: str | None,
+    window_start: datetime | None,
+    run_id: int | None,
+) -> dict[str, str]:
+    """The ``alerts.links`` templates filled in (each value URL-encoded); unset links left out.
+
+    A digest (no single feature) fills ``{feature}`` with an empty string.
+    """
+    values = {
+        "monitor": monitor,
+        "feature": feature or "",
+        "window_start": _iso(window_start) or "",
+        "run_id": "" if run_id is None else str(run_id),
+    }
+    encoded = {name: quote(value, safe="") for name, value in values.items()}
+    found = {"report_url": links.report_url, "dashboard_url": links.dashboard_url}
+    return {name: template.format(**encoded) for name, template in found.items() if template}
+
+
 def _threshold(obs: Observation) -> float | None:
     if obs.status == "critical" and obs.critical is not None:
         return obs.critical
     return obs.warn if obs.warn is not None else obs.critical
 
 
-def _item(event: AlertEvent) -> dict[str, Any]:
+def _item(event: AlertEvent, links: dict[str, str]) -> dict[str, Any]:
     obs = event.observation
     return {
+        "links": links,
         "feature": obs.feature,
         "metric": obs.metric,
         "event": event.event,
@@ -92,7 +121,7 @@ def _item(event: AlertEvent) -> dict[str, Any]:
         "p_value": obs.p_value,
         "n_live": obs.n_live,
         "n_reference": obs.n_reference,
-        "since": _iso(event.state.since),
+        "since": _iso(event.episode_since or event.state.since),
         "reason": obs.reason,
         "top_bins": [dict(b) for b in obs.top_bins],
     }
@@ -147,6 +176,7 @@ def _payload(
     items: list[dict[str, Any]],
     top: list[dict[str, Any]],
     now: datetime,
+    links: dict[str, str],
 ) -> dict[str, Any]:
     items = sorted(items, key=_sort_key)
     head = items[0] if items else {}
@@ -169,6 +199,7 @@ def _payload(
         "top_bins": head.get("top_bins", []),
         "alerts": items,
         "top_drifted_features": top,
+        "links": links,
     }
     payload["summary"] = summary(payload)
     return payload
@@ -206,11 +237,24 @@ def build_notifications(
     digest_by_sink: Mapping[str, bool],
     now: datetime,
     context: Sequence[Observation],
+    links: LinksConfig | None = None,
 ) -> list[NewNotification]:
     """Outbox rows for ``events``: per (feature, event) for machine sinks, per event for digests.
 
-    ``digest_by_sink`` maps each sink to notify to whether it takes digests (see ``Sink.digest``).
+    ``digest_by_sink`` maps each sink to notify to whether it takes digests (see ``Sink.digest``);
+    ``links`` (``alerts.links``) are rendered into the payload and into every alert item.
     """
+    links = links or LinksConfig()
+
+    def rendered(feature: str | None) -> dict[str, str]:
+        return render_links(
+            links,
+            monitor=outcome.monitor,
+            feature=feature,
+            window_start=outcome.window_start,
+            run_id=run_id,
+        )
+
     window = (outcome.window_start, outcome.window_end)
     top = _top_drifted(context)
     groups_by_feature: dict[tuple[str, Event], list[AlertEvent]] = {}
@@ -234,9 +278,10 @@ def build_notifications(
                 monitor=outcome.monitor,
                 window=window,
                 run_id=run_id,
-                items=[_item(m) for m in members],
+                items=[_item(m, rendered(m.observation.feature)) for m in members],
                 top=top,
                 now=now,
+                links=rendered(None if digest else subject),
             )
             features = {m.observation.feature for m in members}
             metrics = {m.observation.metric for m in members}
@@ -278,6 +323,7 @@ def test_message(sink: str, now: datetime) -> Message:
         "top_bins": [],
         "alerts": [],
         "top_drifted_features": [],
+        "links": {},
     }
     payload["summary"] = summary(payload)
     return Message(key, "test", payload)

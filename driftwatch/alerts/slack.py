@@ -2,6 +2,9 @@
 drifted features (value against threshold, and the bin that moved most).
 
 One message per run and event (a digest): five features starting to drift make one message.
+``top_features`` counts features (a feature's metrics share its line group). Every text taken from
+data (monitor, feature and bin names) is mrkdwn-escaped (``&``, ``<``, ``>``), and a section stays
+within Slack's 3,000-character limit: lines that do not fit become "… and N more features".
 The webhook URL is the credential, so it is never shown: errors name the host only.
 """
 
@@ -16,7 +19,9 @@ from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import SlackSinkConfig
 
-__all__ = ["SlackSink", "slack_message"]
+__all__ = ["SECTION_LIMIT", "SlackSink", "escape", "slack_message"]
+
+SECTION_LIMIT = 3000  # Slack rejects a section block whose text is longer
 
 _EMOJI = {
     "firing": ":rotating_light:",
@@ -28,12 +33,17 @@ _EMOJI = {
 }
 
 
+def escape(text: object) -> str:
+    """``text`` safe inside Slack mrkdwn: the three characters Slack asks to escape."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _number(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
 
 
 def _line(alert: Mapping[str, Any]) -> str:
-    name = "dataset drift" if alert["feature"] == "*" else f"`{alert['feature']}`"
+    name = "dataset drift" if alert["feature"] == "*" else f"`{escape(alert['feature'])}`"
     line = (
         f"• {name} {alert['metric']} = *{_number(alert['value'])}* {alert.get('unit') or ''}"
         f" (threshold {_number(alert.get('threshold'))}, {alert['status']}, "
@@ -43,10 +53,39 @@ def _line(alert: Mapping[str, Any]) -> str:
     if bins:
         top = bins[0]
         line += (
-            f" — moved most: `{top['label']}` {100 * top['reference_share']:.1f}% → "
+            f" — moved most: `{escape(top['label'])}` {100 * top['reference_share']:.1f}% → "
             f"{100 * top['live_share']:.1f}%"
         )
     return line
+
+
+def _fit(groups: list[str], hidden: int) -> str:
+    """Feature groups joined, cut so the text and its "… and N more" line fit one section.
+
+    ``hidden`` features are already left out (beyond ``top_features``); groups cut for size add
+    to them.
+    """
+
+    def more(count: int) -> str:
+        return f"… and {count} more feature{'s' if count != 1 else ''}"
+
+    everything = "\n".join(groups + ([more(hidden)] if hidden else []))
+    if len(everything) <= SECTION_LIMIT:
+        return everything
+    reserve = len(more(hidden + len(groups))) + 1
+    kept: list[str] = []
+    size = 0
+    for group in groups:
+        if size + len(group) + 1 > SECTION_LIMIT - reserve:
+            break
+        kept.append(group)
+        size += len(group) + 1
+    return "\n".join([*kept, more(hidden + len(groups) - len(kept))])
+
+
+def _link_text(links: Mapping[str, str]) -> str:
+    names = {"report_url": "report", "dashboard_url": "dashboard"}
+    return " · ".join(f"<{escape(links[k])}|{v}>" for k, v in names.items() if k in links)
 
 
 def slack_message(payload: Mapping[str, Any], top_features: int) -> dict[str, Any]:
@@ -54,32 +93,37 @@ def slack_message(payload: Mapping[str, Any], top_features: int) -> dict[str, An
     event = str(payload["event"])
     window = payload.get("window") or {}
     header = (
-        f"{_EMOJI.get(event, '')} *{event.upper()}* ({payload.get('severity')}) — monitor "
-        f"*{payload.get('monitor')}*, window {window.get('start')} → {window.get('end')}"
+        f"{_EMOJI.get(event, '')} *{event.upper()}* ({escape(payload.get('severity'))}) — monitor "
+        f"*{escape(payload.get('monitor'))}*, window {window.get('start')} → {window.get('end')}"
     ).strip()
     alerts: Sequence[Mapping[str, Any]] = payload.get("alerts") or []
-    shown = list(alerts)[:top_features]
-    lines = [_line(a) for a in shown]
-    if len(alerts) > len(shown):
-        lines.append(f"… and {len(alerts) - len(shown)} more")
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": header}}]
-    if lines:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    features = list(dict.fromkeys(str(a["feature"]) for a in alerts))  # most severe first
+    groups = [
+        "\n".join(_line(a) for a in alerts if str(a["feature"]) == feature)
+        for feature in features[:top_features]
+    ]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": header[:SECTION_LIMIT]}}
+    ]
+    if groups:
+        text = _fit(groups, len(features) - len(groups))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
     top = payload.get("top_drifted_features") or []
     if event != "resolved" and top and any(a["feature"] == "*" for a in alerts):
         drifted = ", ".join(
-            f"{t['feature']} {t['metric']}={_number(t['value'])}" for t in top[:top_features]
+            f"{escape(t['feature'])} {t['metric']}={_number(t['value'])}"
+            for t in top[:top_features]
         )
         blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"Top drifted: {drifted}"}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": f"Top drifted: {drifted}"[:SECTION_LIMIT]}],
+            }
         )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"key `{payload.get('idempotency_key')}`"}],
-        }
-    )
-    return {"text": str(payload.get("summary", header)), "blocks": blocks}
+    links = _link_text(payload.get("links") or {})
+    footer = f"key `{payload.get('idempotency_key')}`" + (f" · {links}" if links else "")
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
+    return {"text": escape(payload.get("summary", header))[:SECTION_LIMIT], "blocks": blocks}
 
 
 class SlackSink:

@@ -39,6 +39,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "driftwatch.cli.schedule:backfill",
         "Compute every window of a monitor's schedule between --since and --until, oldest first.",
     ),
+    "metrics": (
+        "driftwatch.cli.metrics:metrics",
+        "Print the Prometheus metrics of the results database (read-only) and exit.",
+    ),
     "status": (
         "driftwatch.cli.schedule:status",
         "Per monitor: next fire time, last run and its status, windows owed, gaps, alert state.",

@@ -162,6 +162,12 @@ def run_exit_code(done: api.RunReport, fail_on: str) -> int:
     "(`driftwatch alerts dispatch` or the scheduler sends them).",
 )
 @output.format_option("table", "json", "ndjson", "csv")
+@click.option(
+    "--pushgateway",
+    default=None,
+    metavar="URL",
+    help="Push the monitors' Prometheus metrics to this Pushgateway after the runs.",
+)
 def run(
     config_path: str,
     database: str | None,
@@ -172,6 +178,7 @@ def run(
     no_store: bool,
     no_dispatch: bool,
     output_format: str,
+    pushgateway: str | None,
 ) -> None:
     """Run monitors once now, store the results, and print a table per monitor.
 
@@ -189,6 +196,8 @@ def run(
     window = None
     if (start is None) != (end is None):
         raise click.UsageError("give both --window-start and --window-end, or neither")
+    if pushgateway and no_store:
+        raise click.UsageError("--pushgateway pushes stored results; drop --no-store")
     if start is not None and end is not None:
         if start >= end:
             raise click.BadParameter("must be after --window-start", param_hint="--window-end")
@@ -217,6 +226,11 @@ def run(
         for outcome in done.outcomes:
             enabled = outcome.monitor in done.dataset_drift_monitors
             render_outcome(outcome, out, dataset_drift_enabled=enabled)
+    if pushgateway:
+        from driftwatch.ops.prometheus import push_metrics  # prometheus_client only when asked
+
+        ran = list(dict.fromkeys(o.monitor for o in done.outcomes))
+        push_metrics(config_path, pushgateway, ran, database=database)
     for line in done.errors:
         fail(line)
     if done.undelivered:

@@ -103,12 +103,23 @@ def _stop_on_signals(stop: threading.Event) -> None:
     show_default=True,
     help="How often the outbox of notifications is delivered and retried.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help='Serve Prometheus metrics at http://HOST:PORT/metrics (see README "Operations").',
+)
+@click.option(
+    "--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port."
+)
 def schedule(
     config_path: str,
     database: str | None,
     log_format: str | None,
     claim_ttl: timedelta,
     dispatch_interval: timedelta,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Run every scheduled monitor on its cron/interval until stopped (SIGTERM or Ctrl-C).
 
@@ -124,6 +135,7 @@ def schedule(
         claim_ttl=claim_ttl,
         dispatch_interval=dispatch_interval,
         stop=stop,
+        metrics_address=None if metrics_port is None else (metrics_host, metrics_port),
     )
 
 

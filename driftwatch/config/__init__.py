@@ -8,10 +8,13 @@ Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 """
 
 from driftwatch.config.alerts import (
+    AlertmanagerSinkConfig,
     AlertsConfig,
     DatasetDriftConfig,
     EmailSinkConfig,
+    LinksConfig,
     LogSinkConfig,
+    PagerDutySinkConfig,
     SilenceConfig,
     SinkConfig,
     SlackSinkConfig,
@@ -45,6 +48,7 @@ from driftwatch.config.sources import (
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_THRESHOLDS",
+    "AlertmanagerSinkConfig",
     "AlertsConfig",
     "BinningConfig",
     "Config",
@@ -57,8 +61,10 @@ __all__ = [
     "FeatureOverride",
     "FeatureSpec",
     "FeaturesConfig",
+    "LinksConfig",
     "LogSinkConfig",
     "MonitorConfig",
+    "PagerDutySinkConfig",
     "ParquetSourceConfig",
     "ScheduleConfig",
     "SilenceConfig",

@@ -6,19 +6,25 @@
 
 from __future__ import annotations
 
+import string
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from driftwatch.config._common import Duration, Model, UtcDatetime, type_tags
 
 __all__ = [
+    "LINK_PLACEHOLDERS",
+    "PAGERDUTY_EVENTS_URL",
     "SINK_TYPES",
+    "AlertmanagerSinkConfig",
     "AlertsConfig",
     "DatasetDriftConfig",
     "EmailSinkConfig",
+    "LinksConfig",
     "LogSinkConfig",
+    "PagerDutySinkConfig",
     "SilenceConfig",
     "SinkConfig",
     "SlackSinkConfig",
@@ -65,8 +71,48 @@ class EmailSinkConfig(_SinkBase):
     timeout: Duration = timedelta(seconds=10)
 
 
+class AlertmanagerSinkConfig(_SinkBase):
+    """Alerts POSTed to Alertmanager's API v2 (``{url}/api/v2/alerts``).
+
+    A firing alert is sent with ``endsAt`` = send time + ``ends_after``: Alertmanager resolves an
+    alert by itself once ``endsAt`` passes (its ``resolve_timeout`` applies only to alerts sent
+    without one). driftwatch re-sends a firing alert only every ``alerts.repeat_interval`` (at the
+    first run after it), so ``ends_after`` must be longer than ``repeat_interval`` plus the
+    monitor's run interval; config loading refuses an ``ends_after`` not longer than
+    ``repeat_interval``. The default, 49h, fits the default 24h repeat with a daily schedule.
+    """
+
+    type: Literal["alertmanager"]
+    url: str
+    alertname: str = Field("DriftwatchDrift", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    ends_after: Duration = timedelta(hours=49)
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: Duration = timedelta(seconds=10)
+
+
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+
+
+class PagerDutySinkConfig(_SinkBase):
+    """PagerDuty Events API v2: ``trigger``/``resolve`` per (monitor, feature, metric).
+
+    ``routing_key`` is the integration key: write it as ``${VAR}``, never in the file.
+    """
+
+    type: Literal["pagerduty"]
+    routing_key: str = Field(min_length=1)
+    url: str = PAGERDUTY_EVENTS_URL
+    source: str = "driftwatch"
+    timeout: Duration = timedelta(seconds=10)
+
+
 SinkConfig = Annotated[
-    LogSinkConfig | WebhookSinkConfig | SlackSinkConfig | EmailSinkConfig,
+    LogSinkConfig
+    | WebhookSinkConfig
+    | SlackSinkConfig
+    | EmailSinkConfig
+    | AlertmanagerSinkConfig
+    | PagerDutySinkConfig,
     Field(discriminator="type"),
 ]
 SINK_TYPES = type_tags(SinkConfig)
@@ -90,6 +136,41 @@ class DatasetDriftConfig(Model):
     suppress_feature_alerts: bool = True
 
 
+LINK_PLACEHOLDERS = ("monitor", "feature", "window_start", "run_id")
+"""The names a link template may use, each filled in URL-encoded."""
+
+
+def _check_template(template: str) -> str:
+    try:
+        fields = [
+            name
+            for _text, name, _spec, _conv in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as exc:
+        raise ValueError(
+            f"link template {template!r} is malformed ({exc}); write {{name}}, and {{{{ for a brace"
+        ) from None
+    for name in fields:
+        if name not in LINK_PLACEHOLDERS:
+            raise ValueError(
+                f"link template {template!r} uses {{{name}}}; the placeholders are "
+                + ", ".join(f"{{{p}}}" for p in LINK_PLACEHOLDERS)
+            )
+    return template
+
+
+LinkTemplate = Annotated[str, AfterValidator(_check_template)]
+
+
+class LinksConfig(Model):
+    """Links put into every notification, templates with ``{monitor}``, ``{feature}``,
+    ``{window_start}`` and ``{run_id}`` (e.g. the HTML report and a Grafana dashboard)."""
+
+    report_url: LinkTemplate | None = None
+    dashboard_url: LinkTemplate | None = None
+
+
 class AlertsConfig(Model):
     repeat_interval: Duration = timedelta(hours=24)
     notify_no_data: bool = False
@@ -98,6 +179,7 @@ class AlertsConfig(Model):
     backoff_max: Duration = timedelta(hours=1)
     sinks: tuple[SinkConfig, ...] = ()
     silences: tuple[SilenceConfig, ...] = ()
+    links: LinksConfig = LinksConfig()
 
     @field_validator("sinks")
     @classmethod
@@ -108,3 +190,15 @@ class AlertsConfig(Model):
                 raise ValueError(f"sink name {sink.name!r} is used twice; names must be unique")
             seen.add(sink.name)
         return sinks
+
+    @model_validator(mode="after")
+    def _alertmanager_outlives_repeat(self) -> AlertsConfig:
+        for sink in self.sinks:
+            if isinstance(sink, AlertmanagerSinkConfig) and sink.ends_after <= self.repeat_interval:
+                raise ValueError(
+                    f"sink {sink.name!r}: ends_after ({sink.ends_after}) must be longer than "
+                    f"alerts.repeat_interval ({self.repeat_interval}), or Alertmanager resolves a "
+                    "firing alert before driftwatch re-sends it; raise ends_after (at least "
+                    "repeat_interval plus the monitor's run interval) or lower repeat_interval"
+                )
+        return self

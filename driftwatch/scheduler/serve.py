@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.logevents import log_event
 from driftwatch.scheduler.planning import MonitorSchedule
 from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.scheduler.service import SchedulerService
+
+if TYPE_CHECKING:
+    from driftwatch.ops.prometheus import MetricsServer
 
 __all__ = ["serve"]
 
@@ -27,11 +31,14 @@ def serve(
     *,
     dispatch_interval: timedelta = timedelta(seconds=5),
     on_ready: Callable[[SchedulerService], None] | None = None,
+    metrics_address: tuple[str, int] | None = None,
 ) -> None:
     """Run the scheduler until ``runner.stop`` is set, then finish the run in flight and return.
 
-    On start: sync the stored jobs with the config, catch every scheduled monitor up, then let
-    jobs fire (and call ``on_ready``). Raises SchedulerError when no monitor has a schedule.
+    On start: sync the stored jobs with the config, serve the Prometheus metrics on
+    ``metrics_address`` (host, port) when given, catch every scheduled monitor up, then let jobs
+    fire (and call ``on_ready``). Raises SchedulerError when no monitor has a schedule or the
+    metrics port cannot be bound.
     """
     scheduled = runner.scheduled_monitors()
     if not scheduled:
@@ -52,6 +59,7 @@ def serve(
         dispatch_interval=dispatch_interval,
         max_workers=min(len(scheduled) + 1, 8),
     )
+    metrics = _serve_metrics(runner, metrics_address)
     report = service.start()
     try:
         sync = {
@@ -84,4 +92,21 @@ def serve(
     finally:
         runner.stop.set()
         service.shutdown(wait=True)
+        if metrics is not None:
+            metrics.close()
     log_event(log, logging.INFO, "stopped", {})
+
+
+def _serve_metrics(runner: WindowRunner, address: tuple[str, int] | None) -> MetricsServer | None:
+    if address is None:
+        return None
+    from driftwatch.ops.prometheus import start_server  # prometheus_client only when asked
+
+    host, port = address
+    try:
+        return start_server(runner.store, host, port)
+    except OSError as exc:
+        raise SchedulerError(
+            f"cannot serve metrics on {host}:{port} ({exc.strerror or exc}); choose a free port "
+            "with --metrics-port or another --metrics-host"
+        ) from None

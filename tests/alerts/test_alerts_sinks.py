@@ -32,7 +32,7 @@ def email_sink(server: SmtpServer, password: str | None = None) -> dict[str, obj
 
 
 def test_registry_lists_every_sink_type() -> None:
-    assert sink_types() == ("email", "log", "slack", "webhook")
+    assert sink_types() == ("alertmanager", "email", "log", "pagerduty", "slack", "webhook")
 
 
 _REGISTER_FIRST = """
@@ -61,7 +61,7 @@ def test_registering_a_custom_sink_before_any_lookup_keeps_the_built_in_ones() -
         [sys.executable, "-c", _REGISTER_FIRST], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "email,log,slack,teams,webhook"
+    assert done.stdout.strip() == "alertmanager,email,log,pagerduty,slack,teams,webhook"
 
 
 def test_the_config_accepts_exactly_the_registered_sink_types() -> None:
@@ -79,7 +79,10 @@ def test_the_config_accepts_exactly_the_registered_sink_types() -> None:
 def test_unknown_sink_type_error_lists_the_accepted_names() -> None:
     from driftwatch.alerts import sink_class
 
-    with pytest.raises(AlertError, match="unknown sink type 'pager'; choose one of: email, log"):
+    with pytest.raises(
+        AlertError,
+        match="unknown sink type 'pager'; choose one of: alertmanager, email, log, pagerduty",
+    ):
         sink_class("pager")
 
 
@@ -110,7 +113,7 @@ def test_email_is_delivered_over_smtp_with_text_and_html(
     run_levels(config, sqlite_store, clock, x="warn")
     assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
     (message,) = smtp_server.messages
-    assert message["Subject"] == "[driftwatch] FIRING warn: monitor model"
+    assert message["Subject"] == "[driftwatch] FIRING warn: model: x (window 2026-01-01 01:00 UTC)"
     assert message["To"] == "oncall@example.com"
     assert message["X-Driftwatch-Idempotency-Key"].startswith("dw-")
     text = message.get_body(("plain",)).get_content()
@@ -140,7 +143,7 @@ def test_email_with_a_wrong_password_is_dead_at_once_and_not_quoted(
     assert "not-the-password" not in error
 
 
-def test_log_sink_logs_one_line_with_the_payload(
+def test_log_sink_logs_one_short_line_and_the_payload_at_debug(
     sqlite_store: Store,
     clock: FakeClock,
     alert_config: Callable[..., Config],
@@ -148,14 +151,17 @@ def test_log_sink_logs_one_line_with_the_payload(
 ) -> None:
     config = alert_config()  # the default sink: {type: log, level: info}
     run_levels(config, sqlite_store, clock, x="warn")
-    with caplog.at_level(logging.INFO, logger="driftwatch.alerts.sink"):
+    with caplog.at_level(logging.DEBUG, logger="driftwatch.alerts.sink"):
         assert dispatch_pending(sqlite_store, config, clock=clock).delivered == 1
-    (record,) = [r for r in caplog.records if r.name == "driftwatch.alerts.sink"]
-    assert "[FIRING warn] monitor model, feature x: js = 0.108 (threshold 0.05)" in record.message
-    assert '"top_bins":[{"contribution"' in record.message
+    line, payload = [r for r in caplog.records if r.name == "driftwatch.alerts.sink"]
+    assert line.levelno == logging.INFO
+    assert "[FIRING warn] monitor model, feature x: js = 0.108 (threshold 0.05)" in line.message
+    assert len(line.message) < 200
+    assert payload.levelno == logging.DEBUG
+    assert '"top_bins":[{"contribution"' in payload.message
 
 
-@pytest.mark.parametrize("kind", ["log", "webhook", "slack", "email"])
+@pytest.mark.parametrize("kind", ["log", "webhook", "slack", "email", "alertmanager", "pagerduty"])
 def test_every_sink_delivers_a_test_notification(
     kind: str,
     receiver: Receiver,
@@ -167,11 +173,18 @@ def test_every_sink_delivers_a_test_notification(
         "webhook": {"name": "s", "type": "webhook", "url": receiver.url},
         "slack": {"name": "s", "type": "slack", "url": receiver.url},
         "email": {**email_sink(smtp_server), "name": "s"},
+        "alertmanager": {"name": "s", "type": "alertmanager", "url": receiver.url},
+        "pagerduty": {"name": "s", "type": "pagerduty", "url": receiver.url, "routing_key": "k"},
     }
     message = send_test(alert_config(sinks=[sinks[kind]]), "s")
     assert message.event == "test"
-    if kind in ("webhook", "slack"):
+    if kind in ("webhook", "slack", "alertmanager"):
         assert len(receiver.requests) == 1
+    if kind == "alertmanager":
+        assert receiver.requests[0].path == "/hook/api/v2/alerts"
+    if kind == "pagerduty":  # a test incident is triggered, then resolved at once
+        actions = [r.json()["event_action"] for r in receiver.requests]
+        assert actions == ["trigger", "resolve"]
     if kind == "email":
         assert len(smtp_server.messages) == 1
 

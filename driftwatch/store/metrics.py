@@ -1,0 +1,149 @@
+"""What the Prometheus metrics report, read from the results database (read-only, any process).
+
+One :func:`snapshot` reads, in one connection:
+
+* the latest finished run's rows of each monitor (the ``latest_feature_results`` view): one
+  :class:`LatestValue` per monitor × feature × metric, so the cardinality is bounded by the config,
+  not by history;
+* per monitor: when the last succeeded run finished, the duration of the latest finished run and
+  the number of runs per status (``running`` rows are left out: they change status, and a counter
+  must not go down);
+* the outbox: notifications per state (pending, sent, dead).
+
+``decision_threshold`` (the value a metric had to exceed to count as drift) is read when the view
+has that column (migration 0004 adds it); the view's columns are inspected once per engine.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from driftwatch.errors import StoreError
+from driftwatch.store.database import one_line
+from driftwatch.store.models import Notification, Run
+from driftwatch.store.queries import latest_table
+from driftwatch.store.repository import Store
+
+__all__ = [
+    "NOTIFICATION_STATES",
+    "LatestValue",
+    "MetricsSnapshot",
+    "MonitorRuns",
+    "snapshot",
+]
+
+NOTIFICATION_STATES = ("pending", "sent", "dead")
+_FINISHED = ("succeeded", "no_data", "failed")
+_VIEW = "latest_feature_results"
+_view_has_threshold: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class LatestValue:
+    """One (monitor, feature, metric) of a monitor's latest finished run."""
+
+    monitor: str
+    feature: str
+    metric: str
+    status: str
+    value: float | None
+    p_value: float | None
+    decision_threshold: float | None
+
+
+@dataclass(frozen=True)
+class MonitorRuns:
+    """One monitor's run figures."""
+
+    monitor: str
+    last_success_at: datetime | None
+    last_duration_seconds: float | None
+    runs_by_status: dict[str, int]
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    latest: list[LatestValue]
+    monitors: list[MonitorRuns]
+    notifications: dict[str, int]
+    has_decision_threshold: bool
+
+
+def _has_threshold(engine: Engine) -> bool:
+    found = _view_has_threshold.get(engine)
+    if found is None:
+        columns = {c["name"] for c in sa.inspect(engine).get_columns(_VIEW)}
+        found = _view_has_threshold[engine] = "decision_threshold" in columns
+    return found
+
+
+def snapshot(store: Store, monitor: str | None = None) -> MetricsSnapshot:
+    """The figures the metrics expose, for every monitor or only ``monitor``.
+
+    Raises StoreError when the database cannot be read.
+    """
+    try:
+        return _snapshot(store, monitor)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"results database {store.url!r}: {one_line(exc)}") from exc
+
+
+def _snapshot(store: Store, monitor: str | None) -> MetricsSnapshot:
+    has_threshold = _has_threshold(store.engine)
+    view = latest_table
+    columns = [view.c.monitor, view.c.feature, view.c.metric, view.c.status, view.c.value]
+    columns.append(view.c.p_value)
+    threshold = sa.column("decision_threshold", sa.Float)
+    latest = sa.select(*columns, threshold if has_threshold else sa.null()).select_from(view)
+    runs = sa.select(Run.monitor, Run.status, sa.func.count()).where(Run.status.in_(_FINISHED))
+    success = sa.select(Run.monitor, sa.func.max(Run.finished_at)).where(Run.status == "succeeded")
+    ranked = (
+        sa.select(
+            Run.monitor,
+            Run.duration_seconds,
+            sa.func.row_number()
+            .over(partition_by=Run.monitor, order_by=(Run.finished_at.desc(), Run.id.desc()))
+            .label("recency"),
+        )
+        .where(Run.status.in_(_FINISHED), Run.finished_at.is_not(None))
+        .subquery()
+    )
+    durations = sa.select(ranked.c.monitor, ranked.c.duration_seconds).where(ranked.c.recency == 1)
+    if monitor is not None:
+        latest = latest.where(view.c.monitor == monitor)
+        runs = runs.where(Run.monitor == monitor)
+        success = success.where(Run.monitor == monitor)
+        durations = durations.where(ranked.c.monitor == monitor)
+    latest = latest.order_by(view.c.monitor, view.c.feature, view.c.metric)
+    with store.engine.connect() as connection:
+        values = [
+            LatestValue(str(row[0]), str(row[1]), str(row[2]), str(row[3]), row[4], row[5], row[6])
+            for row in connection.execute(latest)
+        ]
+        counts: dict[str, dict[str, int]] = {}
+        for name, status, count in connection.execute(runs.group_by(Run.monitor, Run.status)):
+            counts.setdefault(name, {})[status] = int(count)
+        ends = {row[0]: row[1] for row in connection.execute(success.group_by(Run.monitor))}
+        last = {row[0]: row[1] for row in connection.execute(durations)}
+        notifications = {state: 0 for state in NOTIFICATION_STATES}
+        if monitor is None:
+            query = sa.select(Notification.status, sa.func.count()).group_by(Notification.status)
+            for state, count in connection.execute(query):
+                notifications[state] = int(count)
+    names = sorted({*counts, *ends, *last})
+    monitors = [
+        MonitorRuns(
+            name,
+            ends.get(name),
+            last.get(name),
+            counts.get(name, {}),
+        )
+        for name in names
+    ]
+    return MetricsSnapshot(values, monitors, notifications, has_threshold)
