@@ -24,7 +24,7 @@ from driftwatch.engine import Histogram
 from driftwatch.errors import DriftwatchError
 from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
-from driftwatch.results import Problem, RunOutcome, RunStatus, Trigger
+from driftwatch.results import FeatureOutcome, Problem, RunOutcome, RunStatus, Trigger
 from driftwatch.sources import Source, open_source
 from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
@@ -44,6 +44,15 @@ def _aligned_window(now: datetime, length: timedelta) -> TimeWindow:
     epoch = as_utc(now).timestamp()
     end = datetime.fromtimestamp(math.floor(epoch / seconds) * seconds, tz=as_utc(now).tzinfo)
     return TimeWindow(end - length, end)
+
+
+def _all_failed(features: Sequence[FeatureOutcome]) -> str | None:
+    """The run's error when every feature errored (the window had rows, nothing was graded)."""
+    if not features or any(f.status != "error" for f in features):
+        return None
+    first = features[0]
+    more = f" (and {len(features) - 1} more)" if len(features) > 1 else ""
+    return f"every feature failed; {first.name!r}: {first.reason}{more}"
 
 
 def _too_few(n_live: int, min_rows: int) -> Problem | None:
@@ -147,8 +156,14 @@ class MonitorRunner:
         )
         if (monitor.correction or self.config.defaults.correction) == "bh":
             features = correct(features, specs)
+        status: RunStatus = "no_data" if too_few else "succeeded"
+        failed = _all_failed(features) if not too_few else None
+        if failed is not None:
+            status = "failed"
+            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, failed)
         return replace(
-            finish("no_data" if too_few else "succeeded"),
+            finish(status),
+            error=failed,
             features=features,
             n_reference=profile.n_rows,
             n_live=n_live,
