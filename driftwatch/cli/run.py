@@ -30,11 +30,17 @@ _FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
 
 
 def _p_value(feature: FeatureOutcome) -> float | None:
-    """The feature's G-test p-value (the same for every metric: one test over the bins)."""
+    """The feature's drift-test p-value (the same for every metric: one test over the bins)."""
     for metric in feature.metrics:
         if metric.verdict is not None and metric.verdict.p_value is not None:
             return metric.verdict.p_value
     return None
+
+
+def _fires_at(feature: FeatureOutcome, metric: str) -> float | None:
+    """The stored decision threshold of ``metric``: its value at which the rule fires at this n."""
+    verdict = next((m.verdict for m in feature.metrics if m.metric == metric), None)
+    return verdict.decision_threshold if verdict is not None else None
 
 
 def _top_bin(feature: FeatureOutcome) -> str:
@@ -76,7 +82,10 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
         table.add_column(f"{name} ({unit})", justify="right")
     show_p = any(_p_value(f) is not None for f in outcome.features)
     if show_p:
-        table.add_column("p (G-test)", justify="right")
+        table.add_column("p (drift test)", justify="right")
+    show_cut = bool(metrics) and any(_fires_at(f, metrics[0]) is not None for f in outcome.features)
+    if show_cut:
+        table.add_column(f"{metrics[0]} fires at", justify="right")
     table.add_column("n live", justify="right")
     table.add_column("missing", justify="right")
     table.add_column("unseen", justify="right")
@@ -94,6 +103,7 @@ def render_outcome(outcome: RunOutcome, console: Console) -> None:
             render.status(feature.status),
             *(render.number(values.get(name)) for name in metrics),
             *([render.p_value(_p_value(feature))] if show_p else []),
+            *([render.number(_fires_at(feature, metrics[0]))] if show_cut else []),
             render.count(feature.n_live),
             render.share(feature.missing_share),
             render.share(feature.unseen_share),
