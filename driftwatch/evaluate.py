@@ -186,7 +186,11 @@ def correct(
                 )
                 changed.add(feature)
     return tuple(
-        replace(f, metrics=tuple(metrics[f.name]), status=decided_status(specs_by[f.name], metrics[f.name]))
+        replace(
+            f,
+            metrics=tuple(metrics[f.name]),
+            status=decided_status(specs_by[f.name], metrics[f.name]),
+        )
         if f.name in changed
         else f
         for f in features

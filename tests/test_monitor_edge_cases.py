@@ -250,7 +250,7 @@ def test_a_failed_run_keeps_the_window_it_was_asked_for() -> None:
     assert outcome.window == window
 
 
-# --- issue 11: verdicts without blind spots ---------------------------------------------------------
+# --- issue 11: verdicts without blind spots -------------------------------------------------
 
 
 def _flag(share: float, n: int, seed: int) -> np.ndarray:
@@ -295,9 +295,7 @@ def test_a_new_category_is_named_as_unseen() -> None:
     rng = np.random.default_rng(5)
     reference = rng.choice(list("abcde"), 10_000)
     live = np.concatenate([rng.choice(list("abcde"), 700), ["new"] * 300])
-    row = js_row(
-        run(pd.DataFrame({"x": reference}), pd.DataFrame({"x": live}), [], ["x"]), "x"
-    )
+    row = js_row(run(pd.DataFrame({"x": reference}), pd.DataFrame({"x": live}), [], ["x"]), "x")
     assert row.status == "critical"
     assert "categories the reference never had" in row.reason
 

@@ -8,6 +8,8 @@ name them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pandas.api.types import (
@@ -24,7 +26,7 @@ from driftwatch.errors import ColumnError
 __all__ = ["categorical_codes", "category_counts", "numeric_values", "refuse_timestamps"]
 
 
-def _holds_timestamps(dtype: object) -> bool:
+def _holds_timestamps(dtype: Any) -> bool:
     return bool(
         is_datetime64_any_dtype(dtype)
         or is_timedelta64_dtype(dtype)

@@ -97,8 +97,9 @@ def _numeric(live_values: np.ndarray) -> tuple[float, Any]:
     rng = np.random.default_rng(0)
     reference_values = rng.normal(size=5_000)
     bins = fit_numeric_bins(reference_values, strategy="quantile", bins=10)
-    ref_h, live_h = Histogram(bins, bins.count(reference_values)), Histogram(
-        bins, bins.count(live_values)
+    ref_h, live_h = (
+        Histogram(bins, bins.count(reference_values)),
+        Histogram(bins, bins.count(live_values)),
     )
     value = js_divergence(live_h.counts, ref_h.counts)
     context = EvaluationContext("x", "js", ref_h, live_h)
