@@ -16,7 +16,7 @@ from dataclasses import replace
 from driftwatch.config import FeatureSpec
 from driftwatch.engine import Histogram, bin_contributions, get_metric
 from driftwatch.errors import ConfigError
-from driftwatch.results import FeatureOutcome, MetricOutcome, Problem, Verdict, worst
+from driftwatch.results import FeatureOutcome, MetricOutcome, Problem, Status, Verdict, worst
 from driftwatch.thresholds import (
     EvaluationContext,
     ThresholdSettings,
@@ -24,7 +24,7 @@ from driftwatch.thresholds import (
     threshold_rule,
 )
 
-__all__ = ["correct", "dataset_drift", "evaluate", "score_feature"]
+__all__ = ["correct", "dataset_drift", "decided_status", "evaluate", "score_feature"]
 
 TOP_BINS = 5
 """How many of the bins that moved most a feature's explanation keeps."""
@@ -51,8 +51,10 @@ def score_feature(
     """One feature's outcome from its reference and live histograms (or why there are none).
 
     A problem counting the live data comes first, then one fitting the reference, then
-    ``too_few`` (the live window is below ``min_rows``), then a live window without a valid value;
-    each makes every metric ``no_data``/``error`` with that reason.
+    ``too_few`` (the live window is below ``min_rows``), then a live window without rows; each
+    makes every metric ``no_data``/``error`` with that reason. A window with rows whose feature is
+    all missing is scored (its ``__missing__`` bin moved). The feature's status is the worst over
+    its decision metrics (:func:`decided_status`).
     """
     ref_hist = reference if isinstance(reference, Histogram) else None
     live_hist = live if isinstance(live, Histogram) else None
@@ -66,7 +68,7 @@ def score_feature(
     return FeatureOutcome(
         name=spec.name,
         kind=spec.kind,
-        status=worst(m.status for m in metrics),
+        status=decided_status(spec, metrics),
         metrics=metrics,
         reference=ref_hist,
         live=live_hist,
@@ -83,14 +85,17 @@ def _first_problem(
     for problem in (live, reference, too_few):
         if isinstance(problem, Problem):
             return problem
-    if live_hist is not None and live_hist.n_valid == 0:
-        return Problem(
-            "no_data",
-            f"no live values: all {live_hist.n} rows are missing"
-            if live_hist.n
-            else "the live window has no rows",
-        )
+    if live_hist is not None and live_hist.n == 0:
+        return Problem("no_data", "the live window has no rows")
+    # A window with rows whose feature is all missing is scored: its __missing__ bin moved.
     return None
+
+
+def decided_status(spec: FeatureSpec, metrics: Sequence[MetricOutcome]) -> Status:
+    """The feature's status: the worst over its decision metrics (``decide_on``) only; the other
+    metrics keep their own graded status but do not change the feature's verdict."""
+    deciding = set(spec.decision_metrics)
+    return worst(m.status for m in metrics if m.metric in deciding)
 
 
 def _unscored(
@@ -159,6 +164,7 @@ def correct(
     (:func:`driftwatch.thresholds.adjust_verdicts`); other verdicts are kept.
     """
     thresholds = {spec.name: spec.thresholds for spec in specs}
+    specs_by = {spec.name: spec for spec in specs}
     metrics = {f.name: list(f.metrics) for f in features}
     changed: set[str] = set()
     for name in sorted({m.metric for f in features for m in f.metrics}):
@@ -180,7 +186,11 @@ def correct(
                 )
                 changed.add(feature)
     return tuple(
-        replace(f, metrics=tuple(metrics[f.name]), status=worst(m.status for m in metrics[f.name]))
+        replace(
+            f,
+            metrics=tuple(metrics[f.name]),
+            status=decided_status(specs_by[f.name], metrics[f.name]),
+        )
         if f.name in changed
         else f
         for f in features

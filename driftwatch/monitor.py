@@ -24,7 +24,7 @@ from driftwatch.engine import Histogram
 from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
-from driftwatch.results import Problem, RunOutcome, RunStatus, Trigger
+from driftwatch.results import FeatureOutcome, Problem, RunOutcome, RunStatus, Trigger
 from driftwatch.sources import Source, open_source
 from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
@@ -59,6 +59,15 @@ def _scheduled_window(monitor: MonitorConfig, span: TimeWindow, now: datetime) -
         return schedule.window_ending(fire) if fire is not None else span
     except SchedulerError:
         return span
+
+
+def _all_failed(features: Sequence[FeatureOutcome]) -> str | None:
+    """The run's error when every feature errored (the window had rows, nothing was graded)."""
+    if not features or any(f.status != "error" for f in features):
+        return None
+    first = features[0]
+    more = f" (and {len(features) - 1} more)" if len(features) > 1 else ""
+    return f"every feature failed; {first.name!r}: {first.reason}{more}"
 
 
 def _too_few(n_live: int, min_rows: int) -> Problem | None:
@@ -193,8 +202,14 @@ class MonitorRunner:
         )
         if (monitor.correction or self.config.defaults.correction) == "bh":
             features = correct(features, specs)
+        status: RunStatus = "no_data" if too_few else "succeeded"
+        failed = _all_failed(features) if not too_few else None
+        if failed is not None:
+            status = "failed"
+            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, failed)
         return replace(
-            finish("no_data" if too_few else "succeeded"),
+            finish(status),
+            error=failed,
             features=features,
             n_reference=profile.n_rows,
             n_live=n_live,

@@ -67,6 +67,10 @@ class Verdict:
     test: str | None = None
     dof: int | None = None
     note: str | None = None
+    decision_threshold: float | None = None
+    """The metric's (plug-in) value at which the rule fires at this window's n; None if unknown."""
+    effect: float | None = None
+    """The bias-corrected effect size the magnitudes were compared with (not stored)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ RESULT_COLUMNS = [
     "threshold_kind",
     "warn_threshold",
     "critical_threshold",
+    "decision_threshold",
     "p_value",
     "p_value_adjusted",
     "test",
@@ -212,6 +217,7 @@ class RunOutcome:
                         "threshold_kind": verdict.kind if verdict else None,
                         "warn_threshold": verdict.warn if verdict else None,
                         "critical_threshold": verdict.critical if verdict else None,
+                        "decision_threshold": verdict.decision_threshold if verdict else None,
                         "p_value": verdict.p_value if verdict else None,
                         "p_value_adjusted": metric.p_value_adjusted,
                         "test": verdict.test if verdict else None,

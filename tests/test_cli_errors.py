@@ -85,7 +85,7 @@ def test_run_table_shows_the_g_test_p_value_with_the_default_rule(
         cli, ["run", "--config", str(write_config(config))]
     )
     assert result.exit_code == 0, result.output
-    assert "p (G-test)" in result.output
+    assert "p (drift test)" in result.output and "js fires at" in result.output
     assert "<1e-12" in result.output  # the weather label regime change
 
 

@@ -66,9 +66,9 @@ NORMAL = RNG.normal(size=500)
             list(NORMAL[:50]),
             [np.nan] * 40,
             "numeric",
-            "no_data",
-            "all 40 rows are missing",
-            id="all-nan-live",
+            "critical",
+            "significant",
+            id="all-nan-live-is-drift",
         ),
         pytest.param(
             list(NORMAL[:100]),
@@ -248,3 +248,139 @@ def test_a_failed_run_keeps_the_window_it_was_asked_for() -> None:
     outcome = run_.compute(monitor, window=window)
     assert outcome.status == "failed" and outcome.error
     assert outcome.window == window
+
+
+# --- issue 11: verdicts without blind spots -------------------------------------------------
+
+
+def _flag(share: float, n: int, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).random(n) < share).astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    "as_bool", [pytest.param(False, id="0-1-integers"), pytest.param(True, id="bool-dtype")]
+)
+def test_a_flag_declared_numeric_gets_a_bin_per_value_and_its_shift_is_drift(
+    as_bool: bool,
+) -> None:
+    reference, live = _flag(0.3, 10_000, 1), _flag(0.6, 5_000, 2)
+    frames = (
+        pd.DataFrame({"x": reference.astype(bool) if as_bool else reference}),
+        pd.DataFrame({"x": live.astype(bool) if as_bool else live}),
+    )
+    row = js_row(run(*frames, ["x"], []), "x")
+    assert row.status == "critical"
+    assert "distribution within the reference's range" in row.reason
+
+
+def test_a_small_integer_column_moving_from_one_value_to_another_is_drift() -> None:
+    rng = np.random.default_rng(3)
+    reference = rng.choice([0, 1, 2], 5_000, p=[0.2, 0.6, 0.2])
+    live = rng.choice([0, 1, 2], 2_000, p=[0.2, 0.2, 0.6])
+    row = js_row(run(pd.DataFrame({"x": reference}), pd.DataFrame({"x": live}), ["x"], []), "x")
+    assert row.status == "critical"
+
+
+def test_values_beyond_the_reference_range_are_named_as_the_decisive_component() -> None:
+    rng = np.random.default_rng(4)
+    reference = rng.normal(size=10_000)
+    live = rng.normal(size=1_000)
+    live[:50] = 999_999.0  # a 5 % sentinel
+    row = js_row(run(pd.DataFrame({"x": reference}), pd.DataFrame({"x": live}), ["x"], []), "x")
+    assert row.status in ("warn", "critical")
+    assert "values above the reference's maximum" in row.reason
+
+
+def test_a_new_category_is_named_as_unseen() -> None:
+    rng = np.random.default_rng(5)
+    reference = rng.choice(list("abcde"), 10_000)
+    live = np.concatenate([rng.choice(list("abcde"), 700), ["new"] * 300])
+    row = js_row(run(pd.DataFrame({"x": reference}), pd.DataFrame({"x": live}), [], ["x"]), "x")
+    assert row.status == "critical"
+    assert "categories the reference never had" in row.reason
+
+
+def test_an_all_null_live_categorical_column_is_critical() -> None:
+    rng = np.random.default_rng(6)
+    reference = pd.DataFrame({"x": rng.choice(list("abc"), 1_000)})
+    live = pd.DataFrame({"x": [None] * 200})
+    row = js_row(run(reference, live, [], ["x"]), "x")
+    assert row.status == "critical"
+    assert row.missing_share == 1.0
+
+
+def _decide_on_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    # A +0.04σ shift on 100,000 rows: significant, above a strict tvd magnitude (0.001), below
+    # js's (0.0007 bits after the bias correction).
+    rng = np.random.default_rng(7)
+    reference = rng.normal(size=100_000)
+    live = rng.normal(0.04, size=100_000)
+    return pd.DataFrame({"x": reference}), pd.DataFrame({"x": live})
+
+
+def test_decide_on_keeps_another_metric_from_changing_the_feature_verdict() -> None:
+    reference, live = _decide_on_frames()
+    settings = {"metrics": ["js", "tvd"], "thresholds": {"tvd": {"warn": 0.001}}}
+    outcome = MonitorRunner(
+        config_for(["x"], [], **settings), frames={"reference": reference, "live": live}
+    ).compute(parse_monitor(settings))
+    (feature,) = outcome.features
+    statuses = {m.metric: m.status for m in feature.metrics}
+    assert statuses["tvd"] == "warn" and statuses["js"] == "ok"
+    assert feature.status == "ok"
+
+
+def test_decide_on_names_the_metrics_that_decide() -> None:
+    reference, live = _decide_on_frames()
+    settings = {
+        "metrics": ["js", "tvd"],
+        "decide_on": ["js", "tvd"],
+        "thresholds": {"tvd": {"warn": 0.001}},
+    }
+    outcome = MonitorRunner(
+        config_for(["x"], [], **settings), frames={"reference": reference, "live": live}
+    ).compute(parse_monitor(settings))
+    assert outcome.features[0].status == "warn"
+
+
+def parse_monitor(settings: dict[str, Any]) -> MonitorConfig:
+    return config_for(["x"], [], **settings).monitor("m")
+
+
+def test_decide_on_must_name_known_metrics() -> None:
+    with pytest.raises(Exception, match="unknown metric 'jss'"):
+        config_for(["x"], [], decide_on=["jss"])
+
+
+def test_a_run_whose_features_all_error_is_failed_with_the_real_row_count() -> None:
+    reference = pd.DataFrame({"x": NORMAL[:100], "y": NORMAL[:100]})
+    live = pd.DataFrame({"z": NORMAL[:70]})  # neither feature is there
+    config = config_for(["x", "y"], [])
+    outcome = MonitorRunner(config, frames={"reference": reference, "live": live}).compute(
+        config.monitor("m")
+    )
+    assert outcome.status == "failed"
+    assert outcome.n_live == 70
+    assert outcome.error is not None and "every feature failed" in outcome.error
+    assert "absent from the live data" in outcome.error
+
+
+def test_a_run_with_one_good_feature_still_succeeds() -> None:
+    reference = pd.DataFrame({"x": NORMAL[:100], "y": NORMAL[:100]})
+    live = pd.DataFrame({"x": NORMAL[100:170]})
+    config = config_for(["x", "y"], [])
+    outcome = MonitorRunner(config, frames={"reference": reference, "live": live}).compute(
+        config.monitor("m")
+    )
+    assert outcome.status == "succeeded"
+
+
+TIMES = pd.date_range("2024-01-01", periods=200, freq="h", tz="UTC")
+
+
+def test_a_timestamp_column_declared_numeric_is_refused_with_what_to_do() -> None:
+    reference = pd.DataFrame({"x": NORMAL[:200]})
+    row = js_row(run(reference, pd.DataFrame({"x": TIMES}), ["x"], []), "x")
+    assert row.status == "error"
+    assert "declared numeric but holds timestamps" in row.reason
+    assert "datetime features are not supported: derive a numeric column" in row.reason

@@ -27,7 +27,7 @@ RUN_SCHEMA = "driftwatch.run/1"
 
 
 def feature_p_value(feature: FeatureOutcome) -> float | None:
-    """The feature's G-test p-value (the same for every metric: one test over the bins)."""
+    """The feature's drift-test p-value (the same for every metric: one test over the bins)."""
     for metric in feature.metrics:
         if metric.verdict is not None and metric.verdict.p_value is not None:
             return metric.verdict.p_value

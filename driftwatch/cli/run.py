@@ -35,6 +35,12 @@ _FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
 }
 
 
+def _fires_at(feature: FeatureOutcome, metric: str) -> float | None:
+    """The stored decision threshold of ``metric``: its value at which the rule fires at this n."""
+    verdict = next((m.verdict for m in feature.metrics if m.metric == metric), None)
+    return verdict.decision_threshold if verdict is not None else None
+
+
 def _moved_most(feature: FeatureOutcome) -> str | None:
     """The bin that moved most (``rain: 52.2% → 1.4%``), or the reason a feature has no score."""
     if feature.reason:
@@ -86,6 +92,8 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
     if dataset_drift_enabled and outcome.dataset_drift:
         title.append(" — dataset drift", style="bold red")
     show_p = any(documents.feature_p_value(f) is not None for f in outcome.features)
+    first_metric = next(iter(metrics), "")
+    show_cut = any(_fires_at(f, first_metric) is not None for f in outcome.features)
     # When even the compact table is too wide, the last metrics go first, then the p-value.
     metric_columns = [
         Column(f"{name} ({unit})", "right", drop=10 - i)
@@ -96,7 +104,8 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
         Column("kind", detail=True, drop=2),
         Column("status"),
         *metric_columns,
-        *([Column("p (G-test)", "right", drop=5)] if show_p else []),
+        *([Column("p (drift test)", "right", drop=5)] if show_p else []),
+        *([Column(f"{first_metric} fires at", "right", drop=6)] if show_cut else []),
         Column("n live", "right", detail=True, drop=4),
         Column("missing", "right", detail=True, drop=3),
         Column("unseen", "right", detail=True, drop=1),
@@ -115,6 +124,7 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
             (feature.status, style),
             *(render.number(values.get(name)) for name in metrics),
             *([render.p_value(documents.feature_p_value(feature))] if show_p else []),
+            *([render.number(_fires_at(feature, first_metric))] if show_cut else []),
             render.count(feature.n_live),
             render.share(feature.missing_share),
             render.share(feature.unseen_share),

@@ -137,12 +137,14 @@ class ThresholdConfig(Model):
 
 
 DEFAULT_THRESHOLDS: Mapping[str, ThresholdConfig] = {
-    # Magnitudes of the default `significance` rule (see benchmarks/README.md): `warn` ≈ the effect
-    # of a +0.075σ mean shift on 10 quantile bins, `critical` ≈ a +0.5σ shift (PSI's classic 0.25).
-    "js": ThresholdConfig(warn=0.001, critical=0.04),
-    "kl": ThresholdConfig(warn=0.0025, critical=0.12),
-    "psi": ThresholdConfig(warn=0.005, critical=0.25),
-    "hellinger": ThresholdConfig(warn=0.025, critical=0.17),
+    # Magnitudes of the default `significance` rule, compared with the bias-corrected value (see
+    # benchmarks/README.md): `warn` ≈ the effect of a +0.05σ mean shift on 10 quantile bins, below
+    # the smallest shifts the benchmark must catch (so power grows with n), `critical` ≈ a +0.5σ
+    # shift (PSI's classic 0.25). kl, psi and hellinger's `warn` are js's through X².
+    "js": ThresholdConfig(warn=0.0005, critical=0.04),
+    "kl": ThresholdConfig(warn=0.00125, critical=0.12),
+    "psi": ThresholdConfig(warn=0.0025, critical=0.25),
+    "hellinger": ThresholdConfig(warn=0.018, critical=0.17),
     "tvd": ThresholdConfig(warn=0.025, critical=0.2),
 }
 
@@ -163,6 +165,15 @@ class _MetricsMixin(Model):
         if value is not None:
             if not value:
                 raise ValueError("'metrics' must list at least one metric")
+            _check_metric_names(value)
+        return value
+
+    @field_validator("decide_on", check_fields=False)
+    @classmethod
+    def _known_decision_metrics(cls, value: MetricList | None) -> MetricList | None:
+        if value is not None:
+            if not value:
+                raise ValueError("'decide_on' must list at least one metric")
             _check_metric_names(value)
         return value
 
@@ -199,12 +210,17 @@ class FeatureOverride(_MetricsMixin):
 
     binning: BinningConfig | None = None
     metrics: MetricList | None = None
+    decide_on: MetricList | None = None
     thresholds: dict[str, ThresholdConfig] | None = None
 
 
 class Defaults(_MetricsMixin):
     binning: BinningConfig = BinningConfig()
     metrics: MetricList = ("js", "kl")
+    decide_on: MetricList = Field(
+        ("js",),
+        description="the metrics whose verdicts decide a feature's status; the others are shown",
+    )
     thresholds: dict[str, ThresholdConfig] = Field(default_factory=dict)
     smoothing: float = Field(0.5, ge=0, description="additive smoothing alpha for kl and psi")
     min_rows: int = Field(30, ge=1)
@@ -225,6 +241,7 @@ class MonitorConfig(_MetricsMixin):
     features: FeaturesConfig
     binning: BinningConfig | None = None
     metrics: MetricList | None = None
+    decide_on: MetricList | None = None
     thresholds: dict[str, ThresholdConfig] | None = None
     overrides: dict[str, FeatureOverride] = Field(default_factory=dict)
     alerts: tuple[str, ...] = ()
@@ -329,6 +346,14 @@ class FeatureSpec:
     metrics: tuple[str, ...]
     thresholds: Mapping[str, ThresholdConfig]
     smoothing: float
+    decide_on: tuple[str, ...] = ("js",)
+
+    @property
+    def decision_metrics(self) -> tuple[str, ...]:
+        """The enabled metrics that decide the feature's status: those of ``decide_on``, or the
+        first enabled metric when ``decide_on`` names none of them."""
+        chosen = tuple(m for m in self.metrics if m in self.decide_on)
+        return chosen or self.metrics[:1]
 
 
 def _layer(base: BinningConfig, top: BinningConfig | None) -> BinningConfig:
@@ -386,6 +411,7 @@ def resolve_features(config: Config, monitor: MonitorConfig) -> tuple[FeatureSpe
                     kind=kind,
                     binning=_layer(monitor_binning, override.binning),
                     metrics=override.metrics or monitor_metrics,
+                    decide_on=override.decide_on or monitor.decide_on or defaults.decide_on,
                     thresholds=_layer_thresholds(
                         monitor_thresholds,
                         override.thresholds,

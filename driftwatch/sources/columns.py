@@ -8,6 +8,8 @@ name them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from pandas.api.types import (
@@ -21,7 +23,30 @@ from pandas.api.types import (
 from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.errors import ColumnError
 
-__all__ = ["categorical_codes", "category_counts", "numeric_values"]
+__all__ = ["categorical_codes", "category_counts", "numeric_values", "refuse_timestamps"]
+
+
+def _holds_timestamps(dtype: Any) -> bool:
+    return bool(
+        is_datetime64_any_dtype(dtype)
+        or is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype)
+    )
+
+
+def refuse_timestamps(series: pd.Series, *, column: str, where: str, declared: str) -> None:
+    """A :class:`ColumnError` for a column of timestamps (datetime, timedelta or period dtype).
+
+    A numeric feature would need a time axis frozen from the reference; datetime features are
+    not supported yet, so the message says what to derive instead. (Declared categorical, each
+    distinct timestamp is a category: fine for dates, useless for continuous times.)
+    """
+    if _holds_timestamps(series.dtype):
+        raise ColumnError(
+            f"{where}: column {column!r} is declared {declared} but holds timestamps "
+            f"({series.dtype}); datetime features are not supported: derive a numeric column "
+            "from it (e.g. the hour of day, or the age in days) or drop it from the features"
+        )
 
 
 def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
@@ -43,15 +68,7 @@ def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
     if isinstance(dtype, pd.CategoricalDtype):
         series = series.astype(object)
         dtype = series.dtype
-    if (
-        is_datetime64_any_dtype(dtype)
-        or is_timedelta64_dtype(dtype)
-        or isinstance(dtype, pd.PeriodDtype)
-    ):
-        raise ColumnError(
-            f"{where}: column {column!r} is declared numeric but holds timestamps ({dtype}); "
-            "declare it under 'categorical', drop it from the features, or fix the data"
-        )
+    refuse_timestamps(series, column=column, where=where, declared="numeric")
     if is_bool_dtype(dtype) or is_numeric_dtype(dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
     converted = pd.to_numeric(series, errors="coerce")

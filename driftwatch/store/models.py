@@ -142,6 +142,7 @@ class FeatureResult(Base):
     threshold_kind: Mapped[str | None] = mapped_column(sa.String(32))
     warn_threshold: Mapped[float | None]
     critical_threshold: Mapped[float | None]
+    decision_threshold: Mapped[float | None]
     n_reference: Mapped[int | None] = mapped_column(sa.BigInteger)
     n_live: Mapped[int | None] = mapped_column(sa.BigInteger)
     missing_share: Mapped[float | None]

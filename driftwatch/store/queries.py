@@ -61,6 +61,7 @@ def _view(name: str) -> sa.Table:
         sa.Column("threshold_kind", sa.String),
         sa.Column("warn_threshold", sa.Float),
         sa.Column("critical_threshold", sa.Float),
+        sa.Column("decision_threshold", sa.Float),
         sa.Column("n_reference", sa.BigInteger),
         sa.Column("n_live", sa.BigInteger),
         sa.Column("missing_share", sa.Float),
@@ -87,6 +88,7 @@ HISTORY_COLUMNS = [
     "status",
     "warn_threshold",
     "critical_threshold",
+    "decision_threshold",
     "p_value",
     "n_reference",
     "n_live",
@@ -129,8 +131,8 @@ _INTEGER_COLUMNS = {
     "reference_count", "live_count",
 }  # fmt: skip
 _FLOAT_COLUMNS = {
-    "value", "warn_threshold", "critical_threshold", "p_value", "missing_share", "unseen_share",
-    "duration_seconds", "reference_share", "live_share",
+    "value", "warn_threshold", "critical_threshold", "decision_threshold", "p_value",
+    "missing_share", "unseen_share", "duration_seconds", "reference_share", "live_share",
 }  # fmt: skip
 
 StoreLike = Store | str

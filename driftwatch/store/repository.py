@@ -228,6 +228,9 @@ class Store:
                         threshold_kind=verdict.kind if verdict else None,
                         warn_threshold=verdict.warn if verdict else None,
                         critical_threshold=verdict.critical if verdict else None,
+                        decision_threshold=_finite_or_none(verdict.decision_threshold)
+                        if verdict
+                        else None,
                         n_reference=feature.n_reference,
                         n_live=feature.n_live,
                         missing_share=feature.missing_share,

@@ -125,4 +125,5 @@ class CalibratedThreshold:
             p_value=p_value,
             test="null-bootstrap",
             note=note,
+            decision_threshold=warn,
         )

@@ -19,4 +19,5 @@ class ConstantThreshold:
             threshold.warn,
             threshold.critical,
             "constant",
+            decision_threshold=threshold.warn if threshold.warn is not None else threshold.critical,
         )

@@ -1,7 +1,8 @@
 """The run's multiple-testing correction: Benjamini-Hochberg over one metric's features.
 
-Only ``significance`` verdicts take part (they carry a G-test p-value that the correction is
-about); their status is re-decided on the adjusted p-value, the other kinds are left as they are.
+Only ``significance`` verdicts take part (they carry the drift test's combined p-value that the
+correction is about); their status is re-decided on the adjusted p-value and the same
+bias-corrected effect size, the other kinds are left as they are.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def adjust_verdicts(
     adjusted = benjamini_hochberg([p for _, p in family])
     for (i, _), p_adj in zip(family, adjusted.tolist(), strict=True):
         value, verdict, threshold = entries[i]
-        status = significance_status(value, p_adj, threshold)
+        effect = verdict.effect if verdict.effect is not None else value
+        status = significance_status(effect, p_adj, threshold)
         relation = "<" if p_adj < threshold.alpha else "≥"
         note = (
             f"Benjamini-Hochberg over {len(family)} features: adjusted p = {format_number(p_adj)} "

@@ -45,7 +45,7 @@ def test_significance_needs_a_small_p_value_and_a_material_effect(
 ) -> None:
     result = verdict(live, reference, warn=0.001, critical=0.04)
     assert (result.status, result.kind) == (status, "significance")
-    assert result.test in ("g-test:chi2", "g-test:permutation")
+    assert result.test in ("drift-test:chi2", "drift-test:permutation")
     assert result.dof == 2
 
 
@@ -122,7 +122,7 @@ def test_run_stores_p_value_test_and_dof_beside_each_value() -> None:
     results = run_monitor(_config(), "m", frames=_frames(2_000, 0.5), store=False)
     row = results[(results.feature == "x0") & (results.metric == "js")].iloc[0]
     assert row.status in ("warn", "critical")
-    assert row.p_value < 1e-3 and row.test.startswith("g-test") and row.dof >= 1
+    assert row.p_value < 1e-3 and row.test.startswith("drift-test") and row.dof >= 1
     assert row.reason.startswith("significant")
 
 

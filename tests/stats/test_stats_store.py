@@ -50,15 +50,17 @@ def test_stored_row_carries_p_value_adjusted_p_value_test_and_dof(store: Any) ->
             for r in connection.execute(
                 sa.text(
                     "SELECT feature, status, threshold_kind, p_value, p_value_adjusted, test, dof,"
-                    " warn_threshold, reason FROM feature_results"
+                    " warn_threshold, decision_threshold, reason FROM feature_results"
                 )
             )
         }
     assert rows["x"].status == "critical" and rows["x"].threshold_kind == "significance"
-    assert rows["x"].test.startswith("g-test:") and rows["x"].dof >= 1
+    assert rows["x"].test.startswith("drift-test:") and rows["x"].dof >= 1
+    assert rows["x"].decision_threshold >= rows["x"].warn_threshold
     assert rows["x"].p_value_adjusted >= rows["x"].p_value
-    assert rows["c"].test == "g-test:chi2" and rows["c"].dof == 1
+    assert rows["c"].test == "drift-test:chi2" and rows["c"].dof == 1
     assert rows["y"].threshold_kind == "calibrated" and rows["y"].test == "null-bootstrap"
     assert rows["y"].p_value_adjusted is None and rows["y"].dof is None
     assert rows["y"].warn_threshold > 0.001
+    assert rows["y"].decision_threshold == rows["y"].warn_threshold
     assert "0.99 quantile of js" in rows["y"].reason

@@ -60,11 +60,8 @@ def feature(name: str, values: Mapping[str, float | None], *, n_live: int = 200)
             continue
         status = grade(metric, value)
         warn, critical = THRESHOLDS[metric]
-        metrics.append(
-            MetricOutcome(
-                metric, value, UNITS[metric], status, Verdict(status, warn, critical, "constant")
-            )
-        )
+        verdict = Verdict(status, warn, critical, "constant", decision_threshold=warn)
+        metrics.append(MetricOutcome(metric, value, UNITS[metric], status, verdict))
     statuses = [m.status for m in metrics]
     worst = min(statuses, key=["critical", "warn", "no_data", "ok"].index)
     return FeatureOutcome(

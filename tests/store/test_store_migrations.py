@@ -269,3 +269,22 @@ def test_driftwatch_run_on_a_behind_schema_exits_2_naming_the_fix(
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert f"run `driftwatch db upgrade --config {config}`" in result.stderr
+
+
+def test_0004_adds_a_null_decision_threshold_to_old_rows_and_to_both_views(
+    engine: sa.Engine,
+) -> None:
+    schema.upgrade(engine, "0003")
+    populate(engine)
+    schema.upgrade(engine, "0004")
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT decision_threshold FROM feature_results"))
+        assert [tuple(r) for r in stored] == [(None,)]
+        for view in ("latest_feature_results", "feature_timeseries"):
+            rows = connection.execute(sa.text(f"SELECT value, decision_threshold FROM {view}"))
+            assert [tuple(r) for r in rows] == [(0.125, None)], view
+    schema.downgrade(engine, "0003")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("feature_results")}
+    assert "decision_threshold" not in columns
+    views = {c["name"] for c in sa.inspect(engine).get_columns("feature_timeseries")}
+    assert "decision_threshold" not in views and "reason" in views

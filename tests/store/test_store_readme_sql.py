@@ -65,11 +65,11 @@ CASES: dict[str, list[tuple[str, dict[str, str], list[tuple[Any, ...]]]]] = {
         ("two-of-three-windows-in-range",
          {"monitor": "credit", "feature": "age", "metric": "js",
           "$__timeFilter": "2024-03-01T00:00:00/2024-03-01T02:30:00"},
-         [(END[0], 0.01, 0.05, 0.1), (END[1], 0.04, 0.05, 0.1)]),
+         [(END[0], 0.01, 0.05, 0.05, 0.1), (END[1], 0.04, 0.05, 0.05, 0.1)]),
         ("failed-window-absent",
          {"monitor": "credit", "feature": "cat_state", "metric": "kl",
           "$__timeFilter": "2024-03-01T02:30:00/2024-03-01T06:00:00"},
-         [(END[2], 0.11, 0.1, 0.25)]),
+         [(END[2], 0.11, 0.1, 0.1, 0.25)]),
     ],
     "grafana-latest": [
         ("credit",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from store_helpers import (
@@ -20,8 +22,9 @@ from store_helpers import (
     window,
 )
 
-from driftwatch import queries
+from driftwatch import parse_config, queries
 from driftwatch.errors import StoreError
+from driftwatch.monitor import MonitorRunner
 from driftwatch.store import Store
 
 
@@ -177,3 +180,32 @@ def test_driftwatch_queries_is_the_store_query_module() -> None:
 
     assert queries.__all__ == store_queries.__all__ == sorted(store_queries.__all__)
     assert all(getattr(queries, n) is getattr(store_queries, n) for n in queries.__all__)
+
+
+def test_both_views_expose_the_stored_decision_threshold(store: Store) -> None:
+    config = parse_config(
+        {
+            "defaults": {"metrics": ["js", "tvd"]},
+            "monitors": [
+                {
+                    "name": "m",
+                    "reference": {"type": "dataframe", "name": "reference"},
+                    "live": {"type": "dataframe", "name": "live"},
+                    "features": {"numeric": ["x"]},
+                }
+            ],
+        }
+    )
+    rng = np.random.default_rng(11)
+    frames = {
+        "reference": pd.DataFrame({"x": rng.normal(size=2_000)}),
+        "live": pd.DataFrame({"x": rng.normal(size=400)}),
+    }
+    outcome = MonitorRunner(config, store=store, frames=frames).run("m")
+    js = next(m for m in outcome.features[0].metrics if m.metric == "js")
+    assert js.verdict is not None and js.verdict.decision_threshold is not None
+    for view in ("latest_feature_results", "feature_timeseries"):
+        rows = dict(view_rows(store, f"SELECT metric, decision_threshold FROM {view}"))
+        assert rows["js"] == pytest.approx(js.verdict.decision_threshold, rel=1e-12), view
+        assert rows["tvd"] is None, f"{view}: tvd has no formula for its noise"
+    assert queries.latest(store)["decision_threshold"].notna().sum() == 1
