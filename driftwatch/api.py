@@ -17,6 +17,7 @@ command                 function
 ``alerts ...``          :func:`alerts_list`, :func:`alerts_dispatch`, :func:`alerts_retry`,
                         :func:`alerts_silence`, :func:`alerts_unsilence`, :func:`alerts_test`
 ``db ...``              :func:`db_upgrade`, :func:`db_downgrade`, :func:`db_current`
+``metrics``             :func:`metrics` → the Prometheus text exposition (str)
 ======================  =========================================================
 
 Commands that only read (``status``, ``report``, ``history``, ``alerts list``, ``db current``)
@@ -103,6 +104,7 @@ __all__ = [
     "db_downgrade",
     "db_upgrade",
     "history",
+    "metrics",
     "open_store",
     "report",
     "report_html",
@@ -299,6 +301,13 @@ def _window_progress(progress: Progress) -> Callable[[int, int, WindowResult | N
         progress(ProgressEvent("backfill", "windows", done, total, item, status))
 
     return on_window
+
+
+def metrics(config: ConfigLike, *, database: str | None = None) -> str:
+    """The Prometheus metrics of the results database, text exposition format (read-only)."""
+    from driftwatch.ops.prometheus import metrics_text  # prometheus_client only when asked
+
+    return metrics_text(config, database=database)
 
 
 def schedule(

@@ -258,31 +258,22 @@ def monitor_history(
 ) -> pd.DataFrame:
     """Every feature × metric of ``monitor`` over time (finished runs only), in one query.
 
-    The columns of :data:`HISTORY_COLUMNS` plus ``feature`` and ``metric``, and
-    ``decision_threshold`` (the plug-in value at which the rule fires at that window's n) when
-    the database's ``feature_timeseries`` view has that column (None otherwise), oldest window
-    first. The HTML report draws each feature's history from it without one query per feature.
+    The columns of :data:`HISTORY_COLUMNS` (``decision_threshold`` among them) plus ``feature``
+    and ``metric``, oldest window first. The HTML report draws each feature's history from it
+    without one query per feature.
     """
     view = timeseries_table
-    columns = ["feature", "metric", *HISTORY_COLUMNS]
+    names = ["feature", "metric", *HISTORY_COLUMNS]
+    query = (
+        sa.select(*(view.c[name] for name in names))
+        .where(view.c.monitor == monitor)
+        .order_by(view.c.window_end, view.c.run_id, view.c.feature, view.c.metric)
+    )
+    if since is not None:
+        query = query.where(view.c.window_end >= as_utc(since))
     with _connection(store) as connection:
-        present = {c["name"] for c in sa.inspect(connection).get_columns(view.name)}
-        names = [*columns, *(["decision_threshold"] if "decision_threshold" in present else [])]
-        selected: list[sa.ColumnClause[Any]] = [sa.column(name) for name in names]
-        query = (
-            sa.select(*selected)
-            .select_from(view)
-            .where(view.c.monitor == monitor)
-            .order_by(view.c.window_end, view.c.run_id, view.c.feature, view.c.metric)
-        )
-        if since is not None:
-            query = query.where(view.c.window_end >= as_utc(since))
         rows = connection.execute(query).all()
-    frame = _frame(rows, names)
-    if "decision_threshold" not in frame.columns:
-        frame["decision_threshold"] = None
-    frame["decision_threshold"] = frame["decision_threshold"].astype("float64")
-    return frame
+    return _frame(rows, names)
 
 
 def runs(

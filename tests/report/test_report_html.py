@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -195,7 +195,9 @@ def test_history_draws_the_thresholds_and_the_decision_threshold_when_stored(
 def test_store_report_draws_each_feature_over_the_stored_runs(
     example_database: str, tmp_path: Path
 ) -> None:
-    api.run(EXAMPLE, database=example_database, dispatch=False)  # a second run of each monitor
+    # A second, earlier window of the car-loan data: two stored runs to draw.
+    window = (datetime(2019, 1, 1, tzinfo=UTC), datetime(2019, 2, 1, tzinfo=UTC))
+    api.run(EXAMPLE, ["car-loan"], window=window, database=example_database, dispatch=False)
     html = render_store_html(example_database, ["car-loan"])
     specs = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html)
     assert len(specs) == len(example_features()["car-loan"])
@@ -212,14 +214,11 @@ def test_monitor_history_reads_every_feature_and_a_decision_threshold_column(
     assert "decision_threshold" in frame.columns
 
 
-def test_a_100_feature_report_is_small_and_quick(tmp_path: Path) -> None:
+def test_a_100_feature_report_stays_under_10_mb(tmp_path: Path) -> None:
     outcome = frames_outcome(n_features=100)
-    started = time.perf_counter()
     html = render_run_html(outcome)
-    elapsed = time.perf_counter() - started
     size = len(html.encode("utf-8"))
     assert size < 10_000_000, f"{size / 1e6:.1f} MB"
-    assert elapsed < 10, f"{elapsed:.1f} s"
     assert len(anatomy(html).plots) == 100
 
 
