@@ -13,8 +13,10 @@ import pytest
 from click.testing import CliRunner
 from report_helpers import EXAMPLE, anatomy, example_features, remote
 
+import driftwatch
 from driftwatch import DriftwatchError, api, parse_config
 from driftwatch.cli import cli
+from driftwatch.data import DATA_DIR
 from driftwatch.report import feature_figure, render_run_html, render_store_html, write_html
 from driftwatch.report.figures import feature_spec
 from driftwatch.report.model import FeatureView, Series
@@ -234,3 +236,31 @@ def test_report_html_of_one_monitor_shows_only_its_features(
     assert sorted(anatomy(out.read_text(encoding="utf-8")).sections) == sorted(
         example_features()["car-loan"]
     )
+
+
+def _compare_report() -> driftwatch.DriftReport:
+    weather = pd.read_csv(DATA_DIR / "seattle-weather.csv", parse_dates=["date"])
+    year = weather["date"].dt.year
+    return driftwatch.compare(weather[year == 2012], weather[year == 2015])
+
+
+def test_compare_to_html_writes_the_same_self_contained_page(tmp_path: Path) -> None:
+    report = _compare_report()
+    out = tmp_path / "compare.html"
+    html = report.to_html(out)
+    assert out.read_text(encoding="utf-8") == html
+    assert_self_contained(html, list(report.features))
+
+
+def test_compare_repr_html_isolates_the_page_in_an_iframe() -> None:
+    shown = _compare_report()._repr_html_()
+    assert shown.startswith("<iframe ")
+    assert "srcdoc=" in shown
+    assert "<script>" not in shown  # escaped into the attribute, not run in the notebook's page
+
+
+def test_compare_plot_returns_the_features_figure() -> None:
+    figure = _compare_report().plot("weather")
+    assert figure.data, "the figure has traces"
+    with pytest.raises(DriftwatchError, match="weather"):
+        _compare_report().plot("no-such-feature")
