@@ -53,21 +53,13 @@ def _list(
 ) -> None:
     chosen = None if state == "all" else cast(api.AlertStateName, state)
     listing = api.alerts_list(config_path, database=database, state=chosen, monitor=monitor)
-    if output_format == "json":
-        output.emit_json(
-            {
-                "alerts": output.frame_records(listing.alerts),
-                "notifications": output.frame_records(listing.notifications),
-                "outbox": dict(listing.outbox_counts),
-                "silences": output.frame_records(listing.silences),
-            }
-        )
-        return
-    if output_format == "ndjson":
-        output.emit_ndjson(output.frame_records(listing.alerts))
-        return
-    if output_format == "csv":
-        output.emit_csv(listing.alerts)
+    document = {
+        "alerts": output.frame_records(listing.alerts),
+        "notifications": output.frame_records(listing.notifications),
+        "outbox": dict(listing.outbox_counts),
+        "silences": output.frame_records(listing.silences),
+    }
+    if output.emit_rows(listing.alerts, output_format, document=document):
         return
     out = output.console()
     _table(out, f"alerts ({state})", listing.alerts, ALERT_COLUMNS)

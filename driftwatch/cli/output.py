@@ -274,3 +274,20 @@ def emit_csv(frame: pd.DataFrame) -> None:
                 lambda v: v.isoformat() if isinstance(v, datetime) else v
             )
     click.echo(shown.to_csv(index=False), nl=False)
+
+
+def emit_rows(frame: pd.DataFrame, output_format: str, *, document: Any = None) -> bool:
+    """Write ``frame`` in a machine format and say so; False for ``table`` (the caller renders).
+
+    ``json`` writes ``document`` when given (a command's whole answer), else the rows; ``ndjson``
+    one object per row; ``csv`` the rows.
+    """
+    if output_format == "json":
+        emit_json(document if document is not None else frame_records(frame))
+    elif output_format == "ndjson":
+        emit_ndjson(frame_records(frame))
+    elif output_format == "csv":
+        emit_csv(frame)
+    else:
+        return False
+    return True

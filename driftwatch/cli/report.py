@@ -67,14 +67,8 @@ def report(
         return
     latest = api.report(config_path, database=database, monitors=monitors, metric=metric)
     frame = latest.frame
-    if output_format == "json":
-        output.emit_json({"database": latest.database, "rows": output.frame_records(frame)})
-        return
-    if output_format == "ndjson":
-        output.emit_ndjson(output.frame_records(frame))
-        return
-    if output_format == "csv":
-        output.emit_csv(frame)
+    document = {"database": latest.database, "rows": output.frame_records(frame)}
+    if output.emit_rows(frame, output_format, document=document):
         return
     out = output.console()
     if frame.empty:
@@ -148,14 +142,7 @@ def history(
     start = parse_since(since)
     series = api.history(config_path, monitor, feature, metric, database=database, since=start)
     frame = series.frame
-    if output_format == "json":
-        output.emit_json(output.frame_records(frame))
-        return
-    if output_format == "ndjson":
-        output.emit_ndjson(output.frame_records(frame))
-        return
-    if output_format == "csv":
-        output.emit_csv(frame)
+    if output.emit_rows(frame, output_format):
         return
     out = output.console()
     shown = f"since {since}" if isinstance(start, timedelta) else f"since {render.when(start)}"
