@@ -154,3 +154,15 @@ def test_backfill_reports_progress_k_of_n(tmp_path: Path) -> None:
     since, until = datetime(2019, 1, 1, tzinfo=UTC), datetime(2019, 4, 1, tzinfo=UTC)
     api.backfill(path, "car-loan", since, until, progress=events.append)
     assert [(e.done, e.total) for e in events] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_run_reports_the_rows_each_monitor_reads(tmp_path: Path) -> None:
+    events: list[api.ProgressEvent] = []
+    api.run(weather(tmp_path), store=False, progress=events.append)
+    rows = [e for e in events if e.unit == "rows"]
+    for task in ("reference", "live"):
+        read = [e for e in rows if e.task == task]
+        assert read and {e.item for e in read} == {"weather"}
+        assert [e.done for e in read] == sorted(e.done for e in read)
+        assert read[-1].finished and read[-1].done == read[-1].total > 300
+    assert events[-1].unit == "monitors" and events[-1].finished
