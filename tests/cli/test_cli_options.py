@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from rich.console import Console
+from rich.progress import Progress
 
 from driftwatch import api
 from driftwatch.cli import cli, progress
@@ -166,3 +169,15 @@ def test_run_reports_the_rows_each_monitor_reads(tmp_path: Path) -> None:
         assert [e.done for e in read] == sorted(e.done for e in read)
         assert read[-1].finished and read[-1].done == read[-1].total > 300
     assert events[-1].unit == "monitors" and events[-1].finished
+
+
+@pytest.mark.parametrize("total", [1000, None], ids=["rows-k-of-n", "rows-count-indeterminate"])
+def test_terminal_bar_shows_a_read_until_it_ends(total: int | None) -> None:
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True)) as bar:
+        show = progress._Bar(bar)
+        show(api.ProgressEvent("run", "monitors", 0, 1))
+        show(api.ProgressEvent("live", "rows", 400, total, "weather"))
+        reading = [t for t in bar.tasks if "weather live" in t.description]
+        assert [(t.completed, t.total) for t in reading] == [(400, total)]
+        show(api.ProgressEvent("live", "rows", 1000, 1000, "weather"))
+        assert [t.description for t in bar.tasks] == ["run"]
