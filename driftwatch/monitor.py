@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
+from driftwatch._commands.progress import Progress, ProgressEvent
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
 from driftwatch.engine import Histogram
 from driftwatch.errors import DriftwatchError, SchedulerError
@@ -26,6 +27,7 @@ from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
 from driftwatch.results import FeatureOutcome, Problem, RunOutcome, RunStatus, Trigger
 from driftwatch.sources import Source, open_source
+from driftwatch.sources.base import RowsRead
 from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
@@ -87,11 +89,14 @@ class MonitorRunner:
         store: Store | None = None,
         clock: Clock = system_clock,
         frames: Mapping[str, pd.DataFrame] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.config = config
         self.store = store
         self.clock = clock
         self.frames = frames
+        self.progress = progress
+        """Hears the rows each monitor reads (unit ``rows``, task ``reference``/``live``)."""
 
     def default_window(self, monitor: MonitorConfig, now: datetime) -> TimeWindow | None:
         """The window of a run given none (a manual ``driftwatch run``).
@@ -217,6 +222,17 @@ class MonitorRunner:
             profile_id=profile.profile_id,
         )
 
+    def _rows(self, monitor: MonitorConfig, task: str) -> RowsRead | None:
+        """``on_rows`` for a source: each call becomes a ``rows`` :class:`ProgressEvent`."""
+        progress = self.progress
+        if progress is None:
+            return None
+
+        def on_rows(done: int, total: int | None) -> None:
+            progress(ProgressEvent(task, "rows", done, total, monitor.name))
+
+        return on_rows
+
     # --- reference -------------------------------------------------------------------------------
 
     def _open(self, monitor: MonitorConfig, role: str) -> Source:
@@ -233,6 +249,7 @@ class MonitorRunner:
             chunk_rows=defaults.chunk_rows,
             sample_rows=defaults.reference_sample_rows,
             clock=self.clock,
+            on_rows=self._rows(monitor, "reference"),
         )
 
     # --- live ------------------------------------------------------------------------------------
@@ -267,6 +284,11 @@ class MonitorRunner:
                 wanted.append(
                     FeatureBins(spec.name, spec.kind, reference.histograms[spec.name].bins)
                 )
-        counts = source.count(wanted, window=window, chunk_rows=self.config.defaults.chunk_rows)
+        counts = source.count(
+            wanted,
+            window=window,
+            chunk_rows=self.config.defaults.chunk_rows,
+            on_rows=self._rows(monitor, "live"),
+        )
         results.update(counts.results())
         return results, counts.n_rows

@@ -21,6 +21,7 @@ from driftwatch.engine import Histogram, bins_from_dict
 from driftwatch.reference import fit_reference
 from driftwatch.results import Problem
 from driftwatch.sources import Source
+from driftwatch.sources.base import RowsRead
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock
 
@@ -83,8 +84,11 @@ def reference_profile(
     chunk_rows: int,
     sample_rows: int,
     clock: Clock,
+    on_rows: RowsRead | None = None,
 ) -> Profile:
     """The stored profile of ``monitor`` for this reference and binning, or a fresh fit (stored).
+
+    ``on_rows`` hears the reference rows read by a fit (a reused profile reads none).
 
     Raises:
         SourceError: the reference cannot be read, or it has no rows.
@@ -95,7 +99,9 @@ def reference_profile(
         stored = store.find_profile(monitor, fingerprint, config_hash)
         if stored is not None:
             return Profile.from_json(stored.features, stored.n_rows, stored.id)
-    fitted = fit_reference(source, specs, chunk_rows=chunk_rows, sample_rows=sample_rows)
+    fitted = fit_reference(
+        source, specs, chunk_rows=chunk_rows, sample_rows=sample_rows, on_rows=on_rows
+    )
     profile = Profile(fitted.histograms, fitted.problems, fitted.n_rows)
     if store is None:
         return profile

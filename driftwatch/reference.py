@@ -36,6 +36,8 @@ from driftwatch.engine.sampling import RowSample
 from driftwatch.errors import ColumnError, EngineError, SourceError
 from driftwatch.results import Problem
 from driftwatch.sources import Source, numeric_values
+from driftwatch.sources._common import report_rows
+from driftwatch.sources.base import RowsRead
 from driftwatch.sources.columns import category_counts
 from driftwatch.sources.counting import Counts, FeatureBins, count_frame
 
@@ -79,8 +81,12 @@ def fit_reference(
     *,
     chunk_rows: int,
     sample_rows: int,
+    on_rows: RowsRead | None = None,
 ) -> FittedReference:
     """Fit bins and count the reference for every feature of ``specs`` present in ``source``.
+
+    ``on_rows`` hears the rows of the first pass read so far, once per chunk (see
+    :data:`~driftwatch.sources.base.RowsRead`); a second pass, when one is needed, is not reported.
 
     Raises:
         SourceError: the source cannot be read, or the reference has no rows.
@@ -117,7 +123,8 @@ def fit_reference(
         ranges[spec.name].add(values)
         return values
 
-    for chunk in source.read([s.name for s in present], chunk_rows=chunk_rows):
+    chunks = source.read([s.name for s in present], chunk_rows=chunk_rows)
+    for chunk in report_rows(chunks, on_rows, source.row_total() if on_rows else None):
         rows = len(chunk)
         n_rows += rows
         if fixed:

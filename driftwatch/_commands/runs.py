@@ -41,10 +41,11 @@ def run_monitors(
     With a store, each run's alert lifecycle and notifications are written in the run's own
     transaction (a skipped re-run changes nothing); sending them is :func:`dispatch_pending`'s job.
     ``claimed_by`` names the scheduler that claimed the window (stored in ``runs.claimed_by``).
-    ``progress`` hears of each monitor as it finishes (see :mod:`driftwatch._commands.progress`).
+    ``progress`` hears of each monitor as it finishes, and of the rows each one reads (see
+    :mod:`driftwatch._commands.progress`).
     """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
-    runner = MonitorRunner(config, store=store, clock=clock, frames=frames)
+    runner = MonitorRunner(config, store=store, clock=clock, frames=frames, progress=progress)
 
     def advance_alerts(session: Session, run_id: int, outcome: RunOutcome) -> None:
         apply_run(session, run_id, outcome, config, clock())

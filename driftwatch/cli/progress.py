@@ -1,9 +1,11 @@
 """Progress of long commands on stderr, rendered from the API's :class:`ProgressEvent` values.
 
-- a terminal with text logs: a rich progress bar (k/N, elapsed, ETA) that disappears when done;
+- a terminal with text logs: a rich progress bar (k/N, elapsed, ETA) that disappears when done,
+  plus one for the rows the current monitor reads (rows k/N, or a spinner with the count when
+  the total is unknown), gone when that read ends;
 - not a terminal, or ``--log-format json``: a ``progress`` log event every :data:`LOG_EVERY`
   seconds of work, and one at the end when any came before (work shorter than that logs
-  nothing, so cron and CI logs stay short);
+  nothing, so cron and CI logs stay short); rows are logged only on the periodic ticks;
 - ``-q``: nothing.
 """
 
@@ -43,12 +45,27 @@ class _Bar:
     def __init__(self, bar: Progress) -> None:
         self.bar = bar
         self.task: TaskID | None = None
+        self.reads: dict[tuple[str, str | None], TaskID] = {}
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.unit == "rows":
+            self._rows(event)
+            return
         if self.task is None:
             self.task = self.bar.add_task(f"{event.task} ({event.unit})", total=event.total)
         description = f"{event.task} {event.item}" if event.item else f"{event.task}"
         self.bar.update(self.task, completed=event.done, description=description)
+
+    def _rows(self, event: ProgressEvent) -> None:
+        key = (event.task, event.item)
+        read = self.reads.get(key)
+        description = f"  {event.item} {event.task} (rows)"
+        if read is None:
+            read = self.reads[key] = self.bar.add_task(description, total=event.total)
+        if event.finished:
+            self.bar.remove_task(self.reads.pop(key))
+            return
+        self.bar.update(read, completed=event.done, total=event.total)
 
 
 class _Lines:
@@ -60,7 +77,9 @@ class _Lines:
     def __call__(self, event: ProgressEvent) -> None:
         now = time.monotonic()
         since = now - (self.last if self.last is not None else self.started)
-        if event.finished:
+        if event.unit == "rows":
+            due = since >= self.every
+        elif event.finished:
             due = self.last is not None or since >= self.every
         else:
             due = event.done > 0 and since >= self.every
@@ -75,9 +94,11 @@ class _Lines:
             "unit": event.unit,
             "elapsed_s": round(elapsed, 1),
         }
-        if 0 < event.done < event.total:
+        if event.total is not None and 0 < event.done < event.total:
             fields["eta_s"] = round(elapsed / event.done * (event.total - event.done), 1)
-        if event.item is not None:
+        if event.unit == "rows":
+            fields["monitor"] = event.item
+        elif event.item is not None:
             fields["last"] = event.item
             fields["status"] = event.status
         log_event(log, logging.INFO, "progress", fields)

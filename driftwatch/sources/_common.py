@@ -15,7 +15,7 @@ import os
 import queue
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,8 +33,29 @@ from driftwatch.timeutil import TimeWindow, as_utc
 DEFAULT_CHUNK_ROWS = 250_000
 """How many rows a chunk holds unless the config says otherwise (``defaults.chunk_rows``)."""
 _MAX_LISTED = 40
+RowsRead = Callable[[int, int | None], None]
+"""``on_rows(done, total)``: rows read so far and the total when cheaply known (else None).
+
+Called once per chunk and once at the end with ``total == done``; it must be quick and not raise.
+"""
 T = TypeVar("T")
 _DONE = object()
+
+
+def report_rows(
+    chunks: Iterable[pd.DataFrame], on_rows: RowsRead | None, total: int | None
+) -> Iterator[pd.DataFrame]:
+    """``chunks`` unchanged, telling ``on_rows`` the rows passed on so far (and the end)."""
+    if on_rows is None:
+        yield from chunks
+        return
+    done = 0
+    on_rows(done, total)
+    for chunk in chunks:
+        yield chunk
+        done += len(chunk)
+        on_rows(done, total)
+    on_rows(done, done)
 
 
 def prefetch(items: Iterable[T]) -> Iterator[T]:
@@ -269,10 +290,16 @@ class BaseSource(ABC):
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows: RowsRead | None = None,
     ) -> Counts:
         """See :meth:`driftwatch.sources.Source.count`: chunks from :meth:`read`, counted here."""
         plan = self._plan([f.name for f in features], window, chunk_rows)
-        return count_chunks(self._chunks(plan), features, self.role)
+        chunks = report_rows(self._chunks(plan), on_rows, self.row_total(window))
+        return count_chunks(chunks, features, self.role)
+
+    def row_total(self, window: TimeWindow | None = None) -> int | None:
+        """See :meth:`driftwatch.sources.Source.row_total`: unknown unless a backend knows."""
+        return None
 
     def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:
         """See :meth:`driftwatch.sources.Source.time_span`: a scan of the timestamp column."""

@@ -28,11 +28,11 @@ from driftwatch.config import (
     SqlSourceConfig,
 )
 from driftwatch.errors import SourceError
-from driftwatch.sources._common import DEFAULT_CHUNK_ROWS
+from driftwatch.sources._common import DEFAULT_CHUNK_ROWS, RowsRead
 from driftwatch.sources.counting import Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "Source", "open_source", "source_types"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "RowsRead", "Source", "open_source", "source_types"]
 
 
 @runtime_checkable
@@ -90,6 +90,7 @@ class Source(Protocol):
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows: RowsRead | None = None,
     ) -> Counts:
         """Each feature's histogram on its frozen bins (or its problem), and the rows counted.
 
@@ -101,6 +102,8 @@ class Source(Protocol):
             features: each feature's column, kind and frozen bins.
             window: as for :meth:`read`.
             chunk_rows: as for :meth:`read`, where the backend streams rows at all.
+            on_rows: hears ``(rows read so far, total or None)`` once per chunk and
+                ``(n, n)`` at the end (see :data:`~driftwatch.sources.base.RowsRead`).
 
         Returns:
             A :class:`~driftwatch.sources.counting.Counts` naming every feature once: in
@@ -111,6 +114,11 @@ class Source(Protocol):
             ColumnError: a feature's column (or the timestamp column) is missing.
             SourceError: as for :meth:`read`.
         """
+        ...
+
+    def row_total(self, window: TimeWindow | None = None) -> int | None:
+        """How many rows ``read``/``count`` will yield, when cheap to know (Parquet metadata
+        without a time filter); None otherwise. For progress bars only."""
         ...
 
     def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:

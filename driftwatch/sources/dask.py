@@ -30,6 +30,7 @@ from driftwatch.sources._common import (
     DEFAULT_CHUNK_ROWS,
     BaseSource,
     ReadPlan,
+    RowsRead,
     file_digest,
     parse_timestamps,
     time_mask,
@@ -97,6 +98,7 @@ class DaskSource(BaseSource):
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows: RowsRead | None = None,
     ) -> Counts:
         """Histograms from ``map_partitions`` over the Dask DataFrame, merged here."""
         plan = self._plan([f.name for f in features], window, chunk_rows)
@@ -119,6 +121,8 @@ class DaskSource(BaseSource):
             results = compute(partials)
         for counted, rows in results:
             counts = counts.add(counted, rows)
+        if on_rows is not None:  # Dask counts all partitions at once: one event, at the end
+            on_rows(counts.n_rows, counts.n_rows)
         return counts
 
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:

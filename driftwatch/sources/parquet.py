@@ -28,8 +28,10 @@ from driftwatch.sources._common import (
     DEFAULT_CHUNK_ROWS,
     BaseSource,
     ReadPlan,
+    RowsRead,
     absolute,
     file_digest,
+    intersect,
     parse_timestamps,
     prefetch,
     time_mask,
@@ -87,6 +89,7 @@ class ParquetSource(BaseSource):
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows: RowsRead | None = None,
     ) -> Counts:
         """Count Arrow batches as they are read (the next one is read while this one is counted).
 
@@ -96,7 +99,12 @@ class ParquetSource(BaseSource):
         plan = self._plan([f.name for f in features], window, chunk_rows)
         counts = Counts.zero(features)
         if plan.empty:
+            if on_rows is not None:
+                on_rows(0, 0)
             return counts
+        total = self.row_total(window)
+        if on_rows is not None:
+            on_rows(0, total)
         for table in prefetch(self._tables(plan)):
             pending = counts.pending(features)
             if not pushed_down(plan, table):
@@ -105,7 +113,21 @@ class ParquetSource(BaseSource):
                     table = table.filter(pa.array(keep))
             if table.num_rows:
                 counts = counts.add(count_batch(table, pending, self.role), table.num_rows)
+                if on_rows is not None:
+                    on_rows(counts.n_rows, total)
+        if on_rows is not None:
+            on_rows(counts.n_rows, counts.n_rows)
         return counts
+
+    def row_total(self, window: TimeWindow | None = None) -> int | None:
+        """The files' row count from their footers, when no time filter applies (else None)."""
+        lower, upper = intersect(*self.fixed_range, window)
+        if lower is not None or upper is not None:
+            return None
+        try:
+            return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in self._dataset().files)
+        except Exception:  # a progress total is never worth a failure: the read will say
+            return None
 
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
         for table in prefetch(self._tables(plan)):

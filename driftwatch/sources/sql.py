@@ -36,8 +36,10 @@ from driftwatch.sources._common import (
     DEFAULT_CHUNK_ROWS,
     BaseSource,
     ReadPlan,
+    RowsRead,
     listing,
     parse_timestamps,
+    report_rows,
 )
 from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
@@ -203,6 +205,7 @@ class SqlSource(BaseSource):
         *,
         window: TimeWindow | None = None,
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows: RowsRead | None = None,
     ) -> Counts:
         """With ``pushdown: true`` the database counts (see ``sources.pushdown``); else rows are
         fetched and counted here.
@@ -216,7 +219,8 @@ class SqlSource(BaseSource):
             plan.filters_time and self._dialect_name() == "sqlite"
         )
         if in_process or plan.empty:
-            return count_chunks(self._chunks(plan), features, self.role)
+            chunks = report_rows(self._chunks(plan), on_rows, None)
+            return count_chunks(chunks, features, self.role)
         source = self._selectable(
             list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
         )
@@ -232,7 +236,10 @@ class SqlSource(BaseSource):
             with conn.begin():
                 for statement in count_statements(source, features, conditions, conn.dialect.name):
                     rows.extend(tuple(row) for row in conn.execute(statement))
-        return counts_from_rows(features, rows)
+        counts = counts_from_rows(features, rows)
+        if on_rows is not None:
+            on_rows(counts.n_rows, counts.n_rows)
+        return counts
 
     # --- SQL building ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from rich.console import Console
+from rich.progress import Progress
 
 from driftwatch import api
 from driftwatch.cli import cli, progress
@@ -154,3 +157,27 @@ def test_backfill_reports_progress_k_of_n(tmp_path: Path) -> None:
     since, until = datetime(2019, 1, 1, tzinfo=UTC), datetime(2019, 4, 1, tzinfo=UTC)
     api.backfill(path, "car-loan", since, until, progress=events.append)
     assert [(e.done, e.total) for e in events] == [(0, 3), (1, 3), (2, 3), (3, 3)]
+
+
+def test_run_reports_the_rows_each_monitor_reads(tmp_path: Path) -> None:
+    events: list[api.ProgressEvent] = []
+    api.run(weather(tmp_path), store=False, progress=events.append)
+    rows = [e for e in events if e.unit == "rows"]
+    for task in ("reference", "live"):
+        read = [e for e in rows if e.task == task]
+        assert read and {e.item for e in read} == {"weather"}
+        assert [e.done for e in read] == sorted(e.done for e in read)
+        assert read[-1].finished and read[-1].done == read[-1].total > 300
+    assert events[-1].unit == "monitors" and events[-1].finished
+
+
+@pytest.mark.parametrize("total", [1000, None], ids=["rows-k-of-n", "rows-count-indeterminate"])
+def test_terminal_bar_shows_a_read_until_it_ends(total: int | None) -> None:
+    with Progress(console=Console(file=io.StringIO(), force_terminal=True)) as bar:
+        show = progress._Bar(bar)
+        show(api.ProgressEvent("run", "monitors", 0, 1))
+        show(api.ProgressEvent("live", "rows", 400, total, "weather"))
+        reading = [t for t in bar.tasks if "weather live" in t.description]
+        assert [(t.completed, t.total) for t in reading] == [(400, total)]
+        show(api.ProgressEvent("live", "rows", 1000, 1000, "weather"))
+        assert [t.description for t in bar.tasks] == ["run"]

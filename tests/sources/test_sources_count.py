@@ -149,3 +149,35 @@ def test_open_source_opens_every_registered_type(tmp_path: Path) -> None:
         source = open_source(model(type=name, **fields[name]), role="r")
         assert source.role == "r"
         assert name in source.describe()
+
+
+@pytest.mark.parametrize(
+    ("kind", "knows_total"),
+    [("csv", False), ("parquet-file", True), ("parquet-dir", True)],
+    ids=[
+        "csv-total-unknown",
+        "parquet-file-total-from-metadata",
+        "parquet-dir-total-from-metadata",
+    ],
+)
+def test_count_reports_increasing_rows_ending_at_the_row_count(
+    kind: str, knows_total: bool, make_source: MakeSource, frame: pd.DataFrame
+) -> None:
+    heard: list[tuple[int, int | None]] = []
+    make_source(kind, frame).count(
+        FEATURES, chunk_rows=10, on_rows=lambda d, t: heard.append((d, t))
+    )
+    done = [d for d, _ in heard]
+    assert done == sorted(done) and len(heard) > 3
+    assert heard[-1] == (len(frame), len(frame))
+    totals = {t for _, t in heard[:-1]}
+    assert totals == ({len(frame)} if knows_total else {None})
+
+
+def test_parquet_row_total_is_unknown_under_a_time_filter(
+    make_source: MakeSource, frame: pd.DataFrame
+) -> None:
+    source = make_source("parquet-file", frame, timestamp_column="ts")
+    window = TimeWindow(datetime(2024, 1, 1), datetime(2024, 1, 1, 12))
+    assert source.row_total() == len(frame)
+    assert source.row_total(window) is None
