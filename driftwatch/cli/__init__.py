@@ -45,7 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": (
         "driftwatch.cli.schedule:status",
-        "Per monitor: next fire time, last run and its status, windows owed, gaps, alert state.",
+        "Per monitor: next fire, last run and its status, windows owed, gaps, alert state.",
     ),
 }
 """Every subcommand: where it is defined, and its short help for ``driftwatch --help`` (a test

@@ -25,7 +25,10 @@ def make_monitor_files(folder: Path) -> None:
             "c": rng.choice(list("abc"), size=n),
         }
     ).to_csv(folder / "ref.csv", index=False)
-    stamps = pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC")
+    # Inside last calendar year: the yearly schedule's latest ended window, which both a manual
+    # run and the scheduler's start-up catch-up compute (so they agree on the figures).
+    year = pd.Timestamp.now(tz="UTC").year - 1
+    stamps = pd.date_range(f"{year}-01-02", periods=n, freq="min", tz="UTC")
     pd.DataFrame(
         {
             "ts": stamps.strftime("%Y-%m-%dT%H:%M:%S"),
