@@ -111,10 +111,7 @@ def families(data: MetricsSnapshot, *, notifications: bool = True) -> list[Metri
             duration.add_metric([monitor.monitor], monitor.last_duration_seconds)
         for status in ("succeeded", "no_data", "failed"):
             runs.add_metric([monitor.monitor, status], monitor.runs_by_status.get(status, 0))
-    found: list[Metric] = [value, severity, p_value]
-    if data.has_decision_threshold:
-        found.append(decision)
-    found += [success, duration, runs]
+    found: list[Metric] = [value, severity, p_value, decision, success, duration, runs]
     if notifications:
         outbox = GaugeMetricFamily(
             "driftwatch_notifications", "Notifications in the outbox per state.", labels=["state"]

@@ -10,18 +10,15 @@ One :func:`snapshot` reads, in one connection:
   must not go down);
 * the outbox: notifications per state (pending, sent, dead).
 
-``decision_threshold`` (the value a metric had to exceed to count as drift) is read when the view
-has that column (migration 0004 adds it); the view's columns are inspected once per engine.
+``decision_threshold`` is the value a metric had to exceed to count as drift (migration 0004).
 """
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import StoreError
@@ -40,8 +37,6 @@ __all__ = [
 
 NOTIFICATION_STATES = ("pending", "sent", "dead")
 _FINISHED = ("succeeded", "no_data", "failed")
-_VIEW = "latest_feature_results"
-_view_has_threshold: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -72,15 +67,6 @@ class MetricsSnapshot:
     latest: list[LatestValue]
     monitors: list[MonitorRuns]
     notifications: dict[str, int]
-    has_decision_threshold: bool
-
-
-def _has_threshold(engine: Engine) -> bool:
-    found = _view_has_threshold.get(engine)
-    if found is None:
-        columns = {c["name"] for c in sa.inspect(engine).get_columns(_VIEW)}
-        found = _view_has_threshold[engine] = "decision_threshold" in columns
-    return found
 
 
 def snapshot(store: Store, monitor: str | None = None) -> MetricsSnapshot:
@@ -95,12 +81,16 @@ def snapshot(store: Store, monitor: str | None = None) -> MetricsSnapshot:
 
 
 def _snapshot(store: Store, monitor: str | None) -> MetricsSnapshot:
-    has_threshold = _has_threshold(store.engine)
     view = latest_table
-    columns = [view.c.monitor, view.c.feature, view.c.metric, view.c.status, view.c.value]
-    columns.append(view.c.p_value)
-    threshold = sa.column("decision_threshold", sa.Float)
-    latest = sa.select(*columns, threshold if has_threshold else sa.null()).select_from(view)
+    latest = sa.select(
+        view.c.monitor,
+        view.c.feature,
+        view.c.metric,
+        view.c.status,
+        view.c.value,
+        view.c.p_value,
+        view.c.decision_threshold,
+    )
     runs = sa.select(Run.monitor, Run.status, sa.func.count()).where(Run.status.in_(_FINISHED))
     success = sa.select(Run.monitor, sa.func.max(Run.finished_at)).where(Run.status == "succeeded")
     ranked = (
@@ -146,4 +136,4 @@ def _snapshot(store: Store, monitor: str | None) -> MetricsSnapshot:
         )
         for name in names
     ]
-    return MetricsSnapshot(values, monitors, notifications, has_threshold)
+    return MetricsSnapshot(values, monitors, notifications)

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from store_helpers import REPO_ROOT, window
 
 from driftwatch.store import Store
@@ -52,14 +51,6 @@ def render(sql: str, dialect: str, monitors: list[str], feature: str, metric: st
     return sql
 
 
-def without_decision_threshold(sql: str, store: Store) -> str:
-    """Until migration 0004 (the decision-threshold branch) is merged the views lack the column."""
-    columns = {c["name"] for c in sa.inspect(store.engine).get_columns("feature_timeseries")}
-    if "decision_threshold" in columns:
-        return sql
-    return re.sub(r"\bdecision_threshold\b", "NULL AS decision_threshold", sql)
-
-
 def normalised(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(UTC)
@@ -73,7 +64,7 @@ def rows(
 ) -> list[tuple[Any, ...]]:
     sql = render(queries()[title], store.engine.dialect.name, monitors, feature, metric)
     with store.engine.connect() as connection:
-        result = connection.exec_driver_sql(without_decision_threshold(sql, store))
+        result = connection.exec_driver_sql(sql)
         return [tuple(normalised(v) for v in row) for row in result]
 
 

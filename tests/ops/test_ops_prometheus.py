@@ -189,19 +189,18 @@ def test_prometheus_scrapes_the_scheduler_and_the_pushgateway_with_the_db_figure
         assert p_values == pytest.approx(
             {(r.feature, r.metric): r.p_value for r in data.latest if r.p_value is not None}
         )
-        if data.has_decision_threshold:
-            thresholds = by_labels(
-                query(prometheus, f"driftwatch_drift_decision_threshold{where}"),
-                "feature",
-                "metric",
-            )
-            assert thresholds == pytest.approx(
-                {
-                    (r.feature, r.metric): r.decision_threshold
-                    for r in data.latest
-                    if r.decision_threshold is not None
-                }
-            )
+        thresholds = by_labels(
+            query(prometheus, f"driftwatch_drift_decision_threshold{where}"),
+            "feature",
+            "metric",
+        )
+        assert thresholds == pytest.approx(
+            {
+                (r.feature, r.metric): r.decision_threshold
+                for r in data.latest
+                if r.decision_threshold is not None
+            }
+        )
         (runs,) = data.monitors
         success = by_labels(
             query(prometheus, f"driftwatch_run_last_success_timestamp_seconds{where}"), "monitor"
