@@ -61,7 +61,8 @@ def score_feature(
     problem = _first_problem(live, reference, too_few, live_hist)
     if problem is not None or ref_hist is None or live_hist is None:
         return _unscored(spec, problem, ref_hist, live_hist)
-    metrics = tuple(_score_metric(spec, name, ref_hist, live_hist) for name in spec.metrics)
+    shared: dict[tuple[object, ...], object] = {}  # one drift test per feature, not per metric
+    metrics = tuple(_score_metric(spec, name, ref_hist, live_hist, shared) for name in spec.metrics)
     explanation = tuple(
         bin_contributions(live_hist.counts, ref_hist.counts, ref_hist.labels, top=TOP_BINS)
     )
@@ -120,7 +121,11 @@ def _unscored(
 
 
 def _score_metric(
-    spec: FeatureSpec, name: str, reference: Histogram, live: Histogram
+    spec: FeatureSpec,
+    name: str,
+    reference: Histogram,
+    live: Histogram,
+    shared: dict[tuple[object, ...], object],
 ) -> MetricOutcome:
     metric = get_metric(name)
     value = float(metric.compute(live.counts, reference.counts, spec.smoothing))
@@ -141,6 +146,7 @@ def _score_metric(
         reference=reference,
         live=live,
         smoothing=spec.smoothing,
+        shared=shared,
     )
     verdict = evaluate(value, spec.thresholds[name], context)
     return MetricOutcome(

@@ -10,7 +10,7 @@ which the config's ``ThresholdConfig`` satisfies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from driftwatch.engine import Histogram
@@ -62,6 +62,11 @@ class EvaluationContext:
     reference: Histogram
     live: Histogram
     smoothing: float = 0.5
+    shared: dict[tuple[object, ...], object] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Results the metrics of one feature share (the same dict in each of their contexts): a
+    rule that tests the histogram pair computes the test once per feature, not once per metric."""
 
 
 class ThresholdRule(Protocol):

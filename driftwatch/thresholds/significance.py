@@ -20,13 +20,9 @@ simulation behind the defaults.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 import numpy as np
 
-from driftwatch.engine import Histogram
-from driftwatch.engine.binning import CategoricalBins, NumericBins
+from driftwatch.engine.binning import CategoricalBins
 from driftwatch.engine.drift_test import DriftTestResult, drift_test
 from driftwatch.engine.effect import QUADRATIC_METRICS, debiased_value, decision_threshold
 from driftwatch.results import Status, Verdict
@@ -145,34 +141,11 @@ def _note(
     return f"{head}{tail}{reference_hint(context)}"
 
 
-def _bins_key(histogram: Histogram) -> tuple[object, ...]:
-    """What :func:`drift_test` reads from the bins besides the counts."""
-    bins = histogram.bins
-    if isinstance(bins, NumericBins):
-        return ("numeric", bins.n_bins, *bins.tail_indices)
-    assert isinstance(bins, CategoricalBins)
-    return ("categorical", bins.n_bins, bins.unseen_index, bins.other_index,
-            bins.singletons, bins.doubletons)  # fmt: skip
-
-
-_CACHE: OrderedDict[tuple[object, ...], DriftTestResult] = OrderedDict()
-_CACHE_SIZE = 256
-_LOCK = threading.Lock()
-
-
 def _drift_test(threshold: ThresholdSettings, context: EvaluationContext) -> DriftTestResult:
     """One test per histogram pair, shared by the metrics of a feature (same table, same p)."""
-    key = (
-        context.live.counts.tobytes(),
-        context.reference.counts.tobytes(),
-        _bins_key(context.reference),
-        threshold.permutations,
-        threshold.seed,
-        threshold.min_expected,
-    )
-    with _LOCK:
-        cached = _CACHE.get(key)
-    if cached is not None:
+    key = ("drift_test", threshold.permutations, threshold.seed, threshold.min_expected)
+    cached = context.shared.get(key)
+    if isinstance(cached, DriftTestResult):
         return cached
     result = drift_test(
         context.live,
@@ -182,10 +155,7 @@ def _drift_test(threshold: ThresholdSettings, context: EvaluationContext) -> Dri
         seed=threshold.seed,
         min_expected=threshold.min_expected,
     )
-    with _LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    context.shared[key] = result
     return result
 
 
