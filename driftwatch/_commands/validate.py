@@ -71,7 +71,7 @@ class ValidationReport:
 def _check_source(
     monitor: MonitorConfig, role: Role, frames: Mapping[str, pd.DataFrame] | None
 ) -> SourceCheck:
-    config = monitor.reference if role == "reference" else monitor.live
+    config = monitor.reference_source if role == "reference" else monitor.live
     try:
         source = open_source(config, frames=frames, role=f"monitor {monitor.name!r} {role}")
         columns = set(source.columns())
