@@ -7,9 +7,11 @@ the span at once.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,3 +245,36 @@ def test_the_window_histograms_view_adds_up_in_sql(store: Store) -> None:
     whole = Histogram.of(np.concatenate([d["c"] for d in days]), BINS["c"])
     assert [r.label for r in rows] == list(BINS["c"].labels)
     assert [int(r.live) for r in rows] == whole.counts.tolist()
+
+
+def readme_rollup_sql(name: str) -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(rf"<!-- rollup-sql: {name} -->\n```sql\n(.*?)```", readme, re.S)
+    assert block is not None, name
+    return block.group(1)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_readme_grafana_query_sums_daily_windows_into_weeks(store: Store) -> None:
+    """2024-01-01 is a Monday: fourteen daily windows are two ISO weeks."""
+    profile_id = save_profile(store, "m")
+    days = [_rows(5 + i, seed=i) for i in range(14)]
+    for i, rows in enumerate(days):
+        save_window(store, "m", day(i), rows, profile_id)
+    sql = (
+        readme_rollup_sql("grafana-weeks")
+        .replace("$monitor", "m")
+        .replace("$feature", "c")
+        .replace(
+            "$__timeFilter(window_start)",
+            "window_start BETWEEN '2024-01-01T00:00:00Z' AND '2024-01-31T00:00:00Z'",
+        )
+    )
+    with store.engine.connect() as connection:
+        rows = connection.exec_driver_sql(sql).all()
+    for week in (0, 1):
+        start = T0 + week * 7 * DAY
+        counts = [int(r.live_rows) for r in rows if r.time == start]
+        whole = np.concatenate([d["c"] for d in days[week * 7 : week * 7 + 7]])
+        assert counts == Histogram.of(whole, BINS["c"]).counts.tolist()
+    assert [r.metric for r in rows[: BINS["c"].n_bins]] == list(BINS["c"].labels)
