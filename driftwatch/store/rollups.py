@@ -32,7 +32,7 @@ from driftwatch.engine import Bins, Histogram, bins_from_dict
 from driftwatch.errors import RollupError, StoreError
 from driftwatch.results import Problem, ReferenceKind, ReferenceUsed
 from driftwatch.store.database import one_line
-from driftwatch.store.models import HistogramRow, ReferenceProfile, Run
+from driftwatch.store.models import FeatureResult, HistogramRow, ReferenceProfile, Run
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import TimeWindow
 
@@ -75,7 +75,8 @@ class Rollup:
     reference: Mapping[str, Histogram]
     """Feature → the reference histogram of the windows' profile (the same for every window)."""
     problems: Mapping[str, Problem]
-    """Feature → why the profile has no bins for it (as a run reports it)."""
+    """Feature → why it has no roll-up: the profile has no bins for it, or it was an ``error``
+    in one of the windows (the live column was absent, ...)."""
     n_live: int
     n_reference: int
     profile_id: int | None
@@ -123,10 +124,11 @@ def _windows_query(monitor: str, statuses: Sequence[str]) -> Any:
 
 def _stored(rows: Sequence[Any]) -> list[StoredWindow]:
     return [
-        StoredWindow(r.id, TimeWindow(r.window_start, r.window_end), r.status, r.n_live or 0,
-                     r.profile_id)
+        StoredWindow(
+            r.id, TimeWindow(r.window_start, r.window_end), r.status, r.n_live or 0, r.profile_id
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _profiles(store: Store, ids: set[int]) -> dict[int, tuple[int, Mapping[str, Any]]]:
@@ -285,9 +287,31 @@ def _histograms(
     return bins, reference, problems
 
 
+def _errored(store: Store, chain: Sequence[StoredWindow]) -> dict[str, Problem]:
+    """Feature → why it has no live counts in one of the windows (it was an ``error`` there:
+    its stored live counts are zeros, not a count of the window's rows)."""
+    labels = {w.run_id: span_label(w.window) for w in chain}
+    rows = _read(
+        store,
+        sa.select(FeatureResult.run_id, FeatureResult.feature, FeatureResult.reason)
+        .where(FeatureResult.run_id.in_(list(labels)), FeatureResult.status == "error")
+        .order_by(FeatureResult.run_id),
+    )
+    problems: dict[str, Problem] = {}
+    for row in rows:
+        problems.setdefault(
+            row.feature,
+            Problem("error", f"no live histogram in window {labels[row.run_id]}: {row.reason}"),
+        )
+    return problems
+
+
 def _rollup(store: Store, monitor: str, span: TimeWindow, chain: Sequence[StoredWindow]) -> Rollup:
     profile_id, features, n_rows = _one_profile(monitor, span, chain, store)
     bins, reference, problems = _histograms(features)
+    errored = _errored(store, chain)
+    problems = {**problems, **errored}
+    bins = {name: b for name, b in bins.items() if name not in errored}
     live = _sum(bins, chain, _live_counts(store, [w.run_id for w in chain]))
     n_live = sum(w.n_live for w in chain)
     return Rollup(

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from driftwatch.engine import Bins, Histogram, fit_categorical_bins, fit_numeric_bins
 from driftwatch.errors import RollupError
 from driftwatch.profile import Profile
-from driftwatch.results import FeatureOutcome, RunOutcome
+from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome
 from driftwatch.store import Store
 from driftwatch.store.rollups import dynamic_reference, rollup, rollup_before
 from driftwatch.timeutil import TimeWindow
@@ -64,8 +64,10 @@ def save_window(
     profile_id: int,
     bins: Mapping[str, Bins] = BINS,
     status: str = "succeeded",
+    errored: str | None = None,
 ) -> None:
-    """One stored run of ``window`` whose live histograms count ``rows`` on ``bins``."""
+    """One stored run of ``window`` whose live histograms count ``rows`` on ``bins`` (but for
+    the ``errored`` feature, stored as an ``error`` without live counts)."""
     n = len(next(iter(rows.values())))
     features = tuple(
         FeatureOutcome(
@@ -75,6 +77,15 @@ def save_window(
             (),
             reference=Histogram.empty(feature_bins),
             live=Histogram.of(rows[name], feature_bins),
+        )
+        if name != errored
+        else FeatureOutcome(
+            name,
+            "numeric" if name == "x" else "categorical",
+            "error",
+            (MetricOutcome("js", None, "bits", "error", reason="column 'x' is absent"),),
+            reference=Histogram.empty(feature_bins),
+            reason="column 'x' is absent",
         )
         for name, feature_bins in bins.items()
     )
@@ -162,6 +173,18 @@ def test_no_data_windows_count_and_failed_ones_are_gaps(store: Store) -> None:
     save_window(store, "m", day(2), _rows(0), profile_id, status="failed")
     with pytest.raises(RollupError, match="no finished stored window for 2024-01-03/2024-01-04"):
         rollup(store, "m", day(0, 3))
+
+
+def test_a_feature_that_errored_in_one_window_has_no_roll_up_but_a_reason(store: Store) -> None:
+    profile_id = save_profile(store, "m")
+    save_window(store, "m", day(0), _rows(10), profile_id)
+    save_window(store, "m", day(1), _rows(10), profile_id, errored="x")
+    rolled = rollup(store, "m", day(0, 2))
+    assert "x" not in rolled.live and rolled.live["c"].n == 20
+    assert rolled.problems["x"].status == "error"
+    assert rolled.problems["x"].reason == (
+        "no live histogram in window 2024-01-02/2024-01-03: column 'x' is absent"
+    )
 
 
 def test_gaps_are_listed_with_a_backfill_to_fill_them(store: Store) -> None:
