@@ -107,6 +107,15 @@ def test_a_dynamic_reference_needs_a_live_timestamp_column(tmp_path: Path) -> No
         load_config(path)
 
 
+def test_validate_says_what_the_reference_is_built_from(tmp_path: Path) -> None:
+    checked = api.validate(car_loan(tmp_path, {"type": "rolling", "windows": 3}))
+    reference = checked.monitors[0].sources[0]
+    assert checked.ok and reference.description is not None
+    assert reference.description.startswith(
+        "the last 3 stored windows before each window (bootstrap: csv file"
+    )
+
+
 # --- runs -----------------------------------------------------------------------------------------
 
 

@@ -80,6 +80,14 @@ def _check_source(
         if config.type == "dataframe":  # supplied at run time: nothing to check now
             return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
         return SourceCheck(role, None, str(exc))
+    dynamic = monitor.dynamic_reference if role == "reference" else None
+    if dynamic is not None:
+        windows = {
+            "rolling": f"the last {dynamic.windows_wanted} stored windows",
+            "expanding": "every stored window",
+            "previous": "the stored window",
+        }
+        description = f"{windows[dynamic.type]} before each window (bootstrap: {description})"
     missing = [f for f in monitor.feature_names if f not in columns]
     if missing:
         problem = (

@@ -18,17 +18,18 @@ __all__ = ["compare", "compare_document"]
 
 
 def _against_line(report: api.DriftReport) -> str:
+    """``3 stored windows summed, against previous: 3 stored windows 2018-10-01 → 2019-01-01``."""
     outcome = report.outcome
-    used = outcome.reference_used
     windows = outcome.extra.get("windows", [])
-    live = f"{len(windows)} stored window{'s' if len(windows) != 1 else ''}"
-    if used is None:
-        return f"{live} against the reference profile"
-    shown = ", ".join(f"{render.when(w.start)} → {render.when(w.end)}" for w in used.windows[:3])
-    more = f" and {len(used.windows) - 3} more" if len(used.windows) > 3 else ""
+    live = f"{len(windows)} stored window{'s' if len(windows) != 1 else ''} summed"
+    used = outcome.reference_used
+    if used is None or not used.windows:
+        return f"{live}, against the stored reference profile"
+    span = f"{render.when(used.windows[0].start)} → {render.when(used.windows[-1].end)}"
+    count = len(used.windows)
     return (
-        f"{live} against {outcome.extra.get('against')}: {len(used.windows)} stored "
-        f"window(s) ({shown}{more}), {render.count(sum(used.n_rows))} rows"
+        f"{live}, against {outcome.extra.get('against')}: {count} stored "
+        f"window{'s' if count != 1 else ''} {span}"
     )
 
 
