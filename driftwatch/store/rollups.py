@@ -397,29 +397,49 @@ def dynamic_reference(
     the reference a little older, not the run fail. None when no such window exists yet (the
     caller then compares against its bootstrap profile).
     """
+    profile_ids = _read(
+        store,
+        sa.select(Run.profile_id)
+        .where(Run.monitor == monitor, Run.profile_id.is_not(None))
+        .distinct(),
+    )
+    profiles = _profiles(store, {row.profile_id for row in profile_ids})
+    compatible = sorted(
+        pid for pid, (_, features) in profiles.items() if _histograms(features)[0] == dict(bins)
+    )
+    if not compatible:
+        return None
     query = (
         _windows_query(monitor, ("succeeded",))
-        .where(Run.window_end <= before)
+        .where(Run.window_end <= before, Run.profile_id.in_(compatible))
         .order_by(None)
-        .order_by(Run.window_end.desc(), Run.id.desc())
+        .order_by(Run.window_end.desc(), Run.window_start.desc(), Run.id.desc())
     )
-    candidates = _stored(_read(store, query))
-    profiles = _profiles(store, {w.profile_id for w in candidates if w.profile_id is not None})
-    compatible = {
-        pid for pid, (_, features) in profiles.items() if _histograms(features)[0] == dict(bins)
-    }
-    chosen: list[StoredWindow] = []
-    for window in candidates:
-        if window.profile_id in compatible and not any(
-            c.window.start < window.window.end and window.window.start < c.window.end
-            for c in chosen
-        ):  # a re-keyed window overlapping a newer one is not counted twice
-            chosen.append(window)
-            if count is not None and len(chosen) == count:
-                break
+    fetched = _stored(_read(store, query if count is None else query.limit(count)))
+    chosen = _latest_apart(fetched, count)
+    if count is not None and len(chosen) < count == len(fetched):  # overlaps were dropped
+        chosen = _latest_apart(_stored(_read(store, query)), count)
     if not chosen:
         return None
-    chosen.reverse()
     summed = _sum(bins, chosen, _live_counts(store, [w.run_id for w in chosen]))
     used = ReferenceUsed(kind, tuple(w.window for w in chosen), tuple(w.n_live for w in chosen))
     return summed, used
+
+
+def _latest_apart(newest_first: Sequence[StoredWindow], count: int | None) -> list[StoredWindow]:
+    """The latest ``count`` (all, when None) windows that do not overlap, oldest first.
+
+    ``newest_first`` is sorted by end, latest first, so the windows kept so far end at or after
+    the next one: it overlaps one of them exactly when it ends after the start of the last one
+    kept (a window stored under two keys — a manual run over a month beside its days — is
+    counted once).
+    """
+    chosen: list[StoredWindow] = []
+    for window in newest_first:
+        if chosen and window.window.end > chosen[-1].window.start:
+            continue
+        chosen.append(window)
+        if count is not None and len(chosen) == count:
+            break
+    chosen.reverse()
+    return chosen

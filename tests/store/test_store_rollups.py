@@ -301,3 +301,13 @@ def test_the_readme_grafana_query_sums_daily_windows_into_weeks(store: Store) ->
         whole = np.concatenate([d["c"] for d in days[week * 7 : week * 7 + 7]])
         assert counts == Histogram.of(whole, BINS["c"]).counts.tolist()
     assert [r.metric for r in rows[: BINS["c"].n_bins]] == list(BINS["c"].labels)
+
+
+def test_a_dynamic_reference_counts_a_window_stored_under_two_keys_once(store: Store) -> None:
+    profile_id = save_profile(store, "m")
+    for i in range(4):
+        save_window(store, "m", day(i), _rows(10, seed=i), profile_id)
+    save_window(store, "m", day(2, 4), _rows(7), profile_id)  # a manual run over days 2-3
+    found = dynamic_reference(store, "m", day(4).start, 3, BINS, "rolling")
+    assert found is not None
+    assert found[1].windows == (day(1), day(2), day(3))  # the finer windows, once
