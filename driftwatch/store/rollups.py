@@ -48,6 +48,9 @@ __all__ = [
 FINISHED = ("succeeded", "no_data")
 """Runs whose live counts a roll-up adds: every finished run (failed runs have no histograms)."""
 
+_IDS_PER_QUERY = 5_000
+"""Run ids per ``IN (...)``: well under SQLite's limit of bound parameters (32,766)."""
+
 _SHOWN = 3
 """How many missing windows a message lists before "and N more"."""
 
@@ -147,16 +150,16 @@ def _profiles(store: Store, ids: set[int]) -> dict[int, tuple[int, Mapping[str, 
 def _live_counts(store: Store, run_ids: Sequence[int]) -> dict[int, dict[str, list[int]]]:
     """Run id → feature → its stored live counts."""
     out: dict[int, dict[str, list[int]]] = {run_id: {} for run_id in run_ids}
-    if not run_ids:
-        return out
-    rows = _read(
-        store,
-        sa.select(HistogramRow.run_id, HistogramRow.feature, HistogramRow.live_counts).where(
-            HistogramRow.run_id.in_(list(run_ids))
-        ),
-    )
-    for row in rows:
-        out[row.run_id][row.feature] = row.live_counts
+    ids = list(run_ids)
+    for first in range(0, len(ids), _IDS_PER_QUERY):
+        rows = _read(
+            store,
+            sa.select(HistogramRow.run_id, HistogramRow.feature, HistogramRow.live_counts).where(
+                HistogramRow.run_id.in_(ids[first : first + _IDS_PER_QUERY])
+            ),
+        )
+        for row in rows:
+            out[row.run_id][row.feature] = row.live_counts
     return out
 
 
@@ -166,11 +169,12 @@ def _sum(
     """Feature → the sum of the windows' live counts on ``bins`` (int64: exact)."""
     out = {}
     for name, feature_bins in bins.items():
-        total = np.zeros(feature_bins.n_bins, dtype=np.int64)
-        for window in windows:
-            stored = counts[window.run_id].get(name)
-            if stored is not None:
-                total += np.asarray(stored, dtype=np.int64)
+        stored = [counts[w.run_id][name] for w in windows if name in counts[w.run_id]]
+        total = (
+            np.asarray(stored, dtype=np.int64).sum(axis=0)
+            if stored
+            else np.zeros(feature_bins.n_bins, dtype=np.int64)
+        )
         out[name] = Histogram(feature_bins, total)
     return out
 
@@ -291,14 +295,21 @@ def _errored(store: Store, chain: Sequence[StoredWindow]) -> dict[str, Problem]:
     """Feature → why it has no live counts in one of the windows (it was an ``error`` there:
     its stored live counts are zeros, not a count of the window's rows)."""
     labels = {w.run_id: span_label(w.window) for w in chain}
-    rows = _read(
-        store,
-        sa.select(FeatureResult.run_id, FeatureResult.feature, FeatureResult.reason)
-        .where(FeatureResult.run_id.in_(list(labels)), FeatureResult.status == "error")
-        .order_by(FeatureResult.run_id),
-    )
+    ids = list(labels)
+    rows = [
+        row
+        for first in range(0, len(ids), _IDS_PER_QUERY)
+        for row in _read(
+            store,
+            sa.select(FeatureResult.run_id, FeatureResult.feature, FeatureResult.reason).where(
+                FeatureResult.run_id.in_(ids[first : first + _IDS_PER_QUERY]),
+                FeatureResult.status == "error",
+            ),
+        )
+    ]
     problems: dict[str, Problem] = {}
-    for row in rows:
+    order = {run_id: i for i, run_id in enumerate(ids)}  # the chain's order: oldest window first
+    for row in sorted(rows, key=lambda r: order[r.run_id]):
         problems.setdefault(
             row.feature,
             Problem("error", f"no live histogram in window {labels[row.run_id]}: {row.reason}"),
@@ -327,7 +338,10 @@ def rollup(store: Store, monitor: str, span: TimeWindow) -> Rollup:
             its windows were computed on different reference profiles.
         StoreError: the database cannot be read.
     """
-    windows = _stored(_read(store, _windows_query(monitor, FINISHED)))
+    query = _windows_query(monitor, FINISHED).where(
+        Run.window_start >= span.start, Run.window_end <= span.end
+    )
+    windows = _stored(_read(store, query))
     return _rollup(store, monitor, span, _cover(monitor, span, windows))
 
 
