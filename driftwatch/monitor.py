@@ -3,9 +3,11 @@
 profile → count → score → correct → outcome. The reference profile (fitted bins + reference
 counts, :mod:`driftwatch.profile`) is reused from the store while the reference data and the binning
 config are unchanged; the live data is counted on its bins; :mod:`driftwatch.evaluate` scores each
-feature and corrects across them. One bad feature becomes an ``error``/``no_data`` row with its
-reason; the others are still computed. A problem with a whole source fails the run (a ``failed``
-run row with the error), never the other monitors.
+feature and corrects across them. With a dynamic reference (``rolling``/``expanding``/``previous``)
+the reference counts are the sum of the monitor's stored windows before this one, on the
+bootstrap profile's bins (:func:`driftwatch.store.rollups.dynamic_reference`). One bad feature
+becomes an ``error``/``no_data`` row with its reason; the others are still computed. A problem
+with a whole source fails the run (a ``failed`` run row with the error), never the other monitors.
 """
 
 from __future__ import annotations
@@ -267,7 +269,8 @@ class MonitorRunner:
             return replace(finish("failed"), error=str(exc))
 
         used = None
-        if monitor.dynamic_reference is not None and self.store is not None and run_window:
+        dynamic = monitor.dynamic_reference is not None
+        if dynamic and self.store is not None and run_window is not None:
             profile, used = _dynamic_profile(self.store, monitor, profile, run_window.start)
         scored = score_window(self.config, monitor, specs, profile, live, n_live)
         if scored.status == "failed":
