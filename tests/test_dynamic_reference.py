@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import yaml
 
 import driftwatch
-from driftwatch import api
+from driftwatch import api, queries
 from driftwatch.config import Config, load_config
 from driftwatch.engine import get_metric
 from driftwatch.errors import ConfigError
@@ -150,6 +150,12 @@ def test_the_first_windows_use_the_bootstrap_then_the_last_n_stored_ones(backfil
         "2019-04",
     ]
     assert may.n_reference == sum(w["n_live"] for w in may.reference_windows)
+
+
+def test_queries_runs_lists_the_reference_of_each_run(backfilled: str) -> None:
+    runs = queries.runs(backfilled, "car-loan").sort_values("window_start")
+    assert set(runs["reference_kind"]) == {"rolling"}
+    assert [len(w) for w in runs["reference_windows"]][-3:] == [3, 3, 3]
 
 
 def test_every_stored_value_is_recomputed_from_the_store_alone(backfilled: str) -> None:
