@@ -321,3 +321,16 @@ def test_a_malformed_window_or_against_is_a_usage_error(
     result = cli_example(*args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_previous_on_the_example_finds_the_injected_drift_and_only_it(
+    every_metric: Config, backfilled: str
+) -> None:
+    """NannyML's analysis period drifts from its middle on: Q2 against Q1 shows it, while the
+    features the data set leaves alone stay ok."""
+    report = driftwatch.compare_stored(
+        every_metric, "car-loan", Q2, "previous", database=backfilled
+    )
+    assert {"car_value", "loan_length", "salary_range"} <= set(report.drifted)
+    quiet = {"debt_to_income_ratio", "driver_tenure", "size_of_downpayment"}
+    assert {report.status[name] for name in quiet} == {"ok"}
