@@ -29,7 +29,7 @@ from driftwatch.config import resolve_features
 from driftwatch.monitor import score_window
 from driftwatch.profile import Profile
 from driftwatch.results import ReferenceKind, ReferenceUsed, RunOutcome
-from driftwatch.store.rollups import Rollup, rollup, rollup_before, same_bins
+from driftwatch.store.rollups import Rollup, rollup, rollup_before, same_bins, span_label
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
 __all__ = ["Against", "compare_stored", "parse_against", "parse_span"]
@@ -60,7 +60,7 @@ class Against:
         if self.kind == "rolling":
             return f"rolling:{self.windows}"
         if self.span is not None:
-            return f"{self.span.start.isoformat()}/{self.span.end.isoformat()}"
+            return span_label(self.span)
         return self.kind
 
 

@@ -43,6 +43,8 @@ __all__ = [
     "rollup",
     "rollup_before",
     "same_bins",
+    "span_label",
+    "when",
 ]
 
 FINISHED = ("succeeded", "no_data")
