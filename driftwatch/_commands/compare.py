@@ -26,6 +26,7 @@ from typing import Literal
 from driftwatch._commands.stores import ConfigLike, as_config, database_of, open_readonly_store
 from driftwatch.comparison import DriftReport
 from driftwatch.config import resolve_features
+from driftwatch.errors import RollupError
 from driftwatch.monitor import score_window
 from driftwatch.profile import Profile
 from driftwatch.results import ReferenceKind, ReferenceUsed, RunOutcome
@@ -166,6 +167,8 @@ def compare_stored(
         live = rollup(store, monitor, span)
         used: ReferenceUsed | None = None
         if how.kind == "reference":
+            if live.reference_changed is not None:
+                raise RollupError(live.reference_changed)
             reference = Profile(
                 dict(live.reference), dict(live.problems), live.n_reference, live.profile_id
             )

@@ -85,6 +85,9 @@ class Rollup:
     n_live: int
     n_reference: int
     profile_id: int | None
+    reference_changed: str | None = None
+    """Why ``reference`` is not the reference of every window (the reference counts changed on
+    the same bins inside the span), or None; ``reference`` is then the first window's."""
 
     def used(self, kind: ReferenceKind) -> ReferenceUsed:
         """These windows as the reference of another span (``compare --against ...``)."""
@@ -249,32 +252,52 @@ def _cover(monitor: str, span: TimeWindow, windows: Sequence[StoredWindow]) -> l
 
 def _one_profile(
     monitor: str, span: TimeWindow, chain: Sequence[StoredWindow], store: Store
-) -> tuple[int, Mapping[str, Any], int]:
-    """The profile every window of ``chain`` was computed on: (id, features, reference rows)."""
+) -> tuple[int, Mapping[str, Any], int, str | None]:
+    """The profile the windows of ``chain`` were computed on: (id, features, reference rows, why
+    its reference counts are not one histogram, or None).
+
+    Every window must sit on the same bins; profiles that differ only in their reference counts
+    (the reference data changed, its bins did not) still add up, but have no single reference.
+    """
     missing = next((w for w in chain if w.profile_id is None), None)
     if missing is not None:
         raise RollupError(
             f"window {span_label(missing.window)} of monitor {monitor!r} has no stored reference "
-            "profile, so its bins are unknown; recompute it (`driftwatch backfill --rerun`)"
+            f"profile, so its bins are unknown; recompute it (`driftwatch backfill -m {monitor} "
+            f"--since {when(missing.window.start)} --until {when(missing.window.end)} --rerun`)"
         )
     profiles = _profiles(store, {w.profile_id for w in chain if w.profile_id is not None})
     first = chain[0]
     assert first.profile_id is not None
     n_rows, features = profiles[first.profile_id]
+    first_bins = _histograms(features)[0]
+    counts_changed = None
     for window in chain[1:]:
         assert window.profile_id is not None
         other = profiles[window.profile_id][1]
-        if window.profile_id != first.profile_id and other != features:
-            changed = sorted(
-                name for name in {*features, *other} if features.get(name) != other.get(name)
-            )
+        if window.profile_id == first.profile_id or other == features:
+            continue
+        other_bins = _histograms(other)[0]
+        changed = sorted(
+            name
+            for name in {*first_bins, *other_bins}
+            if first_bins.get(name) != other_bins.get(name)
+        )
+        if changed:
             raise RollupError(
                 f"the reference profile of monitor {monitor!r} changed inside "
-                f"{span_label(span)}: window {span_label(window.window)} has other bins or "
-                f"reference counts than {span_label(first.window)} (feature {changed[0]!r}); "
-                "windows on different bins do not add up: choose a span on one side of the change"
+                f"{span_label(span)}: window {span_label(window.window)} has other bins than "
+                f"{span_label(first.window)} (feature {changed[0]!r}); windows on different bins "
+                "do not add up: choose a span on one side of the change"
             )
-    return first.profile_id, features, n_rows
+        counts_changed = counts_changed or (
+            f"the reference data of monitor {monitor!r} changed inside {span_label(span)} "
+            f"(window {span_label(window.window)} was computed on other reference counts than "
+            f"{span_label(first.window)}, on the same bins), so the span has no single reference; "
+            "compare it against other windows (previous, rolling:N, START/END) or choose a span "
+            "on one side of the change"
+        )
+    return first.profile_id, features, n_rows, counts_changed
 
 
 def _histograms(
@@ -320,7 +343,7 @@ def _errored(store: Store, chain: Sequence[StoredWindow]) -> dict[str, Problem]:
 
 
 def _rollup(store: Store, monitor: str, span: TimeWindow, chain: Sequence[StoredWindow]) -> Rollup:
-    profile_id, features, n_rows = _one_profile(monitor, span, chain, store)
+    profile_id, features, n_rows, reference_changed = _one_profile(monitor, span, chain, store)
     bins, reference, problems = _histograms(features)
     errored = _errored(store, chain)
     problems = {**problems, **errored}
@@ -328,7 +351,16 @@ def _rollup(store: Store, monitor: str, span: TimeWindow, chain: Sequence[Stored
     live = _sum(bins, chain, _live_counts(store, [w.run_id for w in chain]))
     n_live = sum(w.n_live for w in chain)
     return Rollup(
-        monitor, span, tuple(chain), live, reference, problems, n_live, n_rows, profile_id
+        monitor,
+        span,
+        tuple(chain),
+        live,
+        reference,
+        problems,
+        n_live,
+        n_rows,
+        profile_id,
+        reference_changed,
     )
 
 

@@ -42,8 +42,11 @@ def day(i: int, j: int | None = None) -> TimeWindow:
     return TimeWindow(T0 + i * DAY, T0 + ((i + 1) if j is None else j) * DAY)
 
 
-def save_profile(store: Store, monitor: str, bins: Mapping[str, Bins] = BINS) -> int:
-    reference = {"x": REFERENCE_X, "c": REFERENCE_C}
+def save_profile(
+    store: Store, monitor: str, bins: Mapping[str, Bins] = BINS, *, copies: int = 1
+) -> int:
+    """A stored profile on ``bins`` of the reference rows repeated ``copies`` times."""
+    reference = {"x": np.tile(REFERENCE_X, copies), "c": np.tile(REFERENCE_C, copies)}
     profile = Profile({n: Histogram.of(reference[n], b) for n, b in bins.items()}, {}, 200)
     return store.save_profile(
         monitor=monitor,
@@ -219,6 +222,20 @@ def test_a_profile_change_inside_the_span_is_refused_naming_the_window(store: St
         r"\(feature 'x'\)",
     ):
         rollup(store, "m", day(0, 2))
+
+
+def test_a_reference_that_changed_on_the_same_bins_still_adds_up_but_has_no_one_reference(
+    store: Store,
+) -> None:
+    first, doubled = save_profile(store, "m"), save_profile(store, "m", copies=2)
+    save_window(store, "m", day(0), _rows(10), first)
+    save_window(store, "m", day(1), _rows(10), doubled)
+    rolled = rollup(store, "m", day(0, 2))
+    assert rolled.n_live == 20 and rolled.live["x"].n == 20
+    assert rolled.reference_changed is not None
+    assert "reference data of monitor 'm' changed inside 2024-01-01/2024-01-03" in (
+        rolled.reference_changed
+    )
 
 
 def test_windows_before_an_instant_are_the_contiguous_ones_ending_there(store: Store) -> None:
