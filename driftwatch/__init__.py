@@ -28,6 +28,7 @@ try:
         DeliveryError,
         DriftwatchError,
         EngineError,
+        RollupError,
         SchedulerError,
         SchemaOutOfDateError,
         SourceError,
@@ -45,6 +46,7 @@ finally:
 _LAZY = {
     "DriftReport": "driftwatch.comparison",
     "compare": "driftwatch.comparison",
+    "compare_stored": "driftwatch.api",
     "open_store": "driftwatch.api",
     "run_monitor": "driftwatch.api",
     "run_monitors": "driftwatch.api",
@@ -73,7 +75,7 @@ def __dir__() -> list[str]:
 
 
 if _TYPE_CHECKING:
-    from driftwatch.api import open_store, run_monitor, run_monitors
+    from driftwatch.api import compare_stored, open_store, run_monitor, run_monitors
     from driftwatch.comparison import DriftReport, compare
 
 __all__ = [
@@ -85,6 +87,7 @@ __all__ = [
     "DriftReport",
     "DriftwatchError",
     "EngineError",
+    "RollupError",
     "SchedulerError",
     "SchemaOutOfDateError",
     "SourceError",
@@ -92,6 +95,7 @@ __all__ = [
     "TimeWindow",
     "__version__",
     "compare",
+    "compare_stored",
     "load_config",
     "open_store",
     "parse_config",

@@ -8,6 +8,7 @@ only parses arguments, calls them and renders what they return.
 command                 function
 ======================  =========================================================
 (none)                  :func:`compare` → :class:`DriftReport` (two DataFrames, no store)
+``compare``             :func:`compare_stored` → :class:`DriftReport` (stored windows only)
 ``validate``            :func:`validate` → :class:`ValidationReport`
 ``run``                 :func:`run` → :class:`RunReport` (:func:`run_monitor`: a DataFrame)
 ``backfill``            :func:`backfill` → :class:`BackfillReport`
@@ -20,7 +21,8 @@ command                 function
 ``metrics``             :func:`metrics` → the Prometheus text exposition (str)
 ======================  =========================================================
 
-Commands that only read (``status``, ``report``, ``history``, ``alerts list``, ``db current``)
+Commands that only read (``status``, ``report``, ``history``, ``compare``, ``alerts list``,
+``db current``)
 never create or migrate a database. Commands that drive runs live here, beside
 :func:`run_monitors`; the others in the private ``driftwatch._commands`` package.
 """
@@ -49,6 +51,7 @@ from driftwatch._commands.alerts import (
     alerts_test,
     alerts_unsilence,
 )
+from driftwatch._commands.compare import Against, compare_stored
 from driftwatch._commands.db import (
     SchemaChange,
     SchemaRevision,
@@ -76,6 +79,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALERT_STATES",
+    "Against",
     "AlertStateName",
     "AlertsListing",
     "BackfillReport",
@@ -100,6 +104,7 @@ __all__ = [
     "alerts_unsilence",
     "backfill",
     "compare",
+    "compare_stored",
     "db_current",
     "db_downgrade",
     "db_upgrade",

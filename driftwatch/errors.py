@@ -10,7 +10,8 @@ exits 2.
     │   └── ColumnError              a configured column is absent or has the wrong type
     ├── EngineError                  the numbers cannot be computed (mismatched bins, bad edges)
     ├── StoreError                   the results database is unreachable or refuses a write
-    │   └── SchemaOutOfDateError     the schema is behind the code: `driftwatch db upgrade`
+    │   ├── SchemaOutOfDateError     the schema is behind the code: `driftwatch db upgrade`
+    │   └── RollupError              stored windows do not add up to a span (gap, changed bins)
     ├── AlertError                   a sink is misconfigured or a notification cannot be built
     │   └── DeliveryError            a sink failed to deliver (``permanent`` says whether to retry)
     └── SchedulerError               a schedule cannot be set up (bad cron, bad timezone)
@@ -29,6 +30,7 @@ __all__ = [
     "DeliveryError",
     "DriftwatchError",
     "EngineError",
+    "RollupError",
     "SchedulerError",
     "SchemaOutOfDateError",
     "SourceError",
@@ -63,6 +65,11 @@ class StoreError(DriftwatchError):
 
 class SchemaOutOfDateError(StoreError):
     """The results database's schema is older (or newer) than this version of driftwatch."""
+
+
+class RollupError(StoreError):
+    """The stored windows of a span cannot be added up: a window is missing (a gap) or the bins
+    changed inside it (the reference profile changed); the message names the windows."""
 
 
 class AlertError(DriftwatchError):

@@ -3,9 +3,11 @@
 profile → count → score → correct → outcome. The reference profile (fitted bins + reference
 counts, :mod:`driftwatch.profile`) is reused from the store while the reference data and the binning
 config are unchanged; the live data is counted on its bins; :mod:`driftwatch.evaluate` scores each
-feature and corrects across them. One bad feature becomes an ``error``/``no_data`` row with its
-reason; the others are still computed. A problem with a whole source fails the run (a ``failed``
-run row with the error), never the other monitors.
+feature and corrects across them. With a dynamic reference (``rolling``/``expanding``/``previous``)
+the reference counts are the sum of the monitor's stored windows before this one, on the
+bootstrap profile's bins (:func:`driftwatch.store.rollups.dynamic_reference`). One bad feature
+becomes an ``error``/``no_data`` row with its reason; the others are still computed. A problem
+with a whole source fails the run (a ``failed`` run row with the error), never the other monitors.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -25,14 +27,22 @@ from driftwatch.engine import Histogram
 from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
-from driftwatch.results import FeatureOutcome, Problem, RunOutcome, RunStatus, Trigger
+from driftwatch.results import (
+    FeatureOutcome,
+    Problem,
+    ReferenceUsed,
+    RunOutcome,
+    RunStatus,
+    Trigger,
+)
 from driftwatch.sources import Source, open_source
 from driftwatch.sources.base import RowsRead
 from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
+from driftwatch.store.rollups import dynamic_reference
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 
-__all__ = ["MonitorRunner"]
+__all__ = ["MonitorRunner", "Scored", "score_window"]
 
 log = logging.getLogger("driftwatch.monitor")
 
@@ -77,6 +87,64 @@ def _too_few(n_live: int, min_rows: int) -> Problem | None:
         return None
     rows = f"{n_live} row{'s' if n_live != 1 else ''}"
     return Problem("no_data", f"live window has {rows}, fewer than min_rows={min_rows}")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A window's features scored against a reference, before it becomes a :class:`RunOutcome`."""
+
+    features: tuple[FeatureOutcome, ...]
+    status: RunStatus
+    error: str | None
+    dataset_drift: bool
+
+
+def score_window(
+    config: Config,
+    monitor: MonitorConfig,
+    specs: Sequence[FeatureSpec],
+    reference: Profile,
+    live: Mapping[str, Histogram | Problem],
+    n_live: int,
+) -> Scored:
+    """Score every feature of a window on its histograms: the rule, the correction, the drift.
+
+    The one scoring path of a run and of ``driftwatch compare`` (stored windows), so that both
+    give the same numbers and verdicts for the same counts.
+    """
+    too_few = _too_few(n_live, monitor.min_rows or config.defaults.min_rows)
+    features = tuple(
+        score_feature(spec, reference.feature(spec.name), live.get(spec.name), too_few=too_few)
+        for spec in specs
+    )
+    if (monitor.correction or config.defaults.correction) == "bh":
+        features = correct(features, specs)
+    status: RunStatus = "no_data" if too_few else "succeeded"
+    failed = _all_failed(features) if not too_few else None
+    if failed is not None:
+        status = "failed"
+    return Scored(features, status, failed, dataset_drift(features, monitor.dataset_drift.share))
+
+
+def _dynamic_profile(
+    store: Store, monitor: MonitorConfig, bootstrap: Profile, before: datetime
+) -> tuple[Profile, ReferenceUsed]:
+    """The bootstrap profile's bins with the summed counts of the monitor's stored windows.
+
+    With no stored window on those bins yet (the first runs), the bootstrap's own counts are the
+    reference, and the provenance lists no window.
+    """
+    dynamic = monitor.dynamic_reference
+    assert dynamic is not None
+    bins = {name: h.bins for name, h in bootstrap.histograms.items()}
+    found = dynamic_reference(
+        store, monitor.name, before, dynamic.windows_wanted, bins, dynamic.type
+    )
+    if found is None:
+        return bootstrap, ReferenceUsed(dynamic.type)
+    histograms, used = found
+    n_rows = sum(used.n_rows)
+    return Profile(histograms, bootstrap.problems, n_rows, bootstrap.profile_id), used
 
 
 class MonitorRunner:
@@ -200,26 +268,22 @@ class MonitorRunner:
             log.warning("monitor %s window %s failed: %s", monitor.name, where, exc)
             return replace(finish("failed"), error=str(exc))
 
-        too_few = _too_few(n_live, monitor.min_rows or self.config.defaults.min_rows)
-        features = tuple(
-            score_feature(spec, profile.feature(spec.name), live.get(spec.name), too_few=too_few)
-            for spec in specs
-        )
-        if (monitor.correction or self.config.defaults.correction) == "bh":
-            features = correct(features, specs)
-        status: RunStatus = "no_data" if too_few else "succeeded"
-        failed = _all_failed(features) if not too_few else None
-        if failed is not None:
-            status = "failed"
-            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, failed)
+        used = None
+        dynamic = monitor.dynamic_reference is not None
+        if dynamic and self.store is not None and run_window is not None:
+            profile, used = _dynamic_profile(self.store, monitor, profile, run_window.start)
+        scored = score_window(self.config, monitor, specs, profile, live, n_live)
+        if scored.status == "failed":
+            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, scored.error)
         return replace(
-            finish(status),
-            error=failed,
-            features=features,
+            finish(scored.status),
+            error=scored.error,
+            features=scored.features,
             n_reference=profile.n_rows,
             n_live=n_live,
-            dataset_drift=dataset_drift(features, monitor.dataset_drift.share),
+            dataset_drift=scored.dataset_drift,
             profile_id=profile.profile_id,
+            reference_used=used,
         )
 
     def _rows(self, monitor: MonitorConfig, task: str) -> RowsRead | None:
@@ -236,7 +300,7 @@ class MonitorRunner:
     # --- reference -------------------------------------------------------------------------------
 
     def _open(self, monitor: MonitorConfig, role: str) -> Source:
-        config = monitor.reference if role == "reference" else monitor.live
+        config = monitor.reference_source if role == "reference" else monitor.live
         return open_source(config, frames=self.frames, role=f"monitor {monitor.name!r} {role}")
 
     def _profile(self, monitor: MonitorConfig, specs: Sequence[FeatureSpec]) -> Profile:

@@ -28,6 +28,8 @@ __all__ = [
     "FeatureOutcome",
     "MetricOutcome",
     "Problem",
+    "ReferenceKind",
+    "ReferenceUsed",
     "RunOutcome",
     "RunStatus",
     "Status",
@@ -46,6 +48,10 @@ RunStatus = Literal["succeeded", "no_data", "failed"]
 
 Trigger = Literal["manual", "scheduled", "catchup", "backfill"]
 """What started a run."""
+
+ReferenceKind = Literal["source", "rolling", "expanding", "previous", "span"]
+"""Where a run's reference histogram came from: a data source (its stored profile), the monitor's
+own stored windows (a dynamic reference), or an explicit span of them (``compare``)."""
 
 STATUSES: tuple[Status, ...] = get_args(Status)
 
@@ -151,6 +157,26 @@ class FeatureOutcome:
 
 
 @dataclass(frozen=True)
+class ReferenceUsed:
+    """Which stored windows were summed into a run's reference histograms, and their rows.
+
+    With the stored live counts of those windows (the ``window_histograms`` view) any stored
+    value can be recomputed; an empty ``windows`` means the bootstrap source's profile was used.
+    """
+
+    kind: ReferenceKind
+    windows: tuple[TimeWindow, ...] = ()
+    n_rows: tuple[int, ...] = ()
+    """The live rows of each window in ``windows``, in the same order."""
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {"window_start": w.start.isoformat(), "window_end": w.end.isoformat(), "n_live": n}
+            for w, n in zip(self.windows, self.n_rows, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
 class RunOutcome:
     """The result of one monitor over one window, before or after it is stored."""
 
@@ -171,6 +197,8 @@ class RunOutcome:
     claimed_by: str | None = None
     run_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    reference_used: ReferenceUsed | None = None
+    """The stored windows a dynamic reference summed; None for a reference source."""
 
     @property
     def window_start(self) -> datetime:

@@ -26,6 +26,8 @@ def test_top_level_all_is_sorted_and_importable() -> None:
 
 def test_top_level_exports_the_run_api_and_every_error() -> None:
     expected = {
+        "compare",
+        "compare_stored",
         "run_monitor",
         "load_config",
         "DriftwatchError",
@@ -87,12 +89,16 @@ def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tup
     return leaves
 
 
+API_NAMES = {("compare",): "compare_stored"}
+"""Commands whose function is named otherwise: ``driftwatch.compare`` is the DataFrame one."""
+
+
 def test_every_cli_command_has_a_typed_api_function() -> None:
     """The CLI is a shell over the API: `driftwatch db upgrade` is `api.db_upgrade`."""
     leaves = _leaf_commands(cli)
     assert ("alerts", "list") in leaves and ("run",) in leaves
     for path in leaves:
-        name = "_".join(path)
+        name = API_NAMES.get(path, "_".join(path))
         function = getattr(api, name, None)
         assert callable(function), f"driftwatch {' '.join(path)} has no api.{name}"
         assert "return" in inspect.get_annotations(function), name
@@ -152,6 +158,12 @@ def test_read_only_functions_refuse_a_missing_database_and_create_nothing(tmp_pa
         lambda: api.report(database=f"sqlite:///{typo}"),
         lambda: api.history(None, "m", "f", database=f"sqlite:///{typo}"),
         lambda: queries.latest(f"sqlite:///{typo}"),
+        lambda: api.compare_stored(
+            weather_config(tmp_path),
+            "weather",
+            "2015-01-01/2015-02-01",
+            database=f"sqlite:///{typo}",
+        ),
     ):
         with pytest.raises(driftwatch.StoreError, match="no results database at"):
             read()

@@ -71,7 +71,7 @@ class ValidationReport:
 def _check_source(
     monitor: MonitorConfig, role: Role, frames: Mapping[str, pd.DataFrame] | None
 ) -> SourceCheck:
-    config = monitor.reference if role == "reference" else monitor.live
+    config = monitor.reference_source if role == "reference" else monitor.live
     try:
         source = open_source(config, frames=frames, role=f"monitor {monitor.name!r} {role}")
         columns = set(source.columns())
@@ -80,6 +80,14 @@ def _check_source(
         if config.type == "dataframe":  # supplied at run time: nothing to check now
             return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
         return SourceCheck(role, None, str(exc))
+    dynamic = monitor.dynamic_reference if role == "reference" else None
+    if dynamic is not None:
+        windows = {
+            "rolling": f"the last {dynamic.windows_wanted} stored windows",
+            "expanding": "every stored window",
+            "previous": "the stored window",
+        }
+        description = f"{windows[dynamic.type]} before each window (bootstrap: {description})"
     missing = [f for f in monitor.feature_names if f not in columns]
     if missing:
         problem = (

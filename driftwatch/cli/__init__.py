@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "driftwatch.cli.report:history",
         "Print one feature's metric over time, oldest window first (finished runs only).",
     ),
+    "compare": (
+        "driftwatch.cli.compare:compare",
+        "Score a span of stored windows against the reference or other windows (read-only).",
+    ),
     "alerts": (
         "driftwatch.cli.alerts:alerts",
         "Alert states and the notification outbox (pending, sent, dead); subcommands act on them.",

@@ -23,6 +23,13 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from driftwatch.config._common import Model, did_you_mean
 from driftwatch.config.alerts import AlertsConfig, DatasetDriftConfig, SinkConfig
+from driftwatch.config.references import (
+    DynamicReferenceConfig,
+    ExpandingReferenceConfig,
+    PreviousReferenceConfig,
+    ReferenceConfig,
+    RollingReferenceConfig,
+)
 from driftwatch.config.schedule import ScheduleConfig
 from driftwatch.config.sources import SourceConfig
 from driftwatch.engine.metrics import METRICS, metric_names
@@ -236,7 +243,7 @@ class MonitorConfig(_MetricsMixin):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=200)
     description: str = ""
     schedule: ScheduleConfig | None = None
-    reference: SourceConfig
+    reference: ReferenceConfig
     live: SourceConfig
     features: FeaturesConfig
     binning: BinningConfig | None = None
@@ -260,8 +267,14 @@ class MonitorConfig(_MetricsMixin):
                     f"overrides names {feature!r}, which is not a listed feature"
                     f"{did_you_mean(feature, known)}"
                 )
-        if self.reference.window is not None:
+        if self.reference_source.window is not None:
             raise ValueError("'window' applies to the live source only, not to 'reference'")
+        if self.dynamic_reference is not None and not self.live.timestamp_column:
+            raise ValueError(
+                f"monitor {self.name!r} has a {self.dynamic_reference.type} reference, built from "
+                "its stored windows, but its live source has no 'timestamp_column'; set "
+                "live.timestamp_column"
+            )
         if self.schedule is not None and not self.live.timestamp_column:
             raise ValueError(
                 f"monitor {self.name!r} has a schedule but its live source has no "
@@ -272,6 +285,20 @@ class MonitorConfig(_MetricsMixin):
     @property
     def feature_names(self) -> tuple[str, ...]:
         return (*self.features.numeric, *self.features.categorical)
+
+    @property
+    def dynamic_reference(self) -> DynamicReferenceConfig | None:
+        """The rolling/expanding/previous reference, or None when the reference is a source."""
+        reference = self.reference
+        dynamic = RollingReferenceConfig | ExpandingReferenceConfig | PreviousReferenceConfig
+        return reference if isinstance(reference, dynamic) else None
+
+    @property
+    def reference_source(self) -> SourceConfig:
+        """The source the bins are fitted on: the reference itself, or a dynamic one's bootstrap."""
+        reference = self.reference
+        dynamic = RollingReferenceConfig | ExpandingReferenceConfig | PreviousReferenceConfig
+        return reference.bootstrap if isinstance(reference, dynamic) else reference
 
 
 class Config(_MetricsMixin):

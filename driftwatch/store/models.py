@@ -114,6 +114,14 @@ class Run(Base):
     )
     claimed_by: Mapped[str | None] = mapped_column(sa.String(200))
     error: Mapped[str | None] = mapped_column(sa.Text)
+    reference_kind: Mapped[str] = mapped_column(
+        sa.String(16), default="source", server_default="source"
+    )
+    """Where the histograms' reference counts came from: ``source`` (the profile), ``rolling``,
+    ``expanding`` or ``previous`` (the sum of stored windows listed in ``reference_windows``)."""
+    reference_windows: Mapped[Any | None]
+    """The summed windows, ``[{"window_start", "window_end", "n_live"}, ...]``; None for a
+    source, ``[]`` for a dynamic reference that fell back to its bootstrap profile."""
 
 
 class FeatureResult(Base):

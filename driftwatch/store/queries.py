@@ -114,6 +114,8 @@ RUN_COLUMNS = [
     "dataset_drift",
     "profile_id",
     "error",
+    "reference_kind",
+    "reference_windows",
 ]
 HISTOGRAM_COLUMNS = [
     "feature",

@@ -198,6 +198,10 @@ class Store:
                 profile_id=outcome.profile_id,
                 claimed_by=outcome.claimed_by,
                 error=outcome.error,
+                reference_kind=outcome.reference_used.kind if outcome.reference_used else "source",
+                reference_windows=outcome.reference_used.to_json()
+                if outcome.reference_used
+                else None,
             )
             session.add(run)
             session.flush()
