@@ -3,6 +3,12 @@
 An :class:`Observation` is what the lifecycle (:func:`~driftwatch.alerts.decide`) and the payload
 need of one (feature, metric) of a run: its status, the numbers behind it and the lifecycle
 settings that apply. Pure: a config and a :class:`~driftwatch.results.RunOutcome` in, values out.
+
+**One decision per feature.** Only the feature's decision metrics (``decide_on``) alert: a metric
+that does not decide is observed as ``ok`` (``decides=False``; :attr:`Observation.recorded` keeps
+the status it was stored with), so it never fires, escalates or repeats, and an episode it opened
+under an earlier ``decide_on`` resolves. Its value stays in the results, the report and the
+dashboards.
 """
 
 from __future__ import annotations
@@ -48,6 +54,9 @@ class Observation:
     n_reference: int | None = None
     reason: str | None = None
     top_bins: tuple[Mapping[str, Any], ...] = ()
+    decides: bool = True
+    recorded: Status | None = None
+    """The stored status when it differs from ``status`` (a metric that does not decide)."""
 
 
 def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
@@ -61,11 +70,14 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
         for metric in feature.metrics:
             threshold = spec.thresholds.get(metric.metric) if spec else None
             verdict = metric.verdict
+            decides = spec is None or metric.metric in spec.decision_metrics
             result.append(
                 Observation(
                     feature=feature.name,
                     metric=metric.metric,
-                    status=metric.status,
+                    status=metric.status if decides else "ok",
+                    decides=decides,
+                    recorded=None if decides or metric.status == "ok" else metric.status,
                     settings=LifecycleSettings(
                         for_=threshold.for_ if threshold else 1,
                         repeat_interval=alerts.repeat_interval,
@@ -79,13 +91,20 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
                     p_value=verdict.p_value if verdict else None,
                     n_live=feature.n_live,
                     n_reference=feature.n_reference,
-                    reason=metric.reason or feature.reason,
+                    reason=(metric.reason or feature.reason)
+                    if decides
+                    else _not_deciding(metric.metric, spec.decision_metrics if spec else ()),
                     top_bins=tuple(feature.explanation),
                 )
             )
     if monitor.dataset_drift.enabled:
         result.append(_dataset_observation(monitor, outcome, alerts))
     return result
+
+
+def _not_deciding(metric: str, deciding: tuple[str, ...]) -> str:
+    listed = ", ".join(deciding)
+    return f"{metric} is recorded but does not decide the feature (decide_on: {listed})"
 
 
 def _dataset_observation(
