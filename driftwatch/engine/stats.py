@@ -27,6 +27,7 @@ are all ``constant``, do not pay its ~0.1 s import.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -319,17 +320,20 @@ def null_metric_samples(
     draws: int = 1000,
     seed: int = 0,
     alpha: float = 0.5,
-    structural_zeros: tuple[int, ...] = (),
+    empty_slots: Mapping[int, tuple[float, float]] | None = None,
 ) -> FloatArray:
     """``draws`` values of ``metric`` between two samples of the reference distribution, sorted.
 
     Each draw compares a live-sized sample ``Multinomial(n, q̂)`` with a reference-sized sample
     ``Multinomial(N, q̂)``, ``q̂`` the reference proportions: the metric's distribution at this
-    ``n`` when nothing drifted, with the sampling error of both sides. ``structural_zeros`` are
+    ``n`` when nothing drifted, with the sampling error of both sides. ``empty_slots`` maps the
     bins empty in the reference by construction (a numeric feature's tails, beyond the range the
-    edges were fitted on): each live draw gives each of them a probability drawn from Beta(1, N),
-    the distribution of the mass beyond the extreme of ``N`` exchangeable reference values
-    (mean ``1/(N+1)``). Seeded and vectorised (``draws × k`` numbers per batch).
+    edges were fitted on; a categorical feature's ``__unseen__``) to the Beta(a, b) law of their
+    live share (:func:`driftwatch.engine.drift_test.empty_slot_laws`: Beta(1, N) beyond an
+    extreme of ``N`` exchangeable values, the Good–Turing law for unseen categories): each live
+    draw gives each of them a share drawn from its law, so windows much larger than the
+    reference see its spread. Slots not empty in the reference are ignored. Seeded and
+    vectorised (``draws × k`` numbers per batch).
     """
     q = _whole(as_vector(reference_counts, "reference counts"), "reference counts")
     draws = _check_resamples(draws, "draws")
@@ -339,17 +343,18 @@ def null_metric_samples(
         raise EngineError(f"the live sample size n must be a positive integer, got {n!r}")
     n_ref = int(q.sum())
     probs = q / q.sum()
-    zeros = sorted({i for i in structural_zeros if 0 <= i < q.size and q[i] == 0})
+    laws = {i: ab for i, ab in (empty_slots or {}).items() if 0 <= i < q.size and q[i] == 0}
+    zeros = sorted(laws)
     rng = np.random.default_rng(seed)
     values = np.empty(draws, dtype=np.float64)
     done = 0
     while done < draws:
         size = min(_BATCH, draws - done)
         if zeros:
-            # The mass beyond the extreme of N exchangeable values is Beta(1, N) (mean 1/(N+1)):
-            # drawn per null draw, so windows much larger than the reference see its spread.
             live_probs = np.broadcast_to(probs, (size, q.size)).copy()
-            tails = rng.beta(1.0, n_ref, size=(size, len(zeros)))
+            a = np.array([laws[i][0] for i in zeros])
+            b = np.array([laws[i][1] for i in zeros])
+            tails = rng.beta(a, b, size=(size, len(zeros)))
             live_probs *= 1.0 - tails.sum(axis=1, keepdims=True)
             live_probs[:, zeros] = tails
             live = rng.multinomial(int(n), live_probs)
