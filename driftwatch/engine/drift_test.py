@@ -135,7 +135,9 @@ def unseen_rate_law(n_ref: int, singletons: int, doubletons: int = 0) -> tuple[f
     esty = (singletons * (1 - singletons / n_ref) + 2 * doubletons) / n_ref**2
     spread = rate * (1 - rate)
     # No singleton: the floor, Beta(1, N) — the tails' null — whatever n2 says.
-    concentration = n_ref + 1.0 if singletons == 0 else min(n_ref + 1.0, spread / esty - 1.0)
+    # Every value a singleton: Esty's variance is 0 and says nothing; Beta(·, ·) with N + 1.
+    spread_known = singletons > 0 and esty > 0
+    concentration = min(n_ref + 1.0, spread / esty - 1.0) if spread_known else n_ref + 1.0
     concentration = max(concentration, 1.0)
     return rate * concentration, (1 - rate) * concentration
 

@@ -284,3 +284,9 @@ def test_combined_test_holds_its_size_on_numeric_nulls(n: int) -> None:
             < alpha
         )
     assert hits / reps <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / reps)
+
+
+def test_a_reference_of_singletons_only_still_has_an_unseen_law() -> None:
+    a, b = unseen_rate_law(200, 200, 0)  # Esty's variance is 0 here
+    assert a > 0 and b > 0
+    assert unseen_p(0, 50, 200, 200) == 1.0
