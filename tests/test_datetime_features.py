@@ -140,3 +140,19 @@ def test_fixed_numeric_edges_are_refused_at_validation() -> None:
             {"type": "dataframe", "name": "live"},
             binning={"strategy": "fixed", "edges": [0, 1, 2]},
         )
+
+
+def test_a_timestamptz_column_counts_like_the_dataframe(database_url: str) -> None:
+    """SQLite keeps text, PostgreSQL ``timestamp with time zone``: the same value either way."""
+    engine = sa.create_engine(database_url)
+    REFERENCE.to_sql("reference", engine, index=False)
+    LATER.to_sql("live", engine, index=False)
+    engine.dispose()
+    sql = {"type": "sql", "url": database_url, "pushdown": True}
+    row = _js(
+        run_monitor(_monitor({**sql, "table": "reference"}, {**sql, "table": "live"}), store=False)
+    )
+    frames = {"reference": REFERENCE, "live": LATER}
+    dataframe = {"type": "dataframe", "name": "reference"}, {"type": "dataframe", "name": "live"}
+    expected = _js(run_monitor(_monitor(*dataframe), frames=frames, store=False))
+    assert (row.status, row.value) == ("critical", pytest.approx(expected.value, abs=1e-12))
