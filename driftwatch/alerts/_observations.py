@@ -5,10 +5,9 @@ need of one (feature, metric) of a run: its status, the numbers behind it and th
 settings that apply. Pure: a config and a :class:`~driftwatch.results.RunOutcome` in, values out.
 
 **One decision per feature.** Only the feature's decision metrics (``decide_on``) alert: a metric
-that does not decide is observed as ``ok`` (``decides=False``; :attr:`Observation.recorded` keeps
-the status it was stored with), so it never fires, escalates or repeats, and an episode it opened
-under an earlier ``decide_on`` resolves. Its value stays in the results, the report and the
-dashboards.
+that does not decide is observed as ``ok`` (``decides=False``, its ``reason`` says so), so it never
+fires, escalates or repeats, and an episode it opened under an earlier ``decide_on`` resolves. Its
+value and status stay in the results, the report and the dashboards.
 """
 
 from __future__ import annotations
@@ -55,8 +54,6 @@ class Observation:
     reason: str | None = None
     top_bins: tuple[Mapping[str, Any], ...] = ()
     decides: bool = True
-    recorded: Status | None = None
-    """The stored status when it differs from ``status`` (a metric that does not decide)."""
 
 
 def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
@@ -77,7 +74,6 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
                     metric=metric.metric,
                     status=metric.status if decides else "ok",
                     decides=decides,
-                    recorded=None if decides or metric.status == "ok" else metric.status,
                     settings=LifecycleSettings(
                         for_=threshold.for_ if threshold else 1,
                         repeat_interval=alerts.repeat_interval,
