@@ -5,7 +5,7 @@ need of one (feature, metric) of a run: its status, the numbers behind it and th
 settings that apply. Pure: a config and a :class:`~driftwatch.results.RunOutcome` in, values out.
 
 **One decision per feature.** Only the feature's decision metrics (``decide_on``) alert: a metric
-that does not decide is observed as ``ok`` (``decides=False``, its ``reason`` says so), so it never
+that does not decide is observed as ``ok`` (its ``reason`` says why), so it never
 fires, escalates or repeats, and an episode it opened under an earlier ``decide_on`` resolves. Its
 value and status stay in the results, the report and the dashboards.
 """
@@ -53,7 +53,6 @@ class Observation:
     n_reference: int | None = None
     reason: str | None = None
     top_bins: tuple[Mapping[str, Any], ...] = ()
-    decides: bool = True
 
 
 def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
@@ -73,7 +72,6 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
                     feature=feature.name,
                     metric=metric.metric,
                     status=metric.status if decides else "ok",
-                    decides=decides,
                     settings=LifecycleSettings(
                         for_=threshold.for_ if threshold else 1,
                         repeat_interval=alerts.repeat_interval,
