@@ -122,9 +122,10 @@ def williams_q(row_totals: npt.ArrayLike, column_totals: npt.ArrayLike) -> float
 
     ``q = 1 + (n·Σ 1/R_i − 1)·(n·Σ 1/C_j − 1) / (6·n·(r − 1)·(c − 1))`` with n the grand total
     (D. A. Williams, "Improved likelihood ratio tests for complete contingency tables",
-    Biometrika 63, 1976): ``G / q`` matches the first two moments of χ²((r−1)(c−1)) to O(1/n²),
-    where G alone overstates them by O(1/n) and runs liberal on small tables. q ≥ 1 and tends to
-    1 as the counts grow.
+    Biometrika 63, 1976; the form Sokal & Rohlf's *Biometry* gives for tests of independence and
+    homogeneity): a Bartlett-type scaling, ``E[G / q]`` matches χ²((r−1)(c−1))'s mean to O(1/n²)
+    where G's exceeds it by O(1/n), so G alone runs liberal on small tables. q ≥ 1 and tends to 1
+    as the counts grow.
     """
     rows = np.asarray(row_totals, dtype=np.float64)
     cols = np.asarray(column_totals, dtype=np.float64)
