@@ -7,8 +7,9 @@ and nothing is sent; :meth:`DriftReport.save` is the only way a report reaches a
 
 Column kinds are inferred when neither ``numeric`` nor ``categorical`` is given
 (:func:`infer_kinds`): bool, object, category and string columns are categorical, numeric dtypes
-numeric (the engine gives a discrete numeric column per-value bins); datetime columns and ID-like
-columns (every reference value unique, integer or text) are not compared and are listed in
+numeric (the engine gives a discrete numeric column per-value bins), datetime64 columns (naive or
+tz-aware) ``datetime`` (binned on the time axis); timedelta columns and ID-like columns (every
+reference value unique, integer or text) are not compared and are listed in
 :attr:`DriftReport.skipped` with the reason.
 """
 
@@ -37,7 +38,7 @@ __all__ = ["DriftReport", "compare", "infer_kinds"]
 
 MONITOR_NAME = "compare"
 
-Kind = Literal["numeric", "categorical"]
+Kind = Literal["numeric", "categorical", "datetime"]
 
 _MONITOR_SETTINGS = ("binning", "correction", "dataset_drift", "metrics", "min_rows", "overrides")
 """Monitor keys ``compare`` accepts as settings (the rest name sources, schedules or alerts)."""
@@ -210,9 +211,9 @@ def infer_kinds(
 ) -> tuple[dict[str, Kind], dict[str, str]]:
     """Each column's feature kind, and the columns not to compare with the reason.
 
-    bool/object/category/string → categorical; other numeric dtypes → numeric; datetimes,
-    timedeltas and ID-like columns (at least 20 reference rows, every value unique, integer or
-    text) → skipped; so is a column absent from ``live``.
+    bool/object/category/string → categorical; other numeric dtypes → numeric; datetime64
+    (naive or tz-aware) → datetime; timedeltas and ID-like columns (at least 20 reference rows,
+    every value unique, integer or text) → skipped; so is a column absent from ``live``.
     """
     kinds: dict[str, Kind] = {}
     skipped: dict[str, str] = {}
@@ -222,7 +223,9 @@ def infer_kinds(
         column = reference[label]
         if live_columns is not None and name not in live_columns:
             skipped[name] = "absent from the live data"
-        elif ptypes.is_datetime64_any_dtype(column) or ptypes.is_timedelta64_dtype(column):
+        elif ptypes.is_datetime64_any_dtype(column):
+            kinds[name] = "datetime"
+        elif ptypes.is_timedelta64_dtype(column):
             skipped[name] = (
                 f"{column.dtype} column: not compared (pass numeric=[{name!r}] to compare "
                 "it as a number, or drop it)"
@@ -272,27 +275,31 @@ def _feature_lists(
     live: pd.DataFrame,
     numeric: Iterable[str] | None,
     categorical: Iterable[str] | None,
-) -> tuple[list[str], list[str], dict[str, str]]:
-    if numeric is None and categorical is None:
+    datetime: Iterable[str] | None = None,
+) -> tuple[dict[Kind, list[str]], dict[str, str]]:
+    if numeric is None and categorical is None and datetime is None:
         kinds, skipped = infer_kinds(reference, live)
-        return (
-            [n for n, k in kinds.items() if k == "numeric"],
-            [n for n, k in kinds.items() if k == "categorical"],
-            skipped,
-        )
-    for given in (numeric, categorical):
+        lists: dict[Kind, list[str]] = {"numeric": [], "categorical": [], "datetime": []}
+        for name, kind in kinds.items():
+            lists[kind].append(name)
+        return lists, skipped
+    for given in (numeric, categorical, datetime):
         if isinstance(given, str):
             raise TypeError(f"compare(): give a list of column names, not the string {given!r}")
-    num, cat = list(numeric or ()), list(categorical or ())
+    given_lists: dict[Kind, list[str]] = {
+        "numeric": list(numeric or ()),
+        "categorical": list(categorical or ()),
+        "datetime": list(datetime or ()),
+    }
     for role, frame in (("reference", reference), ("live", live)):
         have = {str(c) for c in frame.columns}
-        missing = [name for name in (*num, *cat) if name not in have]
+        missing = [name for names in given_lists.values() for name in names if name not in have]
         if missing:
             raise ColumnError(
                 f"compare(): column {missing[0]!r} is not in the {role} data"
                 f"{did_you_mean(missing[0], have)}; its columns: {', '.join(sorted(have))}"
             )
-    return num, cat, {}
+    return given_lists, {}
 
 
 def compare(
@@ -301,6 +308,7 @@ def compare(
     *,
     numeric: Iterable[str] | None = None,
     categorical: Iterable[str] | None = None,
+    datetime: Iterable[str] | None = None,
     **settings: Any,
 ) -> DriftReport:
     """Compare a live DataFrame with a reference one, feature by feature; nothing is written.
@@ -308,9 +316,9 @@ def compare(
     Args:
         reference: the reference data (training/validation), a pandas DataFrame or pyarrow Table.
         live: the data to check, with the same columns.
-        numeric, categorical: the columns to compare and their kinds. When both are None every
-            column is compared, its kind inferred (:func:`infer_kinds`); otherwise exactly the
-            listed columns are.
+        numeric, categorical, datetime: the columns to compare and their kinds. When all are
+            None every column is compared, its kind inferred (:func:`infer_kinds`); otherwise
+            exactly the listed columns are.
         settings: the monitor-level keys of a config file, validated the same way: ``binning``,
             ``metrics``, ``thresholds``, ``min_rows``, ``correction``, ``dataset_drift``,
             ``overrides``, and ``smoothing``, ``chunk_rows``, ``reference_sample_rows``.
@@ -322,8 +330,8 @@ def compare(
     ref = _as_pandas(reference, "reference")
     cur = _as_pandas(live, "live")
     monitor_settings, defaults = _settings_config(settings)
-    num, cat, skipped = _feature_lists(ref, cur, numeric, categorical)
-    if not num and not cat:
+    lists, skipped = _feature_lists(ref, cur, numeric, categorical, datetime)
+    if not any(lists.values()):
         why = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "the reference has no columns"
         raise ConfigError(f"compare(): no column to compare ({why})")
     data = {
@@ -334,7 +342,7 @@ def compare(
                 "name": MONITOR_NAME,
                 "reference": {"type": "dataframe", "name": "reference"},
                 "live": {"type": "dataframe", "name": "live"},
-                "features": {"numeric": num, "categorical": cat},
+                "features": {kind: names for kind, names in lists.items() if names},
                 **monitor_settings,
             }
         ],

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -35,10 +35,10 @@ from driftwatch.engine.parallel import run_all
 from driftwatch.engine.sampling import RowSample
 from driftwatch.errors import ColumnError, EngineError, SourceError
 from driftwatch.results import Problem
-from driftwatch.sources import Source, numeric_values
+from driftwatch.sources import Source
 from driftwatch.sources._common import report_rows
 from driftwatch.sources.base import RowsRead
-from driftwatch.sources.columns import category_counts
+from driftwatch.sources.columns import category_counts, feature_values
 from driftwatch.sources.counting import Counts, FeatureBins, count_frame
 
 __all__ = ["FittedReference", "fit_reference"]
@@ -109,7 +109,7 @@ def fit_reference(
         for s in present
         if s.kind == "numeric" and s.binning.strategy == "fixed"
     ]
-    sampled = [s for s in present if s.kind == "numeric" and s.binning.strategy != "fixed"]
+    sampled = [s for s in present if s.kind != "categorical" and s.binning.strategy != "fixed"]
     categorical = [s for s in present if s.kind == "categorical"]
     sample = RowSample(sample_rows, len(sampled))
     ranges = {s.name: _Range() for s in sampled}
@@ -119,7 +119,7 @@ def fit_reference(
     label = source.role
 
     def numeric(spec: FeatureSpec, chunk: pd.DataFrame) -> np.ndarray:
-        values = numeric_values(chunk[spec.name], column=spec.name, where=label)
+        values = feature_values(chunk[spec.name], kind=spec.kind, column=spec.name, where=label)
         ranges[spec.name].add(values)
         return values
 
@@ -174,6 +174,8 @@ def fit_reference(
             values = np.concatenate([values, np.asarray(extremes, dtype=np.float64)])
         binning = spec.binning
         bins = fit_numeric_bins(values, strategy=binning.strategy, bins=binning.bins)
+        if spec.kind == "datetime":  # the same edges, in epoch seconds, labelled as timestamps
+            bins = replace(bins, axis="time")
         return bins, bins.count(values) if sample.exhaustive else None
 
     sample.seal()  # before the threads below read it

@@ -113,8 +113,14 @@ _rng = np.random.default_rng(0)
         pytest.param(pd.Series([f"user-{i}" for i in range(N)]), "skipped", id="unique-text-is-id"),
         pytest.param(pd.Series(_rng.permutation(N) + 0.5), "numeric", id="unique-float-is-not-id"),
         pytest.param(
-            pd.Series(pd.date_range("2024-01-01", periods=N, freq="h")), "skipped", id="datetime"
+            pd.Series(pd.date_range("2024-01-01", periods=N, freq="h")), "datetime", id="datetime"
         ),
+        pytest.param(
+            pd.Series(pd.date_range("2024-01-01", periods=N, freq="h", tz="Asia/Tokyo")),
+            "datetime",
+            id="tz-aware",
+        ),
+        pytest.param(pd.Series(pd.to_timedelta(np.arange(N), unit="s")), "skipped", id="timedelta"),
     ],
 )
 def test_kind_inference(column: pd.Series, expected: str) -> None:
@@ -122,13 +128,18 @@ def test_kind_inference(column: pd.Series, expected: str) -> None:
     assert (kinds.get("x") or ("skipped" if "x" in skipped else None)) == expected
 
 
-def test_a_datetime_column_is_skipped_with_a_note() -> None:
-    frame = pd.DataFrame(
-        {"ts": pd.date_range("2024-01-01", periods=N, freq="h"), "x": _rng.normal(size=N)}
-    )
-    report = compare(frame, frame)
-    assert report.features == ("x",)
-    assert "datetime64" in report.skipped["ts"]
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [pytest.param("0h", "ok", id="same-times"), pytest.param("30D", "critical", id="a-month-on")],
+)
+def test_a_datetime_column_is_compared_on_the_time_axis(offset: str, status: str) -> None:
+    times = pd.Series(pd.date_range("2024-01-01", periods=N, freq="h"))
+    reference = pd.DataFrame({"ts": times, "x": _rng.normal(size=N)})
+    live = pd.DataFrame({"ts": times + pd.Timedelta(offset), "x": _rng.normal(size=N)})
+    report = compare(reference, live)
+    assert set(report.features) == {"ts", "x"}
+    assert report.skipped == {}
+    assert report.status["ts"] == status
 
 
 def test_listed_columns_are_the_only_ones_compared(

@@ -383,4 +383,4 @@ def test_a_timestamp_column_declared_numeric_is_refused_with_what_to_do() -> Non
     row = js_row(run(reference, pd.DataFrame({"x": TIMES}), ["x"], []), "x")
     assert row.status == "error"
     assert "declared numeric but holds timestamps" in row.reason
-    assert "datetime features are not supported: derive a numeric column" in row.reason
+    assert "list it under 'datetime' in the features" in row.reason

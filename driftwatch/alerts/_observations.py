@@ -3,6 +3,11 @@
 An :class:`Observation` is what the lifecycle (:func:`~driftwatch.alerts.decide`) and the payload
 need of one (feature, metric) of a run: its status, the numbers behind it and the lifecycle
 settings that apply. Pure: a config and a :class:`~driftwatch.results.RunOutcome` in, values out.
+
+**One decision per feature.** Only the feature's decision metrics (``decide_on``) alert: a metric
+that does not decide is observed as ``ok`` (its ``reason`` says why), so it never
+fires, escalates or repeats, and an episode it opened under an earlier ``decide_on`` resolves. Its
+value and status stay in the results, the report and the dashboards.
 """
 
 from __future__ import annotations
@@ -61,11 +66,12 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
         for metric in feature.metrics:
             threshold = spec.thresholds.get(metric.metric) if spec else None
             verdict = metric.verdict
+            decides = spec is None or metric.metric in spec.decision_metrics
             result.append(
                 Observation(
                     feature=feature.name,
                     metric=metric.metric,
-                    status=metric.status,
+                    status=metric.status if decides else "ok",
                     settings=LifecycleSettings(
                         for_=threshold.for_ if threshold else 1,
                         repeat_interval=alerts.repeat_interval,
@@ -79,13 +85,20 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
                     p_value=verdict.p_value if verdict else None,
                     n_live=feature.n_live,
                     n_reference=feature.n_reference,
-                    reason=metric.reason or feature.reason,
+                    reason=(metric.reason or feature.reason)
+                    if decides
+                    else _not_deciding(metric.metric, spec.decision_metrics if spec else ()),
                     top_bins=tuple(feature.explanation),
                 )
             )
     if monitor.dataset_drift.enabled:
         result.append(_dataset_observation(monitor, outcome, alerts))
     return result
+
+
+def _not_deciding(metric: str, deciding: tuple[str, ...]) -> str:
+    listed = ", ".join(deciding)
+    return f"{metric} is recorded but does not decide the feature (decide_on: {listed})"
 
 
 def _dataset_observation(

@@ -120,7 +120,7 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
         style = render.STATUS_STYLE.get(feature.status, "")
         cells: list[output.Cell] = [
             feature.name,
-            "num" if feature.kind == "numeric" else "cat",
+            {"numeric": "num", "datetime": "time"}.get(feature.kind, "cat"),
             (feature.status, style),
             *(render.number(values.get(name)) for name in metrics),
             *([render.p_value(documents.feature_p_value(feature))] if show_p else []),

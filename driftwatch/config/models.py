@@ -200,10 +200,13 @@ class _MetricsMixin(Model):
 class FeaturesConfig(Model):
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
+    datetime: tuple[str, ...] = Field(
+        (), description="timestamp columns, binned on the time axis (edges frozen, ISO labels)"
+    )
 
     @model_validator(mode="after")
     def _some_unique_features(self) -> FeaturesConfig:
-        names = [*self.numeric, *self.categorical]
+        names = [*self.numeric, *self.categorical, *self.datetime]
         if not names:
             raise ValueError("list at least one feature under 'numeric' or 'categorical'")
         dupes = sorted({n for n in names if names.count(n) > 1})
@@ -368,7 +371,7 @@ class FeatureSpec:
     """Every setting of one feature after the defaults < monitor < override cascade."""
 
     name: str
-    kind: Literal["numeric", "categorical"]
+    kind: Literal["numeric", "categorical", "datetime"]
     binning: BinningConfig
     metrics: tuple[str, ...]
     thresholds: Mapping[str, ThresholdConfig]
@@ -425,18 +428,25 @@ def resolve_features(config: Config, monitor: MonitorConfig) -> tuple[FeatureSpe
         defaults_thresholds, monitor.thresholds, f"monitor {monitor.name!r}"
     )
     specs = []
-    kinds: list[tuple[Literal["numeric", "categorical"], tuple[str, ...]]] = [
+    kinds: list[tuple[Literal["numeric", "categorical", "datetime"], tuple[str, ...]]] = [
         ("numeric", monitor.features.numeric),
         ("categorical", monitor.features.categorical),
+        ("datetime", monitor.features.datetime),
     ]
     for kind, names in kinds:
         for name in names:
             override = monitor.overrides.get(name, FeatureOverride())
+            binning = _layer(monitor_binning, override.binning)
+            if kind == "datetime" and binning.strategy == "fixed":
+                raise ValueError(
+                    f"monitor {monitor.name!r}: datetime feature {name!r} cannot use fixed "
+                    "binning edges (they are numbers); use strategy quantile or uniform"
+                )
             specs.append(
                 FeatureSpec(
                     name=name,
                     kind=kind,
-                    binning=_layer(monitor_binning, override.binning),
+                    binning=binning,
                     metrics=override.metrics or monitor_metrics,
                     decide_on=override.decide_on or monitor.decide_on or defaults.decide_on,
                     thresholds=_layer_thresholds(

@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from itertools import pairwise
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -178,12 +179,21 @@ def _check_edges(edges: Sequence[float], *, allow_constant: bool) -> tuple[float
     return values
 
 
-def _format_edges(edges: tuple[float, ...]) -> list[str]:
-    """Edges as short text (6 significant digits), or exact repr if that would merge two edges."""
+def _format_edges(edges: tuple[float, ...], axis: str = "value") -> list[str]:
+    """Edges as short text (6 significant digits), or exact repr if that would merge two edges;
+    on a time axis (epoch seconds), ISO 8601 UTC timestamps."""
+    if axis == "time":
+        return [_iso(e) for e in edges]
     short = [format(e, ".6g") for e in edges]
     if len(set(short)) == len(set(edges)):
         return short
     return [repr(e) for e in edges]
+
+
+def _iso(seconds: float) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    text = moment.isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
 
 
 # -------------------------------------------------------------------------------------- numeric
@@ -191,13 +201,20 @@ def _format_edges(edges: tuple[float, ...]) -> list[str]:
 
 @dataclass(frozen=True)
 class NumericBins:
-    """Frozen edges of a numeric feature; see the module docstring for the counting slots."""
+    """Frozen edges of a numeric feature; see the module docstring for the counting slots.
+
+    ``axis="time"``: a datetime feature, its values and edges in seconds since the Unix epoch
+    (UTC); only the labels differ (ISO 8601 timestamps).
+    """
 
     edges: tuple[float, ...]
     strategy: str = "fixed"
+    axis: Literal["value", "time"] = "value"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "edges", _check_edges(self.edges, allow_constant=True))
+        if self.axis not in ("value", "time"):
+            raise EngineError(f"unknown numeric axis {self.axis!r}; choose one of: value, time")
         if self.strategy not in NUMERIC_STRATEGIES:
             raise EngineError(
                 f"unknown binning strategy {self.strategy!r}; "
@@ -226,7 +243,7 @@ class NumericBins:
     @cached_property
     def labels(self) -> tuple[str, ...]:
         """One label per slot, e.g. ``(-inf, 1.5)``, ``[1.5, 3)``, ``[3, 4]``, ``(4, +inf)``."""
-        text = _format_edges(self.edges)
+        text = _format_edges(self.edges, self.axis)
         last = len(text) - 1
         interior = [f"[{text[i - 1]}, {text[i]})" for i in range(1, last)]
         interior.append(f"[{text[last - 1]}, {text[last]}]")
@@ -248,7 +265,8 @@ class NumericBins:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; edges are Python floats, which round-trip exactly through JSON."""
-        return {"kind": "numeric", "strategy": self.strategy, "edges": list(self.edges)}
+        data = {"kind": "numeric", "strategy": self.strategy, "edges": list(self.edges)}
+        return data if self.axis == "value" else {**data, "axis": self.axis}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> NumericBins:
@@ -262,7 +280,10 @@ class NumericBins:
         strategy = data.get("strategy", "fixed")
         if not isinstance(strategy, str):
             raise EngineError(f"numeric bins need 'strategy' as a string, got {strategy!r}")
-        return cls(edges=tuple(float(e) for e in edges), strategy=strategy)
+        axis = data.get("axis", "value")
+        if axis not in ("value", "time"):
+            raise EngineError(f"numeric bins need 'axis' value or time, got {axis!r}")
+        return cls(edges=tuple(float(e) for e in edges), strategy=strategy, axis=axis)
 
 
 _COMPARE_MAX_EDGES = 48

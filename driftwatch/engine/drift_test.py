@@ -55,9 +55,11 @@ __all__ = [
     "DriftTestResult",
     "beyond_range_p",
     "drift_test",
+    "empty_slot_laws",
     "good_turing_unseen_rate",
     "interior_table",
     "unseen_p",
+    "unseen_rate_law",
 ]
 
 Component = Literal["interior", "lower_tail", "upper_tail", "unseen"]
@@ -111,19 +113,53 @@ def unseen_p(k: int, n: int, n_ref: int, singletons: int, doubletons: int = 0) -
     """
     from scipy import stats
 
-    k, n, doubletons = _count(k, "k"), _count(n, "n"), _count(doubletons, "doubletons")
-    rate = min(good_turing_unseen_rate(singletons, n_ref), n_ref / (n_ref + 1))
+    k, n = _count(k, "k"), _count(n, "n")
+    a, b = unseen_rate_law(n_ref, singletons, doubletons)
     if k > n:
         raise EngineError(f"k={k} live values in __unseen__ out of only n={n}")
     if k == 0:
         return 1.0
+    p = stats.betabinom.sf(k - 1, n, a, b)
+    return float(min(max(p, 0.0), 1.0))
+
+
+def unseen_rate_law(n_ref: int, singletons: int, doubletons: int = 0) -> tuple[float, float]:
+    """Beta(a, b) of the live share of categories the reference never had, with no drift.
+
+    Mean: the Good–Turing rate :func:`good_turing_unseen_rate`; variance: Esty's
+    (n1·(1 − n1/N) + 2·n2)/N², at least that of Beta(mean·(N+1), (1 − mean)·(N+1)); without
+    singletons Beta(1, N), the tails' law.
+    """
+    doubletons = _count(doubletons, "doubletons")
+    rate = min(good_turing_unseen_rate(singletons, n_ref), n_ref / (n_ref + 1))
     esty = (singletons * (1 - singletons / n_ref) + 2 * doubletons) / n_ref**2
     spread = rate * (1 - rate)
     # No singleton: the floor, Beta(1, N) — the tails' null — whatever n2 says.
-    concentration = n_ref + 1.0 if singletons == 0 else min(n_ref + 1.0, spread / esty - 1.0)
+    # Every value a singleton: Esty's variance is 0 and says nothing; Beta(·, ·) with N + 1.
+    spread_known = singletons > 0 and esty > 0
+    concentration = min(n_ref + 1.0, spread / esty - 1.0) if spread_known else n_ref + 1.0
     concentration = max(concentration, 1.0)
-    p = stats.betabinom.sf(k - 1, n, rate * concentration, (1 - rate) * concentration)
-    return float(min(max(p, 0.0), 1.0))
+    return rate * concentration, (1 - rate) * concentration
+
+
+def empty_slot_laws(reference: Histogram) -> dict[int, tuple[float, float]]:
+    """The no-drift law of the live share of each bin empty in ``reference`` by construction.
+
+    ``{bin index: (a, b)}`` of a Beta distribution: a numeric feature's empty tails get
+    Beta(1, N) (the mass beyond the extreme of N exchangeable values, mean 1/(N+1): the law behind
+    :func:`beyond_range_p`), ``__unseen__`` gets :func:`unseen_rate_law` (behind
+    :func:`unseen_p`). The one rule for these bins, shared by :func:`drift_test` and the
+    ``calibrated`` kind's null distribution. Empty when the reference has no non-missing value.
+    """
+    n_ref = reference.n_valid
+    if n_ref == 0:
+        return {}
+    bins = reference.bins
+    counts = reference.counts
+    if isinstance(bins, NumericBins):
+        return {i: (1.0, float(n_ref)) for i in bins.tail_indices if counts[i] == 0}
+    assert isinstance(bins, CategoricalBins)
+    return {bins.unseen_index: unseen_rate_law(n_ref, bins.singletons, bins.doubletons)}
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ bins' mean proportion):
   0), so comparing a magnitude with the debiased value neither loses power as n grows (the
   plug-in value falls towards the true one) nor makes every small-window alarm look severe;
 * the value at which the test's p equals ``alpha`` is ``c·χ²_{1−alpha}(dof)·(1/n + 1/N)``
-  (:func:`critical_value`), and :func:`decision_threshold` is the plug-in value at which a rule
-  "p < alpha and debiased value ≥ magnitude" fires at this n.
+  (:func:`critical_value`; times Williams' q, which the test divides G by), and
+  :func:`decision_threshold` is the plug-in value at which a rule "p < alpha and debiased value
+  ≥ magnitude" fires at this n.
 
 These are first-order (large-count) relations: tests check them against simulation and against
 the exact G statistic. kl and psi are smoothed in driftwatch (``alpha`` = 0.5 counts), which
@@ -101,15 +102,23 @@ def effect_size(
     return debiased_value(metric, value, k, float(live.sum()), float(reference.sum()))
 
 
-def critical_value(metric: str, *, dof: int, n_live: float, n_ref: float, alpha: float) -> float:
-    """The plug-in ``metric`` whose G-test p-value is ``alpha`` at these sizes; inf if dof is 0."""
+def critical_value(
+    metric: str, *, dof: int, n_live: float, n_ref: float, alpha: float, williams: float = 1.0
+) -> float:
+    """The plug-in ``metric`` whose G-test p-value is ``alpha`` at these sizes; inf if dof is 0.
+
+    ``williams`` is the test's Williams divisor q (:func:`~driftwatch.engine.stats.williams_q`):
+    the test compares G / q with χ², so its critical G is q times χ²'s quantile.
+    """
     from scipy import stats
 
     if not 0.0 < alpha < 1.0:
         raise EngineError(f"alpha must lie strictly between 0 and 1, got {alpha}")
+    if not (math.isfinite(williams) and williams >= 1.0):
+        raise EngineError(f"Williams' divisor q must be >= 1, got {williams}")
     if dof < 1:
         return math.inf
-    x2 = float(stats.chi2.isf(alpha, dof)) * _sizes(n_live, n_ref)
+    x2 = williams * float(stats.chi2.isf(alpha, dof)) * _sizes(n_live, n_ref)
     value = _factor(metric) * x2
     return math.sqrt(value) if metric == "hellinger" else value
 
@@ -123,6 +132,7 @@ def decision_threshold(
     n_live: float,
     n_ref: float,
     alpha: float,
+    williams: float = 1.0,
 ) -> float:
     """The plug-in ``metric`` value at which "p < alpha and debiased value ≥ magnitude" fires.
 
@@ -132,7 +142,9 @@ def decision_threshold(
     :func:`~driftwatch.engine.drift_test.drift_test`). A window can still fire below it through a
     tail or ``__unseen__``; the line is where the interior evidence alone suffices.
     """
-    cut = critical_value(metric, dof=dof, n_live=n_live, n_ref=n_ref, alpha=alpha)
+    cut = critical_value(
+        metric, dof=dof, n_live=n_live, n_ref=n_ref, alpha=alpha, williams=williams
+    )
     if magnitude is None:
         return cut
     if magnitude < 0:

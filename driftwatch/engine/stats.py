@@ -3,10 +3,12 @@
 * :func:`g_test` — the G-test of homogeneity of a live and a reference histogram (bins empty on
   both sides dropped). ``G = 2·Σ O·ln(O/E)`` equals ``2·N·weighted_js_nats`` (the Jensen-Shannon
   divergence with the two samples' sizes as weights, in nats), so the p-value and the divergence
-  describe the same bins. Asymptotic χ²(k−1) p-value when every expected count is at least
-  ``min_expected``; otherwise a seeded Monte Carlo permutation p-value: permuting the rows'
-  labels keeps both margins, so the live row of a permuted table is one multivariate
-  hypergeometric draw of ``n_live`` from the column totals.
+  describe the same bins. When every expected count is at least ``min_expected`` the p-value is
+  χ²(k−1) of ``G / q``, Williams' (1976) correction of G (:func:`williams_q`); otherwise a seeded
+  Monte Carlo permutation p-value: permuting the rows' labels keeps both margins, so the live row
+  of a permuted table is one multivariate hypergeometric draw of ``n_live`` from the column
+  totals (q is constant given the margins, so the permutation p-value is the same with or
+  without it).
 * :func:`benjamini_hochberg` — false-discovery-rate adjusted p-values across a run's features.
 * :func:`null_metric_samples` — the null distribution of a divergence at the live window's ``n``,
   for the ``calibrated`` threshold kind: pairs (live ~ Multinomial(n, q̂), reference ~
@@ -25,6 +27,7 @@ are all ``constant``, do not pay its ~0.1 s import.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,6 +45,7 @@ __all__ = [
     "metric_rows",
     "null_metric_samples",
     "weighted_js_nats",
+    "williams_q",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -60,6 +64,7 @@ class GTestResult:
     ``method`` is ``"chi2"`` (asymptotic χ²(dof) survival function) or ``"permutation"`` (seeded
     Monte Carlo, never 0; ``permutations`` is the number of permuted tables drawn).
     ``min_expected`` is the smallest expected count of the table, which decided between them.
+    ``williams`` is the divisor q of Williams' correction the χ² p-value used (1 without it).
     """
 
     statistic: float
@@ -68,6 +73,7 @@ class GTestResult:
     method: Literal["chi2", "permutation"]
     min_expected: float
     permutations: int = 0
+    williams: float = 1.0
 
 
 def _whole(arr: FloatArray, name: str) -> FloatArray:
@@ -111,6 +117,26 @@ def weighted_js_nats(live_counts: npt.ArrayLike, reference_counts: npt.ArrayLike
     return max(float(n_a / total * kl_pm + n_b / total * kl_qm), 0.0)
 
 
+def williams_q(row_totals: npt.ArrayLike, column_totals: npt.ArrayLike) -> float:
+    """Williams' (1976) divisor of G for an r × c table with these margins (all positive).
+
+    ``q = 1 + (n·Σ 1/R_i − 1)·(n·Σ 1/C_j − 1) / (6·n·(r − 1)·(c − 1))`` with n the grand total
+    (D. A. Williams, "Improved likelihood ratio tests for complete contingency tables",
+    Biometrika 63, 1976; the form Sokal & Rohlf's *Biometry* gives for tests of independence and
+    homogeneity): a Bartlett-type scaling, ``E[G / q]`` matches χ²((r−1)(c−1))'s mean to O(1/n²)
+    where G's exceeds it by O(1/n), so G alone runs liberal on small tables. q ≥ 1 and tends to 1
+    as the counts grow.
+    """
+    rows = np.asarray(row_totals, dtype=np.float64)
+    cols = np.asarray(column_totals, dtype=np.float64)
+    if rows.size < 2 or cols.size < 2 or np.any(rows <= 0) or np.any(cols <= 0):
+        raise EngineError("Williams' correction needs 2+ rows and columns with positive totals")
+    total = float(rows.sum())
+    dof = (rows.size - 1) * (cols.size - 1)
+    spread = (total * float((1.0 / rows).sum()) - 1.0) * (total * float((1.0 / cols).sum()) - 1.0)
+    return 1.0 + spread / (6.0 * total * dof)
+
+
 def _check_resamples(count: int, name: str) -> int:
     if isinstance(count, bool) or not isinstance(count, int | np.integer):
         raise EngineError(f"{name} must be an integer, got {count!r}")
@@ -128,14 +154,16 @@ def g_test(
     min_expected: float = 5.0,
     method: Literal["auto", "chi2", "permutation"] = "auto",
     stop_after: int = 20,
+    williams: bool = True,
 ) -> GTestResult:
     """G-test of homogeneity of the 2 × k table (live row, reference row).
 
     Bins empty on both sides are dropped; a table with one bin left has ``G = 0``, ``p = 1`` and
     ``dof = 0``. With ``method="auto"`` the χ²(k−1) p-value is used when every expected count is
     at least ``min_expected`` (or ``permutations`` is 0), the permutation p-value otherwise.
-    The χ² p-value equals ``scipy.stats.chi2_contingency(table, correction=False,
-    lambda_="log-likelihood")``'s (no Yates correction).
+    The χ² p-value is that of ``G / q`` (:func:`williams_q`); with ``williams=False`` it equals
+    ``scipy.stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")``'s.
+    ``statistic`` is G itself either way (``2·N·weighted_js_nats``).
 
     The permutation p-value is sequential (Besag & Clifford 1991): it stops as soon as
     ``stop_after`` permuted tables are at least as extreme (``p = stop_after / draws``), so a
@@ -166,7 +194,9 @@ def g_test(
         method == "auto" and (min_exp >= min_expected or permutations == 0)
     )
     if use_chi2:
-        return GTestResult(statistic, float(special.chdtrc(dof, statistic)), dof, "chi2", min_exp)
+        q = williams_q(rows, cols) if williams else 1.0
+        p_chi2 = float(special.chdtrc(dof, statistic / q))
+        return GTestResult(statistic, p_chi2, dof, "chi2", min_exp, williams=q)
     if permutations == 0:
         raise EngineError("a permutation p-value needs permutations >= 1")
     # Σ O·ln O is the only part of G that changes when the margins are kept: compare on it.
@@ -291,17 +321,20 @@ def null_metric_samples(
     draws: int = 1000,
     seed: int = 0,
     alpha: float = 0.5,
-    structural_zeros: tuple[int, ...] = (),
+    empty_slots: Mapping[int, tuple[float, float]] | None = None,
 ) -> FloatArray:
     """``draws`` values of ``metric`` between two samples of the reference distribution, sorted.
 
     Each draw compares a live-sized sample ``Multinomial(n, q̂)`` with a reference-sized sample
     ``Multinomial(N, q̂)``, ``q̂`` the reference proportions: the metric's distribution at this
-    ``n`` when nothing drifted, with the sampling error of both sides. ``structural_zeros`` are
+    ``n`` when nothing drifted, with the sampling error of both sides. ``empty_slots`` maps the
     bins empty in the reference by construction (a numeric feature's tails, beyond the range the
-    edges were fitted on): each live draw gives each of them a probability drawn from Beta(1, N),
-    the distribution of the mass beyond the extreme of ``N`` exchangeable reference values
-    (mean ``1/(N+1)``). Seeded and vectorised (``draws × k`` numbers per batch).
+    edges were fitted on; a categorical feature's ``__unseen__``) to the Beta(a, b) law of their
+    live share (:func:`driftwatch.engine.drift_test.empty_slot_laws`: Beta(1, N) beyond an
+    extreme of ``N`` exchangeable values, the Good–Turing law for unseen categories): each live
+    draw gives each of them a share drawn from its law, so windows much larger than the
+    reference see its spread. Slots not empty in the reference are ignored. Seeded and
+    vectorised (``draws × k`` numbers per batch).
     """
     q = _whole(as_vector(reference_counts, "reference counts"), "reference counts")
     draws = _check_resamples(draws, "draws")
@@ -311,17 +344,18 @@ def null_metric_samples(
         raise EngineError(f"the live sample size n must be a positive integer, got {n!r}")
     n_ref = int(q.sum())
     probs = q / q.sum()
-    zeros = sorted({i for i in structural_zeros if 0 <= i < q.size and q[i] == 0})
+    laws = {i: ab for i, ab in (empty_slots or {}).items() if 0 <= i < q.size and q[i] == 0}
+    zeros = sorted(laws)
     rng = np.random.default_rng(seed)
     values = np.empty(draws, dtype=np.float64)
     done = 0
     while done < draws:
         size = min(_BATCH, draws - done)
         if zeros:
-            # The mass beyond the extreme of N exchangeable values is Beta(1, N) (mean 1/(N+1)):
-            # drawn per null draw, so windows much larger than the reference see its spread.
             live_probs = np.broadcast_to(probs, (size, q.size)).copy()
-            tails = rng.beta(1.0, n_ref, size=(size, len(zeros)))
+            a = np.array([laws[i][0] for i in zeros])
+            b = np.array([laws[i][1] for i in zeros])
+            tails = rng.beta(a, b, size=(size, len(zeros)))
             live_probs *= 1.0 - tails.sum(axis=1, keepdims=True)
             live_probs[:, zeros] = tails
             live = rng.multinomial(int(n), live_probs)

@@ -30,7 +30,7 @@ from driftwatch.engine import CategoricalBins, Histogram, NumericBins
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
-from driftwatch.sources.columns import category_counts, numeric_values
+from driftwatch.sources.columns import category_counts, feature_values
 from driftwatch.sources.counting import Counted, FeatureBins
 
 __all__ = ["arrow_category_counts", "count_arrow_numeric", "count_batch"]
@@ -121,13 +121,14 @@ def arrow_category_counts(
 
 def _count_column(column: pa.ChunkedArray, feature: FeatureBins, where: str) -> Histogram:
     bins = feature.bins
-    if feature.kind == "numeric":
+    if feature.kind != "categorical":
         assert isinstance(bins, NumericBins)
-        counted = count_arrow_numeric(bins, column)
+        counted = count_arrow_numeric(bins, column) if feature.kind == "numeric" else None
         if counted is not None:
             return Histogram(bins, counted)
         series = column.to_pandas()
-        return Histogram(bins, bins.count(numeric_values(series, column=feature.name, where=where)))
+        values = feature_values(series, kind=feature.kind, column=feature.name, where=where)
+        return Histogram(bins, bins.count(values))
     assert isinstance(bins, CategoricalBins)
     labels = arrow_category_counts(column)
     if labels is None:

@@ -23,7 +23,14 @@ from pandas.api.types import (
 from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.errors import ColumnError
 
-__all__ = ["categorical_codes", "category_counts", "numeric_values", "refuse_timestamps"]
+__all__ = [
+    "categorical_codes",
+    "category_counts",
+    "datetime_values",
+    "feature_values",
+    "numeric_values",
+    "refuse_timestamps",
+]
 
 
 def _holds_timestamps(dtype: Any) -> bool:
@@ -37,16 +44,58 @@ def _holds_timestamps(dtype: Any) -> bool:
 def refuse_timestamps(series: pd.Series, *, column: str, where: str, declared: str) -> None:
     """A :class:`ColumnError` for a column of timestamps (datetime, timedelta or period dtype).
 
-    A numeric feature would need a time axis frozen from the reference; datetime features are
-    not supported yet, so the message says what to derive instead. (Declared categorical, each
-    distinct timestamp is a category: fine for dates, useless for continuous times.)
+    Declared numeric, the numbers would be nanoseconds in one source and days in another; the
+    message points to ``datetime`` features, which bin on the time value. (Declared
+    categorical, each distinct timestamp is a category: fine for dates, useless for times.)
     """
     if _holds_timestamps(series.dtype):
         raise ColumnError(
             f"{where}: column {column!r} is declared {declared} but holds timestamps "
-            f"({series.dtype}); datetime features are not supported: derive a numeric column "
-            "from it (e.g. the hour of day, or the age in days) or drop it from the features"
+            f"({series.dtype}); list it under 'datetime' in the features"
         )
+
+
+def datetime_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
+    """A timestamp column as float64 seconds since the Unix epoch (UTC), NaN where missing.
+
+    datetime64 columns (naive ones are taken as UTC, tz-aware ones converted) and text holding
+    ISO-like timestamps (a CSV column, SQLite's text dates) are accepted; numbers, timedeltas
+    and periods are refused (their unit or origin is not the data's to guess).
+    """
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.astype(object)
+        dtype = series.dtype
+    if is_datetime64_any_dtype(dtype):
+        stamps = pd.to_datetime(series, utc=True)
+    elif is_bool_dtype(dtype) or is_numeric_dtype(dtype) or _holds_timestamps(dtype):
+        raise ColumnError(
+            f"{where}: column {column!r} is declared datetime but holds {dtype} values; "
+            "give timestamps (datetime or ISO 8601 text), or declare it numeric"
+        )
+    else:
+        stamps = pd.to_datetime(series, utc=True, errors="coerce", format="mixed")
+        failed = series.notna().to_numpy(dtype=bool) & stamps.isna().to_numpy(dtype=bool)
+        suspects = series[failed]
+        suspects = suspects[suspects.astype(str).str.strip() != ""]
+        if len(suspects):
+            shown = str(suspects.iloc[0])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise ColumnError(
+                f"{where}: column {column!r} is declared datetime but holds values that are "
+                f"not timestamps, such as {shown!r}"
+            )
+    nanoseconds = stamps.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    seconds = nanoseconds.astype(np.float64) / 1e9
+    seconds[stamps.isna().to_numpy(dtype=bool)] = np.nan
+    return seconds
+
+
+def feature_values(series: pd.Series, *, kind: str, column: str, where: str) -> np.ndarray:
+    """:func:`datetime_values` for a ``datetime`` feature, :func:`numeric_values` otherwise."""
+    if kind == "datetime":
+        return datetime_values(series, column=column, where=where)
+    return numeric_values(series, column=column, where=where)
 
 
 def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:

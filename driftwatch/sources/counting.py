@@ -21,7 +21,7 @@ from driftwatch.engine import Bins, CategoricalBins, Histogram
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
-from driftwatch.sources.columns import category_counts, numeric_values
+from driftwatch.sources.columns import category_counts, feature_values
 
 __all__ = ["Counted", "Counts", "FeatureBins", "count_chunks", "count_frame"]
 
@@ -34,7 +34,7 @@ class FeatureBins:
     """A feature's column name, kind and frozen bins: what to count, and on which slots."""
 
     name: str
-    kind: Literal["numeric", "categorical"]
+    kind: Literal["numeric", "categorical", "datetime"]
     bins: Bins
 
 
@@ -80,8 +80,9 @@ class Counts:
 
 def _count_column(series: pd.Series, feature: FeatureBins, where: str) -> Histogram:
     bins = feature.bins
-    if feature.kind == "numeric":
-        return Histogram(bins, bins.count(numeric_values(series, column=feature.name, where=where)))
+    if feature.kind != "categorical":
+        values = feature_values(series, kind=feature.kind, column=feature.name, where=where)
+        return Histogram(bins, bins.count(values))
     assert isinstance(bins, CategoricalBins)
     return Histogram(bins, bins.count_labels(*category_counts(series)))
 

@@ -212,11 +212,14 @@ class SqlSource(BaseSource):
 
         SQLite has no timestamp type, so its time filter is only a superset in SQL (see the
         module docstring): with a time filter, SQLite rows are fetched and counted in-process,
-        which gives the same counts.
+        which gives the same counts. So are the rows of a monitor with a ``datetime`` feature
+        (its edges are epoch seconds, which differ in SQL from one database to the next).
         """
         plan = self._plan([f.name for f in features], window, chunk_rows)
-        in_process = not self.config.pushdown or (
-            plan.filters_time and self._dialect_name() == "sqlite"
+        in_process = (
+            not self.config.pushdown
+            or (plan.filters_time and self._dialect_name() == "sqlite")
+            or any(f.kind == "datetime" for f in features)  # timestamps become seconds here
         )
         if in_process or plan.empty:
             chunks = report_rows(self._chunks(plan), on_rows, None)

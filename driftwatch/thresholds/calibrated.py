@@ -3,6 +3,10 @@
 Both samples are resampled from the reference proportions (see
 :func:`driftwatch.engine.stats.null_metric_samples`); a feature breaches when its value is above
 the configured ``quantile`` of that distribution and at least the ``warn``/``critical`` magnitude.
+Bins empty in the reference by construction — a numeric feature's tails, a categorical feature's
+``__unseen__`` — get the same no-drift law as the ``significance`` kind's tests
+(:func:`driftwatch.engine.drift_test.empty_slot_laws`: Beta(1, N) beyond the reference's range,
+the Good–Turing unseen mass), drawn afresh in every null draw.
 Null distributions are cached in-process per (reference histogram, metric, smoothing, n bucket,
 draws, seed): ``n`` is rounded *down* to a grid of ratio 2^(1/8) (≈ 9 % steps), which errs on the
 side of a higher threshold.
@@ -11,11 +15,12 @@ side of a higher threshold.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
 
-from driftwatch.engine.binning import NumericBins
+from driftwatch.engine.drift_test import empty_slot_laws
 from driftwatch.engine.stats import null_metric_samples
 from driftwatch.errors import EngineError
 from driftwatch.results import Verdict
@@ -48,11 +53,12 @@ def _null(
     smoothing: float,
     draws: int,
     seed: int,
-    tails: tuple[int, ...],
+    empty_slots: tuple[tuple[int, float, float], ...],
 ) -> np.ndarray:
     reference = np.frombuffer(counts, dtype=np.int64)
+    laws = {i: (a, b) for i, a, b in empty_slots}
     values = null_metric_samples(
-        reference, n, metric, draws=draws, seed=seed, alpha=smoothing, structural_zeros=tails
+        reference, n, metric, draws=draws, seed=seed, alpha=smoothing, empty_slots=laws
     )
     values.flags.writeable = False
     return values
@@ -67,27 +73,23 @@ def calibrated_cut(
     draws: int,
     seed: int,
     smoothing: float,
-    tails: tuple[int, ...] = (),
+    empty_slots: Mapping[int, tuple[float, float]] | None = None,
 ) -> tuple[float, np.ndarray, int]:
     """The ``quantile`` of ``metric``'s null distribution at ``n_bucket(n)``, the sorted null
     sample and the bucket.
 
     The cut is the ⌈quantile·(draws+1)⌉-th smallest draw (a value strictly above it has at most
     a ``1 − quantile`` chance under no drift, as for a permutation test); ``inf`` when ``draws``
-    is too small for the quantile. ``tails`` are the bins empty in the reference by
-    construction (see :func:`driftwatch.engine.stats.null_metric_samples`).
+    is too small for the quantile. ``empty_slots`` are the bins empty in the reference by
+    construction and their no-drift laws (:func:`driftwatch.engine.drift_test.empty_slot_laws`).
     """
     bucket = n_bucket(n)
     counts = np.ascontiguousarray(reference_counts, dtype=np.int64).tobytes()
-    null = _null(counts, bucket, metric, float(smoothing), int(draws), int(seed), tuple(tails))
+    slots = tuple((int(i), float(a), float(b)) for i, (a, b) in sorted((empty_slots or {}).items()))
+    null = _null(counts, bucket, metric, float(smoothing), int(draws), int(seed), slots)
     rank = math.ceil(quantile * (draws + 1))
     cut = float(null[rank - 1]) if rank <= draws else math.inf
     return cut, null, bucket
-
-
-def _tails(context: EvaluationContext) -> tuple[int, ...]:
-    bins = context.reference.bins
-    return tuple(bins.tail_indices) if isinstance(bins, NumericBins) else ()
 
 
 class CalibratedThreshold:
@@ -104,7 +106,7 @@ class CalibratedThreshold:
             draws=threshold.draws,
             seed=threshold.seed,
             smoothing=context.smoothing,
-            tails=_tails(context),
+            empty_slots=empty_slot_laws(context.reference),
         )
         warn = max(cut, threshold.warn if threshold.warn is not None else 0.0)
         critical = max(cut, threshold.critical) if threshold.critical is not None else None

@@ -99,6 +99,7 @@ def _threshold_at_n(
         n_live=float(context.live.n),
         n_ref=float(context.reference.n),
         alpha=threshold.alpha * INTERIOR_WEIGHT,
+        williams=result.interior.williams,
     )
 
 

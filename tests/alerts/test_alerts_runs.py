@@ -199,3 +199,47 @@ def test_an_older_window_computed_later_does_not_move_the_lifecycle(
     run_levels(config, store, clock, step=timedelta(hours=-2), x="critical")  # a backfill
     assert queued(store) == []
     assert set(alerts_frame(store)["state"]) == {"ok"}
+
+
+def _two_metric_config(decide_on: list[str]) -> Config:
+    """js never breaches (warn 0.5); tvd breaches at the ``warn`` level (0.2 ≥ 0.01)."""
+    from driftwatch.config import parse_config
+    from tests.alerts.conftest import config_dict
+
+    raw = config_dict()
+    monitor = raw["monitors"][0]
+    monitor["metrics"] = ["js", "tvd"]
+    monitor["decide_on"] = decide_on
+    monitor["thresholds"] = {
+        "js": {"kind": "constant", "warn": 0.5, "critical": 0.9},
+        "tvd": {"kind": "constant", "warn": 0.01, "critical": 0.9},
+    }
+    return parse_config(raw)
+
+
+def test_a_metric_that_does_not_decide_never_notifies(store: Store, clock: FakeClock) -> None:
+    config = _two_metric_config(["js"])
+    seen: list[tuple[str, str | None]] = []
+    outcome = run_levels(config, store, clock, x="warn")
+    (x,) = [f for f in outcome.features if f.name == "x"]
+    (tvd,) = [m for m in x.metrics if m.metric == "tvd"]
+    assert tvd.status == "warn"  # recorded as computed ...
+    assert take(store, seen) == []  # ... but the feature's decision (js: ok) is what alerts
+    assert alerts_frame(store, state="firing").empty
+
+
+def test_a_metric_named_in_decide_on_notifies(store: Store, clock: FakeClock) -> None:
+    run_levels(_two_metric_config(["tvd"]), store, clock, x="warn")
+    assert alerts_frame(store, state="firing")[["feature", "metric"]].values.tolist() == [
+        ["x", "tvd"]
+    ]
+
+
+def test_an_episode_of_a_metric_that_stops_deciding_resolves(
+    store: Store, clock: FakeClock
+) -> None:
+    seen: list[tuple[str, str | None]] = []
+    run_levels(_two_metric_config(["tvd"]), store, clock, x="warn")
+    assert take(store, seen) == [("firing", "x")]
+    run_levels(_two_metric_config(["js"]), store, clock, x="warn")  # tvd still at warn
+    assert take(store, seen) == [("resolved", "x")]

@@ -22,6 +22,7 @@ from driftwatch.engine import (
     interior_table,
     unseen_p,
 )
+from driftwatch.engine.drift_test import empty_slot_laws, unseen_rate_law
 from driftwatch.errors import EngineError
 
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -124,6 +125,27 @@ def test_more_singletons_make_unseen_values_less_surprising(k: int, extra: int, 
     # doubletons Esty's variance can make a small n1 the more dispersed, hence less surprised.)
     n, n_ref = k + extra + 1, 1000
     assert unseen_p(k, n, n_ref, min(n1 + 50, n_ref)) >= unseen_p(k, n, n_ref, n1) - 1e-9
+
+
+def test_empty_numeric_tails_get_the_beyond_the_extreme_law() -> None:
+    reference = hist(NUMERIC, [0, 30, 40, 30, 0, 7])  # 100 non-missing values, 7 missing
+    assert empty_slot_laws(reference) == {0: (1.0, 100.0), 4: (1.0, 100.0)}
+
+
+def test_a_tail_that_holds_reference_values_has_no_law_of_its_own() -> None:
+    assert empty_slot_laws(hist(NUMERIC, [2, 30, 40, 30, 0, 0])) == {4: (1.0, 102.0)}
+
+
+def test_unseen_gets_the_good_turing_law_that_its_test_uses() -> None:
+    bins = fit_categorical_bins_from_counts({"a": 500, "b": 400, "c": 1, "d": 1, "e": 2}, top_k=2)
+    reference = Histogram(bins, bins.count_labels({"a": 500, "b": 400, "c": 1, "d": 1, "e": 2}))
+    law = empty_slot_laws(reference)[bins.unseen_index]
+    assert law == unseen_rate_law(904, bins.singletons, bins.doubletons)
+    a, b = law
+    assert a / (a + b) == pytest.approx(good_turing_unseen_rate(bins.singletons, 904))
+    for k in (1, 5, 30):  # the test is the beta-binomial tail of that law
+        expected = stats.betabinom.sf(k - 1, 200, a, b)
+        assert unseen_p(k, 200, 904, bins.singletons, bins.doubletons) == pytest.approx(expected)
 
 
 def zipf_probs(categories: int = 2000, exponent: float = 1.0) -> np.ndarray:
@@ -262,3 +284,9 @@ def test_combined_test_holds_its_size_on_numeric_nulls(n: int) -> None:
             < alpha
         )
     assert hits / reps <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / reps)
+
+
+def test_a_reference_of_singletons_only_still_has_an_unseen_law() -> None:
+    a, b = unseen_rate_law(200, 200, 0)  # Esty's variance is 0 here
+    assert a > 0 and b > 0
+    assert unseen_p(0, 50, 200, 200) == 1.0

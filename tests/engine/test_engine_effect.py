@@ -100,6 +100,19 @@ def test_critical_js_is_where_the_g_test_p_equals_alpha(n: int, n_ref: int) -> N
     assert float(stats.chi2.sf(statistic, dof)) == pytest.approx(alpha, rel=0.2)
 
 
+@pytest.mark.parametrize("q", [pytest.param(1.0, id="no-correction"), pytest.param(1.05, id="q")])
+def test_critical_value_scales_with_williams_q(q: float) -> None:
+    plain = critical_value("js", dof=5, n_live=200, n_ref=10_000, alpha=0.01)
+    assert critical_value(
+        "js", dof=5, n_live=200, n_ref=10_000, alpha=0.01, williams=q
+    ) == pytest.approx(q * plain, rel=1e-12)
+
+
+def test_a_williams_q_below_one_is_refused() -> None:
+    with pytest.raises(EngineError, match="Williams' divisor q must be >= 1"):
+        critical_value("js", dof=5, n_live=200, n_ref=10_000, alpha=0.01, williams=0.9)
+
+
 def test_simulated_alarm_rate_at_the_critical_value_is_alpha() -> None:
     rng = np.random.default_rng(9)
     n, n_ref = 1_000, 5_000

@@ -46,8 +46,8 @@ def tables(draw: st.DrawFn) -> tuple[list[int], list[int]]:
         pytest.param([1, 1, 1000], [1000, 1, 1], id="extreme"),
     ],
 )
-def test_chi2_p_value_matches_scipy(live: list[int], reference: list[int]) -> None:
-    result = g_test(live, reference, method="chi2")
+def test_uncorrected_chi2_p_value_matches_scipy(live: list[int], reference: list[int]) -> None:
+    result = g_test(live, reference, method="chi2", williams=False)
     statistic, p_value, dof = scipy_g(live, reference)
     assert result.method == "chi2"
     assert result.dof == dof
@@ -57,13 +57,81 @@ def test_chi2_p_value_matches_scipy(live: list[int], reference: list[int]) -> No
 
 @SETTINGS
 @given(table=tables())
-def test_chi2_p_value_matches_scipy_on_random_tables(table: tuple[list[int], list[int]]) -> None:
+def test_uncorrected_chi2_p_value_matches_scipy_on_random_tables(
+    table: tuple[list[int], list[int]],
+) -> None:
     live, reference = table
-    result = g_test(live, reference, method="chi2")
+    result = g_test(live, reference, method="chi2", williams=False)
     statistic, p_value, dof = scipy_g(live, reference)
     assert result.dof == dof
     assert math.isclose(result.statistic, statistic, rel_tol=1e-10, abs_tol=1e-9)
     assert abs(result.p_value - p_value) <= 1e-10
+
+
+def williams_by_hand(live: list[int], reference: list[int]) -> float:
+    """Williams (1976), q = 1 + (n·Σ1/R − 1)(n·Σ1/C − 1) / (6n(r−1)(c−1)), on the used bins."""
+    table = np.array([live, reference], dtype=float)
+    table = table[:, table.sum(axis=0) > 0]
+    n, (r, c) = table.sum(), table.shape
+    rows, cols = table.sum(axis=1), table.sum(axis=0)
+    return 1 + (n * (1 / rows).sum() - 1) * (n * (1 / cols).sum() - 1) / (6 * n * (r - 1) * (c - 1))
+
+
+@SETTINGS
+@given(table=tables())
+def test_chi2_p_value_is_scipys_for_g_divided_by_williams_q(
+    table: tuple[list[int], list[int]],
+) -> None:
+    live, reference = table
+    result = g_test(live, reference, method="chi2")
+    statistic, _, dof = scipy_g(live, reference)
+    q = williams_by_hand(live, reference)
+    assert math.isclose(result.williams, q, rel_tol=1e-12)
+    assert abs(result.p_value - scipy.stats.chi2.sf(statistic / q, dof)) <= 1e-10
+
+
+@SETTINGS
+@given(table=tables())
+def test_williams_correction_only_makes_the_test_more_conservative(
+    table: tuple[list[int], list[int]],
+) -> None:
+    live, reference = table
+    corrected = g_test(live, reference, method="chi2")
+    plain = g_test(live, reference, method="chi2", williams=False)
+    assert corrected.williams >= 1.0
+    assert corrected.p_value >= plain.p_value - 1e-15
+    assert corrected.statistic == plain.statistic  # G itself, the divergence's twin
+
+
+def test_williams_q_tends_to_one_as_the_counts_grow() -> None:
+    small = g_test([10, 20, 30], [30, 20, 10], method="chi2").williams
+    large = g_test([10_000, 20_000, 30_000], [30_000, 20_000, 10_000], method="chi2").williams
+    assert small > 1.01 and 1.0 < large < 1.0001
+
+
+def exact_size(n_live: int, n_ref: int, share: float, alpha: float, williams: bool) -> float:
+    """P(p < alpha) under no drift for a 2-bin table, summed over every (live, reference) count."""
+    ref_counts = np.arange(n_ref + 1)
+    ref_probs = scipy.stats.binom.pmf(ref_counts, n_ref, share)
+    ref_counts, ref_probs = ref_counts[ref_probs > 1e-12], ref_probs[ref_probs > 1e-12]
+    size = 0.0
+    for x in range(n_live + 1):
+        p_x = scipy.stats.binom.pmf(x, n_live, share)
+        if p_x < 1e-12:
+            continue
+        for r, p_r in zip(ref_counts, ref_probs, strict=True):
+            p = g_test([x, n_live - x], [r, n_ref - r], method="chi2", williams=williams).p_value
+            size += p_x * p_r * (p < alpha)
+    return size
+
+
+@pytest.mark.slow
+def test_williams_brings_a_small_two_bin_table_to_its_nominal_size() -> None:
+    # A 0/1 flag (30 %), 50 live rows against 2,000 reference rows, at the interior test's level.
+    plain = exact_size(50, 2_000, 0.3, 0.008, williams=False)
+    corrected = exact_size(50, 2_000, 0.3, 0.008, williams=True)
+    assert plain > 0.0085  # G alone runs liberal here
+    assert abs(corrected - 0.008) < abs(plain - 0.008)
 
 
 @SETTINGS

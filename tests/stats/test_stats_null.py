@@ -103,12 +103,14 @@ def test_structural_zero_tails_receive_live_mass_in_the_null() -> None:
     (mass ~ Beta(1, N)), so the null at n >> N must include them."""
     reference = np.array([0, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 0, 0])
     plain = null_metric_samples(reference, 100_000, "js", draws=300)
-    with_tails = null_metric_samples(reference, 100_000, "js", draws=300, structural_zeros=(0, 11))
+    tails = {0: (1.0, 1_000.0), 11: (1.0, 1_000.0)}
+    with_tails = null_metric_samples(reference, 100_000, "js", draws=300, empty_slots=tails)
     assert np.median(with_tails) > 1.5 * np.median(plain)
 
 
 def test_structural_zeros_that_are_not_empty_are_ignored() -> None:
     reference = np.array([5, 100, 100, 0])
     plain = null_metric_samples(reference, 500, "js", draws=200, seed=1)
-    same = null_metric_samples(reference, 500, "js", draws=200, seed=1, structural_zeros=(0, 7))
+    slots = {0: (1.0, 305.0), 7: (1.0, 305.0)}
+    same = null_metric_samples(reference, 500, "js", draws=200, seed=1, empty_slots=slots)
     assert np.array_equal(plain, same)

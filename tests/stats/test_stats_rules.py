@@ -212,3 +212,36 @@ def test_a_new_category_is_drift_when_the_reference_kept_every_category() -> Non
     value = js_divergence(live.counts, reference.counts)
     context = EvaluationContext("x", "js", reference, live)
     assert evaluate(value, DEFAULT_THRESHOLDS["js"], context).status in ("warn", "critical")
+
+
+def _zipf_windows(new_share: float) -> tuple[Histogram, Histogram]:
+    """A 20,000-category Zipf reference (top 50 kept) and a 1,000-row live window of the same
+    law, ``new_share`` of it replaced by one category never seen."""
+    from driftwatch.engine import fit_categorical_bins
+
+    rng = np.random.default_rng(0)
+    weights = 1 / np.arange(1, 20_001) ** 1.1
+    weights /= weights.sum()
+    reference_values = rng.choice(20_000, 10_000, p=weights).astype(str)
+    live_values = rng.choice(20_000, 1_000, p=weights).astype(str)
+    live_values[: round(1_000 * new_share)] = "brand-new"
+    bins = fit_categorical_bins(reference_values, top_k=50)
+    return Histogram.of(reference_values, bins), Histogram.of(live_values, bins)
+
+
+KINDS = [pytest.param("significance", id="significance"), pytest.param("calibrated", id="calib")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    ("new_share", "flagged"),
+    [pytest.param(0.0, False, id="usual-unseen-mass"), pytest.param(0.3, True, id="new-at-30%")],
+)
+def test_both_kinds_judge_unseen_categories_against_the_good_turing_mass(
+    kind: str, new_share: float, flagged: bool
+) -> None:
+    reference, live = _zipf_windows(new_share)
+    value = js_divergence(live.counts, reference.counts)
+    rule = DEFAULT_THRESHOLDS["js"].model_copy(update={"kind": kind})
+    status = evaluate(value, rule, EvaluationContext("x", "js", reference, live)).status
+    assert (status in ("warn", "critical")) is flagged

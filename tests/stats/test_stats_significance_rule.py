@@ -64,7 +64,11 @@ def test_the_decision_threshold_is_the_larger_of_magnitude_plus_bias_and_the_cri
     live_h, ref_h = Histogram(BINS, [*live, 0, 0]), Histogram(BINS, [*reference, 0, 0])
     k = int(np.count_nonzero(live_h.counts + ref_h.counts))
     floor = 0.0005 + null_bias("js", k, live_h.n, ref_h.n)
-    cut = critical_value("js", dof=verdict.dof, n_live=live_h.n, n_ref=ref_h.n, alpha=0.008)
+    test = drift_test(live_h, ref_h, interior_weight=INTERIOR_WEIGHT, permutations=200)
+    q = test.interior.williams
+    cut = critical_value(
+        "js", dof=verdict.dof, n_live=live_h.n, n_ref=ref_h.n, alpha=0.008, williams=q
+    )
     assert verdict.decision_threshold == pytest.approx(max(floor, cut), rel=1e-12)
 
 
