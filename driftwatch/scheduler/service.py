@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -41,6 +42,7 @@ __all__ = [
     "SchedulerService",
     "StoredJob",
     "SyncReport",
+    "catchup_job",
     "job_id",
     "monitor_job",
     "outbox_job",
@@ -58,6 +60,10 @@ class JobHandlers(Protocol):
 
     def fire(self, monitor: str) -> None:
         """Compute the windows ``monitor`` owes now (its fire time is the latest one ≤ now)."""
+        ...
+
+    def startup(self, monitor: str) -> None:
+        """Compute the windows ``monitor`` missed while no scheduler ran (the start-up catch-up)."""
         ...
 
     def dispatch(self) -> None:
@@ -80,6 +86,13 @@ def monitor_job(config_path: str, monitor: str) -> None:
         log.error("job of monitor %r fired with no scheduler running in this process", monitor)
         return
     handlers.fire(monitor)
+
+
+def catchup_job(monitor: str) -> None:
+    """The start-up catch-up of one monitor, run on the pool like any job (process-local)."""
+    handlers = _handlers
+    if handlers is not None:
+        handlers.startup(monitor)
 
 
 def outbox_job() -> None:
@@ -222,6 +235,23 @@ class SchedulerService:
             removed.append(ident.removeprefix(_MONITOR_PREFIX))
         return SyncReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged))
 
+    def catch_up(self, monitors: Sequence[str]) -> None:
+        """Queue the start-up catch-up of each monitor on the pool, to run now, side by side.
+
+        They are process-local one-off jobs: a monitor's catch-up never waits for another's, and
+        the fire times that come meanwhile are taken as they come (see ``WindowRunner.fire``).
+        """
+        for monitor in monitors:
+            self.scheduler.add_job(  # no trigger: once, now
+                catchup_job,
+                args=(monitor,),
+                id=f"catchup:{monitor}",
+                name=f"catch-up {monitor}",
+                jobstore="local",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
     def next_fire_times(self) -> dict[str, datetime | None]:
         return {
             job.id.removeprefix(_MONITOR_PREFIX): (
@@ -235,7 +265,8 @@ class SchedulerService:
         self.scheduler.resume()
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop firing jobs; with ``wait``, block until the runs in flight are finished."""
+        """Stop firing jobs; with ``wait``, block until the runs in flight are finished (without,
+        the runs in flight go on in their threads: see ``serve``'s grace)."""
         global _handlers
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
