@@ -133,9 +133,9 @@ class RunReport:
 
     @property
     def undelivered(self) -> int:
-        """Notifications this run tried and could not deliver (left to retry, or dead)."""
+        """Notifications this run could not deliver (left to retry, deferred, or dead)."""
         sent = self.notifications
-        return 0 if sent is None else sent.retried + sent.dead
+        return 0 if sent is None else sent.retried + sent.deferred + sent.dead
 
     @property
     def errors(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ bounded by the timeouts of the I/O it blocks in (see README "Reliability").
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -64,7 +65,8 @@ class Guard:
 
 @dataclass
 class Task(Generic[T]):
-    """``run(guard)`` to run, its ``deadline`` in seconds, and the value if it is abandoned."""
+    """``run(guard)`` to run, its ``deadline`` in seconds (``math.inf``: none), and the value if
+    it is abandoned."""
 
     run: Callable[[Guard], T]
     deadline: float
@@ -148,7 +150,7 @@ def run_bounded(
                 ends = [
                     slots[i].started + slots[i].task.deadline
                     for i in running
-                    if not slots[i].guard.committed
+                    if not slots[i].guard.committed and math.isfinite(slots[i].task.deadline)
                 ]
                 # A committed task is waited for without a deadline (its write is bounded).
                 changed.wait(max(0.0, min(ends) - time.monotonic()) + 0.001 if ends else None)
