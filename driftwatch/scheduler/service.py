@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import SchedulerError
+from driftwatch.logevents import Outage, RepeatFilter
 from driftwatch.scheduler.planning import MonitorSchedule
 from driftwatch.timeutil import as_utc
 
@@ -166,6 +167,12 @@ class SchedulerService:
         self.config = config
         self.handlers = handlers
         self.dispatch_interval = dispatch_interval
+        # While the results database is down APScheduler warns at every wake-up (every tick of
+        # the outbox job): the Outage rule keeps that to a line a minute.
+        self._quiet = RepeatFilter(
+            "Error getting due jobs from job store", Outage(log, "the scheduler's job store")
+        )
+        logging.getLogger("apscheduler.scheduler").addFilter(self._quiet)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": _job_store(engine), "local": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers)},
@@ -270,5 +277,6 @@ class SchedulerService:
         global _handlers
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+        logging.getLogger("apscheduler.scheduler").removeFilter(self._quiet)
         if _handlers is self.handlers:
             _handlers = None
