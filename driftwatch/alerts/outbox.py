@@ -158,8 +158,15 @@ def _deliver_lane(
         if claimed is None:
             continue  # another dispatcher has it
         key, attempt = claimed.idempotency_key, claimed.attempt
-        error, permanent = _send(target, name, claimed)
+        sent = _send(target, name, claimed)
+        error, permanent = sent.error, sent.permanent
         now = clock()
+        if sent.abandoned:
+            # Not settled: the row stays claimed until its lease ends, then it is due again (the
+            # abandoned send may still land; the re-send carries the same idempotency key).
+            log.warning("notification %s: %s", key, error)
+            left = len(rows) - index - 1
+            return DispatchReport(delivered, retried + 1, dead, left)
         if error is None:
             mark_sent(store, claimed, now)
             log.info("notification %s delivered to sink %s", key, name)
@@ -182,31 +189,42 @@ def _deliver_lane(
     return DispatchReport(delivered, retried, dead)
 
 
-def _send(target: _Target, name: str, claimed: Claimed) -> tuple[str | None, bool]:
-    """One attempt under the sink's deadline: (error or None, whether the error is permanent).
+@dataclass(frozen=True)
+class _Sent:
+    """One attempt's result: the error (None: delivered), whether it is permanent, and whether
+    the dispatcher stopped waiting for it at its deadline."""
 
-    A send still running at its deadline is abandoned: its row stays claimed until the lease
-    expires, then it is due again. A late success of the abandoned send is not settled (the
+    error: str | None
+    permanent: bool = False
+    abandoned: bool = False
+
+
+def _send(target: _Target, name: str, claimed: Claimed) -> _Sent:
+    """One attempt under the sink's deadline (:func:`send_deadline`).
+
+    A send still running at its deadline is abandoned: the caller leaves its row claimed until the
+    lease expires, then it is due again. A late success of the abandoned send is not settled (the
     lease's re-send carries the same idempotency key, so a receiver drops the duplicate).
     """
     sink = target.sink
     if sink is None:
-        return target.problem, True
+        return _Sent(target.problem, permanent=True)
     message = Message(claimed.idempotency_key, claimed.event, claimed.payload)
 
-    def attempt(_guard: Guard) -> tuple[str | None, bool]:
+    def attempt(_guard: Guard) -> _Sent:
         try:
             sink.send(message)
         except DeliveryError as exc:
-            return scrub(str(exc), target.secrets), exc.permanent
+            return _Sent(scrub(str(exc), target.secrets), exc.permanent)
         except Exception as exc:  # a sink bug must not lose the notification
-            return f"sink {name!r}: unexpected {type(exc).__name__}; will retry", False
-        return None, False
+            return _Sent(f"sink {name!r}: unexpected {type(exc).__name__}; will retry")
+        return _Sent(None)
 
     limit = send_deadline(target.timeout)
 
-    def timed_out() -> tuple[str | None, bool]:
-        return f"sink {name!r}: no answer within {limit.total_seconds():g} s; will retry", False
+    def timed_out() -> _Sent:
+        seconds = f"{limit.total_seconds():g}"
+        return _Sent(f"sink {name!r}: no answer within {seconds} s; will retry", abandoned=True)
 
     task = Task(attempt, limit.total_seconds(), timed_out, name=f"send to {name}")
     return run_bounded([task], 1)[0]

@@ -72,7 +72,7 @@ def sql_monitor(name: str, live: dict[str, Any], **extra: Any) -> dict[str, Any]
     }
 
 
-def write_config(folder: Path, database: str, *monitors: dict[str, Any], **top: Any) -> Path:
+def config_file(folder: Path, database: str, *monitors: dict[str, Any], **top: Any) -> Path:
     config = {
         "database": database,
         "defaults": {"min_rows": 5, "metrics": ["js"], "thresholds": THRESHOLDS},
@@ -235,7 +235,7 @@ def test_a_source_that_accepts_and_never_answers_fails_at_its_connect_timeout(
     hung = sql_monitor(
         "hung", {"url": f"postgresql+psycopg://dw@127.0.0.1:{black_hole}/db", "table": "live"}
     )
-    write_config(tmp_path, database, hung, csv_monitor("healthy"))
+    config_file(tmp_path, database, hung, csv_monitor("healthy"))
 
     done = driftwatch(tmp_path, "run", "--config", "driftwatch.yaml", timeout=60)
 
@@ -256,7 +256,7 @@ def test_a_statement_past_its_statement_timeout_is_cancelled_by_the_server(
     write_data(tmp_path)
     database = f"sqlite:///{tmp_path / 'results.db'}"
     live = {"url": pg_server_url, "query": sleeping_query(120), "statement_timeout": "2s"}
-    write_config(tmp_path, database, sql_monitor("slow", live), csv_monitor("healthy"))
+    config_file(tmp_path, database, sql_monitor("slow", live), csv_monitor("healthy"))
 
     done = driftwatch(tmp_path, "run", "--config", "driftwatch.yaml", timeout=60)
 
@@ -277,7 +277,7 @@ def test_a_run_past_its_deadline_is_abandoned_and_recorded_failed_while_others_f
     database = f"sqlite:///{tmp_path / 'results.db'}"
     stuck = sql_monitor("stuck", {"url": pg_server_url, "query": sleeping_query(120)})
     stuck["run_timeout"] = "3s"
-    write_config(tmp_path, database, stuck, csv_monitor("healthy"))
+    config_file(tmp_path, database, stuck, csv_monitor("healthy"))
 
     done = driftwatch(tmp_path, "run", "--config", "driftwatch.yaml", timeout=60)
 
@@ -350,7 +350,7 @@ def test_a_sink_that_sleeps_delays_neither_the_other_sink_nor_the_run(
         {"name": "awake", "type": "webhook", "url": answering.url, "timeout": "1s"},
     ]
     monitor = csv_monitor("m", features, alerts=["asleep", "awake"])
-    write_config(tmp_path, database, monitor, alerts={"sinks": sinks})
+    config_file(tmp_path, database, monitor, alerts={"sinks": sinks})
 
     done = driftwatch(tmp_path, "run", "--config", "driftwatch.yaml", timeout=25)
 
@@ -379,7 +379,7 @@ def stuck_scheduler_config(folder: Path, pg_server_url: str) -> str:
     hourly = {"interval": "1h"}
     stuck = sql_monitor("stuck", {"url": pg_server_url, "query": sleeping_query(600)})
     stuck["schedule"] = hourly
-    write_config(folder, database, stuck, csv_monitor("healthy", schedule=hourly))
+    config_file(folder, database, stuck, csv_monitor("healthy", schedule=hourly))
     return database
 
 
@@ -491,7 +491,7 @@ def test_a_results_database_outage_is_caught_up_exactly_once_with_a_few_log_line
     write_data(tmp_path)
     database = f"{cluster.url}/results"
     every = timedelta(seconds=2)
-    write_config(tmp_path, database, csv_monitor("m", schedule={"interval": "2s"}))
+    config_file(tmp_path, database, csv_monitor("m", schedule={"interval": "2s"}))
     running = scheduler(tmp_path, "--dispatch-interval", "1s", "--claim-ttl", "6s")
     done = "SELECT window_start, window_end, status, trigger FROM runs ORDER BY window_start"
     wait_for(lambda: len(rows_of(database, done)) >= 2, 60, "the first runs")
@@ -521,3 +521,193 @@ def test_a_results_database_outage_is_caught_up_exactly_once_with_a_few_log_line
     during = lines[outage_started : recovered + 1]
     assert "Traceback" not in running.output(), running.output()
     assert len(during) <= 15, "\n".join(during)  # each failing part: once, then its recovery
+
+
+# --- the parts, without subprocesses ---------------------------------------------------------
+
+
+def test_run_bounded_returns_the_values_in_the_order_of_the_tasks() -> None:
+    from driftwatch.deadlines import Task, run_bounded
+
+    tasks = [Task(lambda _g, i=i: i * 10, 60.0, lambda: -1) for i in range(5)]
+
+    assert run_bounded(tasks, 2) == [0, 10, 20, 30, 40]
+
+
+def test_a_task_past_its_deadline_is_abandoned_and_may_not_publish() -> None:
+    from driftwatch.deadlines import Abandoned, Guard, Task, run_bounded
+
+    release, finished = threading.Event(), threading.Event()
+    published: list[str] = []
+
+    def stuck(guard: Guard) -> str:
+        release.wait(30)
+        try:
+            guard.commit()
+            published.append("late")
+        except Abandoned:
+            published.append("refused")
+            raise
+        finally:
+            finished.set()
+        return "late"
+
+    values = run_bounded(
+        [Task(stuck, 0.2, lambda: "abandoned"), Task(lambda _g: "ok", 30.0, str)], 2
+    )
+    release.set()
+    finished.wait(30)
+
+    assert values == ["abandoned", "ok"]
+    assert published == ["refused"]
+
+
+def test_run_bounded_runs_at_most_workers_tasks_at_once() -> None:
+    from driftwatch.deadlines import Task, run_bounded
+
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def task(_guard: object) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+
+    run_bounded([Task(task, 30.0, lambda: None) for _ in range(8)], 3)
+
+    assert most[0] == 3
+
+
+def test_a_task_that_raises_raises_in_the_caller_after_the_others() -> None:
+    from driftwatch.deadlines import Task, run_bounded
+
+    done: list[int] = []
+
+    def boom(_guard: object) -> int:
+        raise RuntimeError("bug")
+
+    tasks = [Task(boom, 30.0, lambda: 0), Task(lambda _g: done.append(1) or 1, 30.0, lambda: 0)]
+    with pytest.raises(RuntimeError, match="bug"):
+        run_bounded(tasks, 2)
+    assert done == [1]
+
+
+class Ticks:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_an_outage_is_logged_in_full_once_then_counted_then_its_recovery(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from driftwatch.logevents import Outage
+
+    ticks = Ticks()
+    outage = Outage(logging.getLogger("test.outage"), "outbox dispatch", every=60, clock=ticks)
+    caplog.set_level(logging.INFO, logger="test.outage")
+    for second in range(40):  # one failure a second for 40 s
+        ticks.now = float(second)
+        try:
+            raise ConnectionError("database is gone")
+        except ConnectionError as exc:
+            outage.failed(exc, exc_info=True)
+    ticks.now = 70.0
+    outage.failed("database is gone")
+    ticks.now = 75.5
+    outage.succeeded()
+    outage.succeeded()  # nothing more to say
+
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        "outbox dispatch failed: database is gone",
+        "outbox dispatch still failing: 41 failures in 70 s; latest: database is gone",
+        "outbox dispatch recovered after 75.5 s (41 failures)",
+    ]
+    assert caplog.records[0].exc_info is not None  # the first one in full
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param(
+            "postgresql+psycopg://u@h/db",
+            {"connect_timeout": 3, "options": "-c statement_timeout=90000"},
+            id="postgresql",
+        ),
+        pytest.param(
+            "postgresql+psycopg2://u@h/db?options=-csearch_path%3Dx",
+            {"connect_timeout": 3, "options": "-csearch_path=x -c statement_timeout=90000"},
+            id="postgresql-keeps-url-options",
+        ),
+        pytest.param(
+            "mysql+pymysql://u@h/db",
+            {"connect_timeout": 3, "read_timeout": 90, "write_timeout": 90},
+            id="mysql",
+        ),
+        pytest.param("sqlite:///x.db", {"timeout": 3.0}, id="sqlite"),
+        pytest.param("mssql+pyodbc://u@dsn", {}, id="other-dialects-none"),
+    ],
+)
+def test_sql_sources_pass_their_timeouts_in_each_dialects_terms(
+    url: str, expected: dict[str, Any]
+) -> None:
+    from driftwatch.sources.sql import timeout_args
+
+    assert timeout_args(url, timedelta(seconds=2.5), timedelta(seconds=90)) == expected
+
+
+def test_a_failing_sink_defers_its_other_notifications_and_delays_no_other_sink(
+    store: Any, tmp_path: Path
+) -> None:
+    import httpx
+
+    from driftwatch.alerts import dispatch_pending
+    from driftwatch.config import Config
+    from driftwatch.store.outbox import NewNotification, queue
+
+    config = Config.model_validate(
+        {
+            "alerts": {
+                "sinks": [
+                    {"name": "down", "type": "webhook", "url": "http://down.invalid/hook"},
+                    {"name": "up", "type": "webhook", "url": "http://up.invalid/hook"},
+                ]
+            },
+            "monitors": [csv_monitor("m", alerts=["down", "up"])],
+        },
+        context={"base_dir": tmp_path},
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with store.session() as session:
+        queue(
+            session,
+            [
+                NewNotification(
+                    f"{sink}-{i}", sink, "firing", "m", f"f{i}", "js", "critical", None, {}, now
+                )
+                for i in range(3)
+                for sink in ("down", "up")
+            ],
+        )
+    hosts: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        hosts.append(request.url.host)
+        return httpx.Response(503 if request.url.host == "down.invalid" else 200)
+
+    report = dispatch_pending(
+        store, config, clock=lambda: now, transport=httpx.MockTransport(answer)
+    )
+
+    assert (report.delivered, report.retried, report.deferred, report.dead) == (3, 1, 2, 0)
+    assert hosts.count("down.invalid") == 1 and hosts.count("up.invalid") == 3
+    assert str(report) == "3 delivered, 1 to retry, 0 dead, 2 deferred"
