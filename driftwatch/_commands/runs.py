@@ -86,9 +86,10 @@ def run_monitors(
 
     def task(monitor: MonitorConfig) -> Task[RunOutcome]:
         limit = run_timeout(config, monitor)
-        started_at = clock()
+        began = [clock()]  # set again when the task leaves the queue
 
         def run(guard: Guard) -> RunOutcome:
+            began[0] = clock()
             try:
                 outcome = runner.compute(monitor, window=window, trigger=trigger)
                 if claimed_by is not None:
@@ -100,7 +101,7 @@ def run_monitors(
                 if fallback is None:
                     with suppress(DriftwatchError):
                         fallback = runner.default_window(monitor, clock())
-                return replace(failed(monitor, str(exc), started_at), window=fallback)
+                return replace(failed(monitor, str(exc), began[0]), window=fallback)
 
         def timed_out() -> RunOutcome:
             error = (
@@ -108,8 +109,9 @@ def run_monitors(
                 "abandoned; a source or the store did not answer in time (raise run_timeout, or "
                 "set the source's connect_timeout/statement_timeout)"
             )
-            log.warning("monitor %s: %s", monitor.name, error)
-            outcome = failed(monitor, error, started_at)
+            # Said once by whoever reports the outcome (the CLI's line, the scheduler's run line).
+            log.debug("monitor %s: %s", monitor.name, error)
+            outcome = failed(monitor, error, began[0])
             if store is None:
                 return outcome
             try:
