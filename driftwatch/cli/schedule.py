@@ -70,14 +70,15 @@ def _setup_logging(log_format: str | None) -> None:
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM/SIGINT: stop after the run in flight; a second one exits at once."""
+    """SIGTERM/SIGINT: stop after the runs in flight (within --stop-grace); a second one exits
+    at once."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():
             log.warning("second %s: exiting without waiting", signal.Signals(signum).name)
             os._exit(1)
         log.info(
-            "received %s: finishing the run in flight, then exiting",
+            "received %s: finishing the runs in flight, then exiting",
             signal.Signals(signum).name,
         )
         stop.set()

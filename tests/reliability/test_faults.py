@@ -711,3 +711,28 @@ def test_a_failing_sink_defers_its_other_notifications_and_delays_no_other_sink(
     assert (report.delivered, report.retried, report.deferred, report.dead) == (3, 1, 2, 0)
     assert hosts.count("down.invalid") == 1 and hosts.count("up.invalid") == 3
     assert str(report) == "3 delivered, 1 to retry, 0 dead, 2 deferred"
+
+
+# --- the dashboard view does not read the whole history -------------------------------------
+
+
+def test_latest_feature_results_probes_the_runs_instead_of_sorting_them(tmp_path: Path) -> None:
+    # The plan, not a timing (benchmarks/dashboard_queries.py times it): 0004's view sorted every
+    # finished run by window (a temp B-tree under the window function), 229 ms at 50k runs.
+    from driftwatch.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'results.db'}")
+    try:
+        with store.engine.connect() as connection:
+            plan = [
+                str(row[3])
+                for row in connection.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN SELECT * FROM latest_feature_results"
+                )
+            ]
+    finally:
+        store.close()
+
+    assert not [line for line in plan if "TEMP B-TREE" in line], plan
+    assert any("ix_runs_monitor_window_end_id (monitor=?)" in line for line in plan), plan
+    assert any(line.startswith("SEARCH f USING INDEX") for line in plan), plan
