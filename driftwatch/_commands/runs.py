@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from driftwatch._commands.progress import Progress, ProgressEvent
 from driftwatch.alerts import apply_run
 from driftwatch.config import Config, MonitorConfig
-from driftwatch.deadlines import Guard, Task, run_bounded
+from driftwatch.deadlines import Abandoned, Guard, Task, run_bounded
 from driftwatch.errors import DriftwatchError
 from driftwatch.monitor import MonitorRunner
 from driftwatch.results import RunOutcome, Trigger
@@ -65,7 +65,18 @@ def run_monitors(
     """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     heard = _serialized(progress)
-    runner = MonitorRunner(config, store=store, clock=clock, frames=frames, progress=heard)
+
+    def stoppable(guard: Guard) -> MonitorRunner:
+        """The runner of one task: once the task is abandoned it stops at the next chunk it
+        reads (the rows callback raises Abandoned), so a slow read does not run on for nothing."""
+
+        def rows(event: ProgressEvent) -> None:
+            if guard.abandoned:
+                raise Abandoned
+            if heard is not None:
+                heard(event)
+
+        return MonitorRunner(config, store=store, clock=clock, frames=frames, progress=rows)
 
     def advance_alerts(session: Session, run_id: int, outcome: RunOutcome) -> None:
         apply_run(session, run_id, outcome, config, clock())
@@ -90,17 +101,18 @@ def run_monitors(
 
         def run(guard: Guard) -> RunOutcome:
             began[0] = clock()
+            own = stoppable(guard)
             try:
-                outcome = runner.compute(monitor, window=window, trigger=trigger)
+                outcome = own.compute(monitor, window=window, trigger=trigger)
                 if claimed_by is not None:
                     outcome = replace(outcome, claimed_by=claimed_by)
                 guard.commit()  # past its deadline the caller has recorded it failed: no write
-                return runner.save(monitor, outcome, in_transaction=advance_alerts)
+                return own.save(monitor, outcome, in_transaction=advance_alerts)
             except DriftwatchError as exc:  # e.g. the store refused the write: record, go on
                 fallback = window
                 if fallback is None:
                     with suppress(DriftwatchError):
-                        fallback = runner.default_window(monitor, clock())
+                        fallback = own.default_window(monitor, clock())
                 return replace(failed(monitor, str(exc), began[0]), window=fallback)
 
         def timed_out() -> RunOutcome:
