@@ -566,16 +566,17 @@ def test_run_bounded_runs_at_most_workers_tasks_at_once() -> None:
     from driftwatch.deadlines import Task, run_bounded
 
     lock, running, most = threading.Lock(), [0], [0]
+    meet = threading.Barrier(3, timeout=30)  # passes only when three run together
 
     def task(_guard: object) -> None:
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
-        time.sleep(0.05)
+        meet.wait()
         with lock:
             running[0] -= 1
 
-    run_bounded([Task(task, 30.0, lambda: None) for _ in range(8)], 3)
+    run_bounded([Task(task, 60.0, lambda: None) for _ in range(9)], 3)
 
     assert most[0] == 3
 
