@@ -138,9 +138,9 @@ class RunReport:
 
     @property
     def undelivered(self) -> int:
-        """Notifications this run tried and could not deliver (left to retry, or dead)."""
+        """Notifications this run could not deliver (left to retry, deferred, or dead)."""
         sent = self.notifications
-        return 0 if sent is None else sent.retried + sent.dead
+        return 0 if sent is None else sent.retried + sent.deferred + sent.dead
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -323,14 +323,16 @@ def schedule(
     dispatch_interval: timedelta = timedelta(seconds=5),
     stop: threading.Event | None = None,
     metrics_address: tuple[str, int] | None = None,
-) -> None:
+    grace: timedelta = timedelta(seconds=30),
+) -> bool:
     """Run every scheduled monitor on its cron/interval until ``stop`` is set.
 
     With ``metrics_address`` (host, port) the Prometheus metrics are served at ``/metrics``.
 
     On start the stored jobs are synced with the config and the windows missed since each
-    monitor's last run are caught up (at most ``max_catchup``); a stop finishes the run in flight.
-    Raises SchedulerError when no monitor has a schedule.
+    monitor's last run are caught up (at most ``max_catchup``); a stop waits up to ``grace`` for
+    the runs in flight. Returns False when some were abandoned at the end of the grace (their
+    threads still run: end the process). Raises SchedulerError when no monitor has a schedule.
     """
     from driftwatch.scheduler import WindowRunner, serve
 
@@ -339,4 +341,9 @@ def schedule(
         runner = WindowRunner(
             cfg, store, claim_ttl=claim_ttl, stop=stop or threading.Event(), run=run_monitors
         )
-        serve(runner, dispatch_interval=dispatch_interval, metrics_address=metrics_address)
+        return serve(
+            runner,
+            dispatch_interval=dispatch_interval,
+            metrics_address=metrics_address,
+            grace=grace,
+        )

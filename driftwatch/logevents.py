@@ -15,11 +15,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-__all__ = ["FIELDS_ATTRIBUTE", "event_fields", "log_event", "render_fields"]
+__all__ = [
+    "FIELDS_ATTRIBUTE",
+    "Outage",
+    "RepeatFilter",
+    "event_fields",
+    "log_event",
+    "render_fields",
+]
 
 FIELDS_ATTRIBUTE = "fields"
 """The attribute of a :class:`logging.LogRecord` that carries an event's fields."""
@@ -80,3 +89,97 @@ def event_fields(record: logging.LogRecord) -> dict[str, Any]:
     """The fields :func:`log_event` attached to ``record`` (empty for an ordinary record)."""
     fields = getattr(record, FIELDS_ATTRIBUTE, None)
     return dict(fields) if isinstance(fields, Mapping) else {}
+
+
+class Outage:
+    """The one rule for logging a failure that repeats (a results database that went away).
+
+    The first failure is logged in full (with its traceback when ``exc_info`` is given); while it
+    goes on, at most one line per ``every`` seconds counts the failures and gives the latest
+    reason; the first success after it logs ``recovered after N s``. A 40 s outage polled every
+    tick is therefore three lines, not one traceback per tick. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        what: str,
+        *,
+        every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger = logger
+        self.what = what
+        self.every = every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._reported = 0.0
+        self._failures = 0
+
+    @property
+    def ongoing(self) -> bool:
+        return self._since is not None
+
+    def failed(self, reason: object, *, exc_info: bool = False) -> None:
+        """Record one failure: the first is logged in full, the others counted."""
+        now = self._clock()
+        with self._lock:
+            self._failures += 1
+            if self._since is None:
+                self._since = self._reported = now
+                first = True
+            elif now - self._reported >= self.every:
+                self._reported = now
+                first = False
+            else:
+                return
+            failures, since = self._failures, self._since
+        if first:
+            self.logger.error("%s failed: %s", self.what, reason, exc_info=exc_info)
+            return
+        line = " ".join(str(reason).split())
+        self.logger.warning(
+            "%s still failing: %d failures in %.0f s; latest: %s",
+            self.what,
+            failures,
+            now - since,
+            line,
+        )
+
+    def succeeded(self) -> None:
+        """Record a success: logs the recovery when an outage was going on."""
+        now = self._clock()
+        with self._lock:
+            if self._since is None:
+                return
+            since, failures = self._since, self._failures
+            self._since, self._failures = None, 0
+        self.logger.warning(
+            "%s recovered after %.1f s (%d failure%s)",
+            self.what,
+            now - since,
+            failures,
+            "" if failures == 1 else "s",
+        )
+
+
+class RepeatFilter(logging.Filter):
+    """A logging filter that applies the :class:`Outage` rule to another library's repeated
+    warning (APScheduler's "Error getting due jobs from job store", logged at every wake-up while
+    the results database is down): ``outage`` logs the first one (its first line) and counts the
+    next ones (one line per its ``every`` seconds); records not starting with ``prefix`` pass
+    untouched. The recovery line comes from driftwatch's own users of that database (the outbox
+    dispatch and the monitors' jobs log ``recovered after N s``)."""
+
+    def __init__(self, prefix: str, outage: Outage) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.outage = outage
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith(self.prefix):
+            return True
+        self.outage.failed(message.splitlines()[0] if message else message)
+        return False

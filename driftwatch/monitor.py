@@ -208,6 +208,16 @@ class MonitorRunner:
         outcome = self.compute(monitor, window=window, trigger=trigger)
         if claimed_by is not None:
             outcome = replace(outcome, claimed_by=claimed_by)
+        return self.save(monitor, outcome, in_transaction=in_transaction)
+
+    def save(
+        self,
+        monitor: MonitorConfig,
+        outcome: RunOutcome,
+        *,
+        in_transaction: TransactionHook | None = None,
+    ) -> RunOutcome:
+        """Write ``outcome`` atomically (with a store; unchanged without one), with its run id."""
         if self.store is None:
             return outcome
         on_rerun = monitor.on_rerun or self.config.defaults.on_rerun

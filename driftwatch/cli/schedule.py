@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from datetime import timedelta
 from types import FrameType
@@ -69,14 +70,15 @@ def _setup_logging(log_format: str | None) -> None:
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM/SIGINT: stop after the run in flight; a second one exits at once."""
+    """SIGTERM/SIGINT: stop after the runs in flight (within --stop-grace); a second one exits
+    at once."""
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():
             log.warning("second %s: exiting without waiting", signal.Signals(signum).name)
             os._exit(1)
         log.info(
-            "received %s: finishing the run in flight, then exiting",
+            "received %s: finishing the runs in flight, then exiting",
             signal.Signals(signum).name,
         )
         stop.set()
@@ -112,6 +114,15 @@ def _stop_on_signals(stop: threading.Event) -> None:
 @click.option(
     "--metrics-host", default="127.0.0.1", show_default=True, help="Address for --metrics-port."
 )
+@click.option(
+    "--stop-grace",
+    default="30s",
+    callback=duration_option,
+    metavar="DURATION",
+    show_default=True,
+    help="On SIGTERM, how long runs in flight may take to finish; then they are abandoned "
+    "(their windows are retried once the claim's lease expires) and the process exits.",
+)
 def schedule(
     config_path: str,
     database: str | None,
@@ -120,23 +131,31 @@ def schedule(
     dispatch_interval: timedelta,
     metrics_port: int | None,
     metrics_host: str,
+    stop_grace: timedelta,
 ) -> None:
     """Run every scheduled monitor on its cron/interval until stopped (SIGTERM or Ctrl-C).
 
     On start the stored jobs are synced with the config and windows missed since each monitor's
-    last run are caught up (at most max_catchup). Stop finishes the run in flight and exits 0.
+    last run are caught up (at most max_catchup), on the pool beside the fire times. Stop waits
+    up to --stop-grace for the runs in flight and exits 0.
     """
     _setup_logging(log_format)
     stop = threading.Event()
     _stop_on_signals(stop)
-    api.schedule(
+    clean = api.schedule(
         config_path,
         database=database,
         claim_ttl=claim_ttl,
         dispatch_interval=dispatch_interval,
         stop=stop,
         metrics_address=None if metrics_port is None else (metrics_host, metrics_port),
+        grace=stop_grace,
     )
+    if not clean:  # a stuck run's thread cannot be killed, only outlived: leave without it
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 @click.command(

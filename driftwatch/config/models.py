@@ -16,12 +16,13 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from driftwatch.config._common import Model, did_you_mean
+from driftwatch.config._common import Duration, Model, did_you_mean
 from driftwatch.config.alerts import AlertsConfig, DatasetDriftConfig, SinkConfig
 from driftwatch.config.references import (
     DynamicReferenceConfig,
@@ -240,6 +241,13 @@ class Defaults(_MetricsMixin):
     reference_sample_rows: int = Field(
         1_000_000, ge=1_000, description="numeric edges are fitted on at most this many rows"
     )
+    run_timeout: Duration = Field(
+        timedelta(minutes=30),
+        description="a run still computing after this long is abandoned and recorded failed",
+    )
+    max_parallel: int = Field(
+        4, ge=1, le=64, description="monitors run at once by `driftwatch run` and the scheduler"
+    )
 
 
 class MonitorConfig(_MetricsMixin):
@@ -258,6 +266,7 @@ class MonitorConfig(_MetricsMixin):
     min_rows: int | None = Field(None, ge=1)
     on_rerun: Literal["replace", "skip"] | None = None
     max_catchup: int = Field(24, ge=0)
+    run_timeout: Duration | None = None
     dataset_drift: DatasetDriftConfig = DatasetDriftConfig()
     correction: Literal["none", "bh"] | None = None
 

@@ -8,6 +8,7 @@ config file's folder (the ``base_dir`` of the validation context). The readers t
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -69,7 +70,10 @@ class ParquetSourceConfig(_SourceBase):
 class SqlSourceConfig(_SourceBase):
     """A table or a query in any SQLAlchemy database.
 
-    ``query`` may use the binds ``:window_start`` and ``:window_end``.
+    ``query`` may use the binds ``:window_start`` and ``:window_end``. ``connect_timeout`` bounds
+    opening a connection and ``statement_timeout`` each statement, in the dialect's own terms
+    (see :mod:`driftwatch.sources.sql`), so a database that accepts and never answers fails the
+    run with one line instead of hanging it.
     """
 
     type: Literal["sql"]
@@ -78,6 +82,8 @@ class SqlSourceConfig(_SourceBase):
     db_schema: str | None = Field(None, alias="schema")
     query: str | None = None
     pushdown: bool = False
+    connect_timeout: Duration = timedelta(seconds=10)
+    statement_timeout: Duration = timedelta(minutes=10)
 
     @model_validator(mode="after")
     def _table_or_query(self) -> SqlSourceConfig:

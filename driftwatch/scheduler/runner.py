@@ -30,7 +30,7 @@ from driftwatch._commands.runs import run_monitors
 from driftwatch.alerts import dispatch_pending
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError, SchedulerError
-from driftwatch.logevents import log_event
+from driftwatch.logevents import Outage, log_event
 from driftwatch.results import RunOutcome, RunStatus, Trigger
 from driftwatch.scheduler.planning import SCHEDULER_TRIGGERS, MonitorSchedule
 from driftwatch.store import claims
@@ -95,12 +95,20 @@ class BatchReport:
 
 
 class _Heartbeat:
-    """Renews a claim's lease every third of its TTL while the window is being computed."""
+    """Renews a claim's lease every third of its TTL while the window is being computed.
 
-    def __init__(self, renew: Callable[[], bool], ttl: timedelta, label: str) -> None:
+    It stops renewing once ``abandon`` is set (a stop whose grace ran out): the claim then
+    expires after its lease and another scheduler (or this one, restarted) retries the window.
+    """
+
+    def __init__(
+        self, renew: Callable[[], bool], ttl: timedelta, label: str, abandon: threading.Event
+    ) -> None:
         self._renew = renew
         self._period = max(ttl.total_seconds() / 3, 0.05)
         self._label = label
+        self._abandon = abandon
+        self._outage = Outage(log, f"renewing the claim on {label}")
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"claim {label}", daemon=True)
 
@@ -113,13 +121,15 @@ class _Heartbeat:
         self._thread.join()
 
     def _loop(self) -> None:
-        while not self._done.wait(self._period):
+        while not self._done.wait(self._period) and not self._abandon.is_set():
             try:
                 if not self._renew():
                     log.warning("claim on %s was taken over by another scheduler", self._label)
                     return
             except DriftwatchError as exc:
-                log.warning("could not renew the claim on %s: %s", self._label, exc)
+                self._outage.failed(exc)
+            else:
+                self._outage.succeeded()
 
 
 @dataclass
@@ -136,8 +146,40 @@ class WindowRunner:
     """How long to wait for another scheduler's claim before leaving the rest for a later fire."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set it to stop after the window in flight (SIGTERM)."""
+    abandon: threading.Event = field(default_factory=threading.Event)
+    """Set when a stop's grace ran out: runs in flight are left, their claims left to expire."""
     run: RunFunction = run_monitors
     poll: float = 0.2
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._in_flight = 0
+        self._catching_up: dict[str, bool] = {}
+        """Monitors whose catch-up is running → whether a fire arrived meanwhile."""
+        self._outages: dict[str, Outage] = {}
+
+    def _outage(self, what: str) -> Outage:
+        with self._lock:
+            found = self._outages.get(what)
+            if found is None:
+                found = self._outages[what] = Outage(log, what)
+            return found
+
+    @property
+    def in_flight(self) -> int:
+        """Windows being computed right now."""
+        return self._in_flight
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the windows in flight; True when none is left."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self._in_flight:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(left)
+        return True
 
     # --- one window ------------------------------------------------------------------------------
 
@@ -150,18 +192,30 @@ class WindowRunner:
         waited = self._claim(monitor, window)
         if waited != "claimed":
             return WindowResult(monitor, window, trigger, waited)
+        with self._lock:
+            self._in_flight += 1
         try:
             if not rerun and claims.window_done(self.store, monitor, window):
                 return WindowResult(monitor, window, trigger, "done")  # finished while we waited
             started = time.perf_counter()
-            with _Heartbeat(self._renewer(monitor, window), self.claim_ttl, f"{monitor} {window}"):
+            label = f"{monitor} {window}"
+            with _Heartbeat(self._renewer(monitor, window), self.claim_ttl, label, self.abandon):
                 outcome = self._compute(monitor, window, trigger, rerun)
             duration = time.perf_counter() - started
         finally:
-            try:
-                claims.release_claim(self.store, monitor, window, owner=self.owner)
-            except DriftwatchError as exc:  # the lease expires by itself
-                log.warning("could not release the claim on %s %s: %s", monitor, window, exc)
+            # Given up at shutdown (abandon): the claim stays until its lease expires, then the
+            # window is retried (by another scheduler, or by this one restarted).
+            abandoned = self.abandon.is_set()
+            if not abandoned:
+                try:
+                    claims.release_claim(self.store, monitor, window, owner=self.owner)
+                except DriftwatchError as exc:  # the lease expires by itself
+                    log.warning("could not release the claim on %s %s: %s", monitor, window, exc)
+            with self._lock:
+                self._in_flight -= 1
+                self._lock.notify_all()
+        if abandoned:
+            return WindowResult(monitor, window, trigger, "stopped")
         alerts = 0
         if outcome.run_id is not None:
             try:
@@ -343,6 +397,15 @@ class WindowRunner:
 
     def fire(self, monitor: str) -> None:
         """A fire of ``monitor``'s job; never raises (one bad monitor never stops the others)."""
+        self._serially(monitor, startup=False)
+
+    def startup(self, monitor: str) -> None:
+        """The start-up catch-up of ``monitor`` (a job of its own on the pool); never raises."""
+        self._serially(monitor, startup=True)
+
+    def _serially(self, monitor: str, *, startup: bool) -> None:
+        """One catch-up of ``monitor`` at a time: a fire that arrives during one (the start-up
+        catch-up, a long run) makes it plan again when it ends, instead of holding a worker."""
         if self.stop.is_set():
             return
         try:
@@ -350,22 +413,45 @@ class WindowRunner:
         except DriftwatchError:
             log.warning("job of monitor %r is not in this scheduler's config; ignored", monitor)
             return
+        with self._lock:
+            if monitor in self._catching_up:
+                self._catching_up[monitor] = True
+                return
+            self._catching_up[monitor] = False
+        outage = self._outage(f"job of monitor {monitor!r}")
         try:
-            self.catch_up(monitor)
-        except DriftwatchError as exc:  # e.g. the database is unreachable: the next fire retries
-            log.error("job of monitor %r failed: %s", monitor, exc)
-        except Exception:
-            log.exception("job of monitor %r failed", monitor)
+            while not self.stop.is_set():
+                try:
+                    self.catch_up(monitor, startup=startup)
+                except DriftwatchError as exc:  # e.g. the database is unreachable: retried
+                    outage.failed(exc)
+                except Exception as exc:
+                    outage.failed(f"{type(exc).__name__}: {exc}", exc_info=True)
+                else:
+                    outage.succeeded()
+                startup = False
+                with self._lock:
+                    if not self._catching_up[monitor]:
+                        break
+                    self._catching_up[monitor] = False
+        finally:
+            with self._lock:
+                del self._catching_up[monitor]
 
     def dispatch(self) -> None:
         """Deliver due notifications of the outbox; never raises."""
         if self.stop.is_set():
             return
+        outage = self._outage("outbox dispatch")
         try:
             report = dispatch_pending(self.store, self.config, clock=self.clock)
-        except Exception:
-            log.exception("outbox dispatch failed; retrying at the next tick")
+        except DriftwatchError as exc:  # the results database went away: retried every tick
+            outage.failed(f"{exc}; retrying at every tick")
             return
+        except Exception as exc:
+            outage.failed(f"{type(exc).__name__}: {exc}; retrying at every tick", exc_info=True)
+            return
+        outage.succeeded()
         if report.attempted:
             counts = {"delivered": report.delivered, "retried": report.retried, "dead": report.dead}
             log_event(log, logging.INFO, "outbox", counts)

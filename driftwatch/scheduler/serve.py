@@ -1,8 +1,8 @@
 """The serve loop of ``driftwatch schedule``: start the service, catch up, fire until stopped.
 
 Signals are the caller's business: :func:`serve` runs until ``runner.stop`` is set (the CLI sets
-it on SIGTERM/SIGINT, a test or an embedding application whenever it likes), then lets the run in
-flight finish and returns.
+it on SIGTERM/SIGINT, a test or an embedding application whenever it likes), then gives the runs
+in flight a bounded grace to finish and returns whether they all did.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from driftwatch.errors import DriftwatchError, SchedulerError
+from driftwatch.errors import SchedulerError
 from driftwatch.logevents import log_event
 from driftwatch.scheduler.planning import MonitorSchedule
 from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.scheduler.service import SchedulerService
+from driftwatch.timeutil import format_duration
 
 if TYPE_CHECKING:
     from driftwatch.ops.prometheus import MetricsServer
@@ -32,13 +33,22 @@ def serve(
     dispatch_interval: timedelta = timedelta(seconds=5),
     on_ready: Callable[[SchedulerService], None] | None = None,
     metrics_address: tuple[str, int] | None = None,
-) -> None:
-    """Run the scheduler until ``runner.stop`` is set, then finish the run in flight and return.
+    grace: timedelta = timedelta(seconds=30),
+) -> bool:
+    """Run the scheduler until ``runner.stop`` is set, then wait up to ``grace`` for the runs in
+    flight and return whether none was left (False: some were abandoned, see below).
 
     On start: sync the stored jobs with the config, serve the Prometheus metrics on
-    ``metrics_address`` (host, port) when given, catch every scheduled monitor up, then let jobs
-    fire (and call ``on_ready``). Raises SchedulerError when no monitor has a schedule or the
-    metrics port cannot be bound.
+    ``metrics_address`` (host, port) when given, let jobs fire, and queue every scheduled
+    monitor's catch-up on the pool (so a monitor that hangs never delays another's catch-up or
+    fire times), then call ``on_ready``. The pool runs at most ``defaults.max_parallel``
+    monitors at once. Raises SchedulerError when no monitor has a schedule or the metrics port
+    cannot be bound.
+
+    A run still in flight when the grace ends is abandoned: its claim is no longer renewed nor
+    released, so it expires after ``claim_ttl`` and the window is retried then. The caller
+    should then end the process (``driftwatch schedule`` does, with ``os._exit``): the
+    abandoned threads cannot be killed, only outlived.
     """
     scheduled = runner.scheduled_monitors()
     if not scheduled:
@@ -57,10 +67,11 @@ def serve(
         runner.store.engine,
         runner,
         dispatch_interval=dispatch_interval,
-        max_workers=min(len(scheduled) + 1, 8),
+        max_workers=min(len(scheduled), runner.config.defaults.max_parallel) + 1,
     )
     metrics = _serve_metrics(runner, metrics_address)
     report = service.start()
+    clean = True
     try:
         sync = {
             "owner": runner.owner,
@@ -70,15 +81,9 @@ def serve(
             "unchanged": report.unchanged,
         }
         log_event(log, logging.INFO, "sync", sync)
-        for monitor in scheduled:
-            if runner.stop.is_set():
-                break
-            try:
-                runner.catch_up(monitor.name, startup=True)
-            except DriftwatchError as exc:
-                log.error("catch-up of monitor %r failed: %s", monitor.name, exc)
         if not runner.stop.is_set():
             service.resume()
+            service.catch_up([m.name for m in scheduled])
             started = {
                 "monitors": [m.name for m in scheduled],
                 "next_fire": service.next_fire_times(),
@@ -88,13 +93,26 @@ def serve(
                 on_ready(service)
         while not runner.stop.wait(0.5):
             pass
-        log.info("scheduler stopping: finishing the run in flight")
+        log.info(
+            "scheduler stopping: waiting up to %s for the runs in flight", format_duration(grace)
+        )
     finally:
         runner.stop.set()
-        service.shutdown(wait=True)
+        service.shutdown(wait=False)
+        if not runner.wait_idle(grace.total_seconds()):
+            clean = False
+            runner.abandon.set()
+            log.warning(
+                "%d run(s) still in flight after the %s grace: abandoned; their windows stay "
+                "claimed until the lease expires (claim_ttl %s), then they are retried",
+                runner.in_flight,
+                format_duration(grace),
+                format_duration(runner.claim_ttl),
+            )
         if metrics is not None:
             metrics.close()
-    log_event(log, logging.INFO, "stopped", {})
+    log_event(log, logging.INFO, "stopped", {"clean": clean})
+    return clean
 
 
 def _serve_metrics(runner: WindowRunner, address: tuple[str, int] | None) -> MetricsServer | None:

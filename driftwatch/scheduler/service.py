@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import SchedulerError
+from driftwatch.logevents import Outage, RepeatFilter
 from driftwatch.scheduler.planning import MonitorSchedule
 from driftwatch.timeutil import as_utc
 
@@ -41,6 +43,7 @@ __all__ = [
     "SchedulerService",
     "StoredJob",
     "SyncReport",
+    "catchup_job",
     "job_id",
     "monitor_job",
     "outbox_job",
@@ -58,6 +61,10 @@ class JobHandlers(Protocol):
 
     def fire(self, monitor: str) -> None:
         """Compute the windows ``monitor`` owes now (its fire time is the latest one ≤ now)."""
+        ...
+
+    def startup(self, monitor: str) -> None:
+        """Compute the windows ``monitor`` missed while no scheduler ran (the start-up catch-up)."""
         ...
 
     def dispatch(self) -> None:
@@ -80,6 +87,13 @@ def monitor_job(config_path: str, monitor: str) -> None:
         log.error("job of monitor %r fired with no scheduler running in this process", monitor)
         return
     handlers.fire(monitor)
+
+
+def catchup_job(monitor: str) -> None:
+    """The start-up catch-up of one monitor, run on the pool like any job (process-local)."""
+    handlers = _handlers
+    if handlers is not None:
+        handlers.startup(monitor)
 
 
 def outbox_job() -> None:
@@ -153,6 +167,12 @@ class SchedulerService:
         self.config = config
         self.handlers = handlers
         self.dispatch_interval = dispatch_interval
+        # While the results database is down APScheduler warns at every wake-up (every tick of
+        # the outbox job): the Outage rule keeps that to a line a minute.
+        self._quiet = RepeatFilter(
+            "Error getting due jobs from job store", Outage(log, "the scheduler's job store")
+        )
+        logging.getLogger("apscheduler.scheduler").addFilter(self._quiet)
         self.scheduler = BackgroundScheduler(
             jobstores={"default": _job_store(engine), "local": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers)},
@@ -222,6 +242,23 @@ class SchedulerService:
             removed.append(ident.removeprefix(_MONITOR_PREFIX))
         return SyncReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged))
 
+    def catch_up(self, monitors: Sequence[str]) -> None:
+        """Queue the start-up catch-up of each monitor on the pool, to run now, side by side.
+
+        They are process-local one-off jobs: a monitor's catch-up never waits for another's, and
+        the fire times that come meanwhile are taken as they come (see ``WindowRunner.fire``).
+        """
+        for monitor in monitors:
+            self.scheduler.add_job(  # no trigger: once, now
+                catchup_job,
+                args=(monitor,),
+                id=f"catchup:{monitor}",
+                name=f"catch-up {monitor}",
+                jobstore="local",
+                replace_existing=True,
+                misfire_grace_time=None,
+            )
+
     def next_fire_times(self) -> dict[str, datetime | None]:
         return {
             job.id.removeprefix(_MONITOR_PREFIX): (
@@ -235,9 +272,11 @@ class SchedulerService:
         self.scheduler.resume()
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop firing jobs; with ``wait``, block until the runs in flight are finished."""
+        """Stop firing jobs; with ``wait``, block until the runs in flight are finished (without,
+        the runs in flight go on in their threads: see ``serve``'s grace)."""
         global _handlers
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
+        logging.getLogger("apscheduler.scheduler").removeFilter(self._quiet)
         if _handlers is self.handlers:
             _handlers = None

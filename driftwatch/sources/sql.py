@@ -10,12 +10,17 @@ Time semantics match the other backends exactly: rows are re-checked in pandas a
 values are text in whatever format the writer chose, so the database-side filter there is a
 ``julianday()`` superset and pandas makes the exact cut. PostgreSQL sessions are set to UTC so
 ``timestamp without time zone`` columns are read as UTC, as everywhere in driftwatch.
+
+Every connection is opened under the source's ``connect_timeout`` and every statement runs under
+its ``statement_timeout`` (:func:`timeout_args` says how, per dialect): a database that accepts
+the connection and never answers is a one-line SourceError, not a hung run.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -45,7 +50,7 @@ from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
 from driftwatch.timeutil import TimeWindow
 
-__all__ = ["SqlSource", "dispose_engines"]
+__all__ = ["SqlSource", "dispose_engines", "timeout_args"]
 
 _SUBQUERY = "driftwatch_source"
 # What ':window_start' / ':window_end' become when that side of the range is open.
@@ -56,7 +61,7 @@ _MICROSECOND = timedelta(microseconds=1)
 _SQLITE_SLACK = timedelta(seconds=1)
 _WINDOW_BIND = re.compile(r"(?<![:\w]):(window_start|window_end)\b(?!:)")
 
-_ENGINES: dict[str, Engine] = {}
+_ENGINES: dict[tuple[str, timedelta, timedelta], Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -72,15 +77,54 @@ def _utc_session(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.autocommit = autocommit
 
 
-def _engine(url: str) -> Engine:
-    """One pooled engine per URL, shared by every source (``pool_pre_ping`` drops stale ones)."""
+def timeout_args(url: str, connect: timedelta, statement: timedelta) -> dict[str, Any]:
+    """The DBAPI ``connect_args`` that bound connecting and each statement on ``url``'s dialect.
+
+    PostgreSQL (psycopg, psycopg2): libpq's ``connect_timeout`` (whole seconds, at least 2, which
+    covers the TCP connect *and* the start-up handshake) and ``options=-c statement_timeout=ms``
+    (the server cancels a statement that runs longer; appended to any ``options`` of the URL).
+    MySQL (PyMySQL, mysqlclient): ``connect_timeout`` and ``read_timeout``/``write_timeout`` on the
+    socket. SQLite: ``timeout``, how long a statement waits for another writer's lock. Other
+    dialects get none (the run's deadline still bounds them, see README "Reliability").
+    """
+    parsed = make_url(url)
+    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+    connect_s = max(1, math.ceil(connect.total_seconds()))
+    statement_s = max(1, math.ceil(statement.total_seconds()))
+    if backend == "postgresql" and driver in ("psycopg", "psycopg2"):
+        given = parsed.query.get("options")
+        given_text = " ".join(given) if isinstance(given, tuple) else (given or "")
+        option = f"-c statement_timeout={statement_s * 1000}"
+        return {
+            "connect_timeout": max(2, connect_s),
+            "options": f"{given_text} {option}".strip(),
+        }
+    if backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb"):
+        return {
+            "connect_timeout": connect_s,
+            "read_timeout": statement_s,
+            "write_timeout": statement_s,
+        }
+    if backend == "sqlite":
+        return {"timeout": float(connect_s)}
+    return {}
+
+
+def _engine(url: str, connect: timedelta, statement: timedelta) -> Engine:
+    """One pooled engine per URL and timeouts, shared by every source (``pool_pre_ping`` drops
+    stale connections)."""
+    key = (url, connect, statement)
     with _ENGINES_LOCK:
-        engine = _ENGINES.get(url)
+        engine = _ENGINES.get(key)
         if engine is None:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            engine = sa.create_engine(
+                url,
+                pool_pre_ping=True,
+                connect_args=timeout_args(url, connect, statement),
+            )
             if engine.dialect.name == "postgresql":
                 event.listen(engine, "connect", _utc_session, insert=True)
-            _ENGINES[url] = engine
+            _ENGINES[key] = engine
         return engine
 
 
@@ -342,7 +386,7 @@ class SqlSource(BaseSource):
                 f"SQLite database file '{Path(database).absolute()}' not found; fix the 'url' key"
             )
         try:
-            engine = _engine(url)
+            engine = _engine(url, self.config.connect_timeout, self.config.statement_timeout)
             conn = engine.connect()
         except sa.exc.NoSuchModuleError:
             raise self._fail(

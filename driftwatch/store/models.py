@@ -89,7 +89,9 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         sa.UniqueConstraint("monitor", "window_start", "window_end"),
-        sa.Index("ix_runs_monitor_window_end", "monitor", "window_end"),
+        # "latest finished run of a monitor": a backward scan of one monitor's entries, id
+        # breaking ties (latest_feature_results, migration 0006).
+        sa.Index("ix_runs_monitor_window_end_id", "monitor", "window_end", "id"),
         sa.CheckConstraint(
             "status IN ('running', 'succeeded', 'failed', 'no_data')", name="status"
         ),
