@@ -198,6 +198,12 @@ FORBIDDEN = [
         id="timeutil-is-low",
     ),
     pytest.param(
+        "driftwatch.deadlines",
+        ["driftwatch"],
+        "the low layer imports nothing above it",
+        id="deadlines-is-low",
+    ),
+    pytest.param(
         "driftwatch._version",
         ["driftwatch"],
         "any module may import the version",
@@ -214,6 +220,7 @@ FORBIDDEN = [
 ALLOWED = {
     "driftwatch.engine": {"driftwatch.errors"},
     "driftwatch.timeutil": set(),
+    "driftwatch.deadlines": set(),
     "driftwatch._version": set(),
 }
 
