@@ -6,6 +6,9 @@ config are unchanged; the live data is counted on its bins; :mod:`driftwatch.eva
 feature and corrects across them. One bad feature becomes an ``error``/``no_data`` row with its
 reason; the others are still computed. A problem with a whole source fails the run (a ``failed``
 run row with the error), never the other monitors.
+
+A failure is reported once, by whoever shows the outcome (the CLI's error line, the scheduler's
+``run`` log event): here it is only a debug record.
 """
 
 from __future__ import annotations
@@ -162,7 +165,7 @@ class MonitorRunner:
                 run_window = self.default_window(monitor, started_at)
         except DriftwatchError as exc:
             failed_at = self.clock()
-            log.warning("monitor %s failed: %s", monitor.name, exc)
+            log.debug("monitor %s failed: %s", monitor.name, exc)
             return RunOutcome(
                 monitor=monitor.name,
                 window=None,
@@ -197,7 +200,7 @@ class MonitorRunner:
             live, n_live = self._live(monitor, specs, profile, source_window)
         except DriftwatchError as exc:
             where = run_window if run_window is not None else "(whole live data)"
-            log.warning("monitor %s window %s failed: %s", monitor.name, where, exc)
+            log.debug("monitor %s window %s failed: %s", monitor.name, where, exc)
             return replace(finish("failed"), error=str(exc))
 
         too_few = _too_few(n_live, monitor.min_rows or self.config.defaults.min_rows)
@@ -211,7 +214,7 @@ class MonitorRunner:
         failed = _all_failed(features) if not too_few else None
         if failed is not None:
             status = "failed"
-            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, failed)
+            log.debug("monitor %s window %s failed: %s", monitor.name, run_window, failed)
         return replace(
             finish(status),
             error=failed,

@@ -1,6 +1,7 @@
 """``driftwatch validate``: check a config without running it.
 
-Every source is opened and its columns are compared with the configured features; the settings
+Every source is opened and its columns are compared with the configured features (a CSV file's
+rows are checked against its header too); the settings
 each feature runs with (after the defaults < monitor < override cascade) are resolved. Problems
 are collected, never raised one at a time, so one pass names every fix.
 """
@@ -17,6 +18,7 @@ from driftwatch._commands.stores import ConfigLike, as_config
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
 from driftwatch.errors import DriftwatchError
 from driftwatch.sources import open_source
+from driftwatch.sources.csv import CsvSource
 
 __all__ = ["MonitorCheck", "SourceCheck", "ValidationReport", "validate"]
 
@@ -76,6 +78,8 @@ def _check_source(
         source = open_source(config, frames=frames, role=f"monitor {monitor.name!r} {role}")
         columns = set(source.columns())
         description = source.describe()
+        if isinstance(source, CsvSource):
+            source.check_shape()  # a ragged row fails the run: say so now
     except DriftwatchError as exc:
         if config.type == "dataframe":  # supplied at run time: nothing to check now
             return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
