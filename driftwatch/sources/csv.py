@@ -52,7 +52,14 @@ class CsvSource(BaseSource):
         return list(self._header)
 
     def _check_delimiter(self, name: str) -> None:
-        """A one-column header holding another usual delimiter is a wrong ``delimiter`` key."""
+        """A one-column header holding another usual delimiter is a wrong ``delimiter`` key; one
+        that is not printable text is not a CSV file (or not in the configured encoding)."""
+        if not name.replace("\t", " ").isprintable():
+            raise self._fail(
+                f"csv file '{self.path}' does not start with a header row of text (found "
+                f"{name[:24]!r}); check that it is a CSV file in encoding "
+                f"{self.config.encoding!r} (the 'encoding' key)"
+            )
         for candidate in (";", "\t", "|", ","):
             if candidate != self.config.delimiter and candidate in name:
                 raise self._fail(
