@@ -191,7 +191,9 @@ def _describe_error(error: Mapping[str, Any]) -> str:
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        hint = did_you_mean(key, _all_field_names()) or "; remove it or check its indentation"
+        hint = did_you_mean(key, _all_field_names() - {key}) or (
+            "; remove it or check its indentation"
+        )
         return f"{_loc_to_path(loc)}: unknown key {key!r}{hint}"
     if kind == "missing":
         return f"{_loc_to_path(loc)}: required key is missing"
