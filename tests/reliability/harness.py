@@ -122,6 +122,14 @@ class Case:
     """How many ``driftwatch: error:`` lines (None: at least one) when ``message`` is set."""
     stdout: str | None = None
     """A regular expression stdout must match (``validate``'s verdict, a table's status)."""
+    setup: tuple[tuple[str, ...], ...] = ()
+    """Commands run first, each expected to exit 0 (``db downgrade 0003`` before a ``run``)."""
+    setup_sql: tuple[str, ...] = ()
+    """SQL run on the results database first (after the setup commands)."""
+    hidden: tuple[str, ...] = ()
+    """Text that must appear nowhere in the output (a password)."""
+    absent_paths: tuple[str, ...] = ()
+    """Files (relative to the case's folder) the command must not create."""
 
 
 def case_params(cases: list[Case]) -> list[Any]:
@@ -191,10 +199,26 @@ def run_case(case: Case, folder: Path, database_url: str) -> Result:
     if case.config is not None:
         config.write_text(_fill(case.config, values), encoding="utf-8")
     values["config"] = str(config)
-    args = [_fill(arg, values) for arg in case.args]
     env = {"COLUMNS": "200", **{k: _fill(v, values) for k, v in case.env.items()}}
-    result = CliRunner(env=env).invoke(cli, args, catch_exceptions=False)
+    runner = CliRunner(env=env)
+    for command in case.setup:
+        done = runner.invoke(cli, [_fill(arg, values) for arg in command], catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+    if case.setup_sql:
+        engine = sa.create_engine(database_url)
+        try:
+            with engine.begin() as connection:
+                for statement in case.setup_sql:
+                    connection.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+    args = [_fill(arg, values) for arg in case.args]
+    result = runner.invoke(cli, args, catch_exceptions=False)
     output = result.output
+    for secret in case.hidden:
+        assert secret not in output, f"{secret!r} shown:\n{output}"
+    for name in case.absent_paths:
+        assert not (folder / name).exists(), f"{name} was created"
     assert "Traceback" not in output, output
     assert "internal error" not in output, output
     assert "WARNING" not in result.stderr, f"a failure logged besides its error line:\n{output}"
