@@ -122,6 +122,8 @@ class Case:
     """How many ``driftwatch: error:`` lines (None: at least one) when ``message`` is set."""
     stdout: str | None = None
     """A regular expression stdout must match (``validate``'s verdict, a table's status)."""
+    stderr: str | None = None
+    """A regular expression stderr must match (click's own ``Error:`` lines for misuse)."""
     setup: tuple[tuple[str, ...], ...] = ()
     """Commands run first, each expected to exit 0 (``db downgrade 0003`` before a ``run``)."""
     setup_sql: tuple[str, ...] = ()
@@ -235,6 +237,8 @@ def run_case(case: Case, folder: Path, database_url: str) -> Result:
             assert len(errors) == case.error_lines, output
         assert re.search(case.message, errors[0]), f"{case.message!r} not in {errors[0]!r}"
         assert len(errors[0]) < 1200, "an error line should be one readable line"
+    if case.stderr is not None:
+        assert re.search(case.stderr, result.stderr), result.stderr
     if case.stdout is not None:
         assert re.search(case.stdout, result.stdout), result.stdout
     if case.db is not None:
