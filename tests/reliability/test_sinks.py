@@ -66,7 +66,8 @@ URLS = [
         (
             "bad-port",
             "https://hooks.example.com:80a/x",
-            r"URL 'https://hooks\.example\.com:80a/x' has a port that is not a number",
+            r"URL 'https://hooks\.example\.com:80a/x' has a port that is not a "
+            r"number",
         ),
         ("empty", "", r"URL '' has no scheme"),
     ]
@@ -166,7 +167,8 @@ FIELDS = [
     refused(
         "email-password-from-an-unset-variable",
         with_sinks(
-            "name: s, type: email, host: mail, sender: a@b, recipients: [c@d], password: '${DW_TEST_NO_SMTP}'"
+            "name: s, type: email, host: mail, sender: a@b, recipients: [c@d], "
+            "password: '${DW_TEST_NO_SMTP}'"
         ),
         SINK + r"\.password: environment variable DW_TEST_NO_SMTP is not set",
     ),
@@ -219,7 +221,8 @@ DELIVERY = [
     Case(
         "unreachable-webhook-keeps-the-results-and-queues-a-retry",
         4,
-        r"1 notification\(s\) could not be delivered \(results are stored\); see `driftwatch alerts`",
+        r"1 notification\(s\) could not be delivered \(results are stored\); "
+        r"see `driftwatch alerts`",
         config=with_sinks("name: hook, type: webhook, url: 'http://127.0.0.1:1/hook', timeout: 2s"),
         files=DRIFTING,
         db=DbState(runs=("succeeded",), features={"a": "critical"}, notifications=("pending",)),
