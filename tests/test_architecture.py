@@ -198,6 +198,12 @@ FORBIDDEN = [
         id="timeutil-is-low",
     ),
     pytest.param(
+        "driftwatch.limits",
+        ["driftwatch"],
+        "the store's column lengths: config and store share them without importing each other",
+        id="limits-imports-nothing",
+    ),
+    pytest.param(
         "driftwatch._version",
         ["driftwatch"],
         "any module may import the version",
@@ -214,6 +220,7 @@ FORBIDDEN = [
 ALLOWED = {
     "driftwatch.engine": {"driftwatch.errors"},
     "driftwatch.timeutil": set(),
+    "driftwatch.limits": set(),
     "driftwatch._version": set(),
 }
 
