@@ -15,12 +15,17 @@ exits 2.
     │   └── DeliveryError            a sink failed to deliver (``permanent`` says whether to retry)
     └── SchedulerError               a schedule cannot be set up (bad cron, bad timezone)
 
-Secrets never appear in messages: code that builds one from a URL uses :func:`redact_url`.
+Secrets never appear in messages: code that builds one from a URL uses :func:`redact_url`, code
+that quotes a text that may hold known secrets (a driver's or a server's reply) uses
+:func:`mask_secrets`. They are the only two places that write ``***``.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+_HIDDEN = "***"
 
 __all__ = [
     "AlertError",
@@ -33,6 +38,7 @@ __all__ = [
     "SchemaOutOfDateError",
     "SourceError",
     "StoreError",
+    "mask_secrets",
     "redact_url",
 ]
 
@@ -85,11 +91,18 @@ class SchedulerError(DriftwatchError):
     """A schedule (cron expression, interval, timezone) cannot be built."""
 
 
+def mask_secrets(text: str, secrets: Iterable[str | None], *, min_length: int = 1) -> str:
+    """``text`` with every secret (of at least ``min_length`` characters) replaced by ``***``,
+    longest first, so that a secret containing another is hidden whole."""
+    for secret in sorted({s for s in secrets if s and len(s) >= min_length}, key=len, reverse=True):
+        text = text.replace(secret, _HIDDEN)
+    return text
+
+
 _SECRET_QUERY_KEYS = frozenset(
     {"password", "passwd", "pwd", "token", "secret", "key", "api_key", "apikey", "sig", "signature"}
 )
 _URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()]+")
-_HIDDEN = "***"
 
 
 def redact_url(url: str) -> str:

@@ -20,7 +20,7 @@ from driftwatch.config._common import did_you_mean
 from driftwatch.config.alerts import SINK_TYPES
 from driftwatch.config.models import Config, resolve_sqlite_path
 from driftwatch.config.sources import SOURCE_TYPES
-from driftwatch.errors import ConfigError
+from driftwatch.errors import ConfigError, mask_secrets
 
 __all__ = ["load_config", "parse_config"]
 
@@ -253,10 +253,7 @@ def parse_config(
                 len(o) > len(err["loc"]) and o[: len(err["loc"])] == err["loc"] for o in locs
             )
         ]
-        text = "; ".join(dict.fromkeys(messages))
-        for secret in sorted(secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
+        text = mask_secrets("; ".join(dict.fromkeys(messages)), secrets, min_length=4)
         raise ConfigError(f"{source}: {text}") from None
     except ConfigError as exc:  # raised by a validator that builds its own message
         raise ConfigError(f"{source}: {exc}") from None

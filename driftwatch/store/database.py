@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from driftwatch.config.models import DEFAULT_DATABASE_URL
-from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
+from driftwatch.errors import SchemaOutOfDateError, StoreError, mask_secrets, redact_url
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -257,11 +257,8 @@ def _unreachable(exc: SQLAlchemyError, url: str, parsed: sa.URL, origin: str) ->
 
 
 def _redacted(exc: BaseException, url: str) -> str:
-    text = one_line(exc)
     password = sa.engine.make_url(url).password
-    if password:
-        text = text.replace(str(password), "***")
-    return text
+    return redact_url(mask_secrets(one_line(exc), [None if password is None else str(password)]))
 
 
 # Alembic's bookkeeping table (its default name, which migrations/env.py keeps).

@@ -95,6 +95,29 @@ USAGE = [
     ),
 ]
 
+OVERFLOWING = [
+    usage(
+        "history-since-before-year-one",
+        ("history", "--config", "{config}", "-m", "m1", "--feature", "a", "--since", "999999d"),
+        r"Invalid value for --since: '999999d' reaches back before the year 1",
+    ),
+    usage(
+        "backfill-since-before-year-one",
+        ("backfill", "--config", "{config}", "-m", "m1", "--since", "999999d"),
+        r"'999999d' reaches back before the year 1",
+    ),
+    usage(
+        "silence-past-year-9999",
+        ("alerts", "--config", "{config}", "silence", "-m", "m1", "--for", "9999999d"),
+        r"Invalid value for '--for': '9999999d' reaches past the year 9999",
+    ),
+    usage(
+        "since-too-large-to-represent",
+        ("history", "--config", "{config}", "-m", "m1", "--feature", "a", "--since", "1e30d"),
+        r"Invalid value for --since",
+    ),
+]
+
 USER = [
     user(
         "config-not-found",
@@ -268,7 +291,7 @@ RUNS = [
     ),
 ]
 
-CASES = USAGE + USER + VALIDATE_CASES + RUNS
+CASES = USAGE + OVERFLOWING + USER + VALIDATE_CASES + RUNS
 
 
 @pytest.mark.parametrize(("case", "backend"), case_params(CASES))
