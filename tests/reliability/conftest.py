@@ -2,7 +2,8 @@
 
 ``case_database(backend)`` gives the URL a case runs against: a new SQLite file in the case's
 folder, or this worker's PostgreSQL database (created once per session, emptied before each case:
-its rows truncated when the schema is at head, its schema dropped when a case moved it), so the
+its rows truncated when the schema is at head, its schema dropped when a case moved it or prepares
+it with ``setup``), so the
 PostgreSQL half of the matrix does not pay a ``CREATE DATABASE`` and a migration per case.
 """
 
@@ -47,11 +48,11 @@ def matrix_pg_url(pg_server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def _reset(url: str) -> None:
+def _reset(url: str, *, empty: bool) -> None:
     engine = sa.create_engine(url)
     try:
         try:
-            at_head = schema.current_revision(engine) == schema.head_revision()
+            at_head = not empty and schema.current_revision(engine) == schema.head_revision()
         except StoreError:  # a case left several revisions behind
             at_head = False
         with engine.begin() as connection:
@@ -67,13 +68,14 @@ def _reset(url: str) -> None:
 
 
 @pytest.fixture
-def case_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[Backend], str]:
-    """The results database URL of a case on ``backend`` (``any``: a SQLite file)."""
+def case_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[Backend, bool], str]:
+    """The results database URL of a case on ``backend`` (``any``: a SQLite file); ``empty``
+    asks for a database with no schema at all (a case that migrates it itself)."""
 
-    def url(backend: Backend) -> str:
+    def url(backend: Backend, empty: bool = False) -> str:
         if backend == "postgresql":
             pg_url = str(request.getfixturevalue("matrix_pg_url"))
-            _reset(pg_url)
+            _reset(pg_url, empty=empty)
             return pg_url
         return f"sqlite:///{tmp_path / 'results.db'}"
 
@@ -82,13 +84,14 @@ def case_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[B
 
 @pytest.fixture
 def check_case(
-    tmp_path: Path, case_database: Callable[[Backend], str]
+    tmp_path: Path, case_database: Callable[[Backend, bool], str]
 ) -> Callable[[Case, Backend], None]:
     """Run one matrix case on one backend and check all it expects."""
 
     def check(case: Case, backend: Backend) -> None:
         folder = tmp_path / "case"
         folder.mkdir()
-        run_case(case, folder, case_database(backend))
+        empty = bool(case.setup or case.setup_sql)  # the case prepares the schema itself
+        run_case(case, folder, case_database(backend, empty))
 
     return check
