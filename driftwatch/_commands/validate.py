@@ -16,9 +16,10 @@ import pandas as pd
 
 from driftwatch._commands.stores import ConfigLike, as_config
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
-from driftwatch.errors import DriftwatchError
+from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.sources import open_source
 from driftwatch.sources.csv import CsvSource
+from driftwatch.store.database import parse_url
 
 __all__ = ["MonitorCheck", "SourceCheck", "ValidationReport", "validate"]
 
@@ -55,6 +56,8 @@ class ValidationReport:
 
     config: Config
     monitors: tuple[MonitorCheck, ...]
+    database_problem: str | None = None
+    """Why the results database URL can never work (checked without connecting), if it cannot."""
 
     @property
     def database_backend(self) -> str:
@@ -63,7 +66,8 @@ class ValidationReport:
 
     @property
     def problems(self) -> tuple[str, ...]:
-        return tuple(p for m in self.monitors for p in m.problems)
+        found = tuple(p for m in self.monitors for p in m.problems)
+        return (self.database_problem, *found) if self.database_problem else found
 
     @property
     def ok(self) -> bool:
@@ -110,4 +114,9 @@ def validate(
         )
         for monitor in cfg.monitors
     )
+    where = f"the 'database' key of {cfg.source_file}" if cfg.source_file else "the config"
+    try:
+        parse_url(cfg.database, origin=where)
+    except StoreError as exc:
+        return ValidationReport(cfg, checks, str(exc))
     return ValidationReport(cfg, checks)

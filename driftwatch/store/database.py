@@ -41,6 +41,7 @@ __all__ = [
     "is_known_revision",
     "migrations_dir",
     "one_line",
+    "parse_url",
     "sqlite_file",
     "upgrade",
 ]
@@ -178,7 +179,7 @@ def connect(
     instead of being created; ``origin`` says where the URL came from, for the fix in messages.
     """
     shown = redact_url(url)
-    parsed = _parse(url, origin)
+    parsed = parse_url(url, origin=origin)
     path = _sqlite_file(parsed)
     if path is not None:
         if not create and not path.is_file():
@@ -218,8 +219,9 @@ def connect(
     return engine
 
 
-def _parse(url: str, origin: str) -> sa.URL:
-    """``url`` read by SQLAlchemy; StoreError naming what is wrong with it."""
+def parse_url(url: str, *, origin: str = _CONFIG_ORIGIN) -> sa.URL:
+    """``url`` read by SQLAlchemy, without connecting; StoreError naming what is wrong with it
+    (not a URL, a port that is not a number, an unescaped ``@`` in the password)."""
     shown = redact_url(url)
     try:
         parsed = sa.engine.make_url(url)

@@ -238,6 +238,39 @@ VALIDATE_CASES = [
     ),
 ]
 
+VALIDATE_DATABASE = [
+    Case(
+        f"validate-database-{label}",
+        2,
+        message,
+        args=VALIDATE,
+        config=BASE_CONFIG.replace("{db}", url),
+        db=None,
+        backends=("any",),
+        hidden=hidden,
+    )
+    for label, url, message, hidden in [
+        (
+            "port-not-a-number",
+            "'postgresql://u@h:5x/db'",
+            r"has a port that is not a number; fix the 'database' key of .*driftwatch\.yaml",
+            (),
+        ),
+        (
+            "at-sign-in-the-password",
+            "'postgresql://u:p@ss@h/db'",
+            r"has an '@' in its password",
+            ("p@ss", "ss@h"),
+        ),
+        (
+            "not-a-url",
+            "results.db",
+            r"database URL 'results\.db' is not a valid SQLAlchemy URL",
+            (),
+        ),
+    ]
+]
+
 RUNS = [
     Case(
         "no-store-writes-nothing",
@@ -291,7 +324,7 @@ RUNS = [
     ),
 ]
 
-CASES = USAGE + OVERFLOWING + USER + VALIDATE_CASES + RUNS
+CASES = USAGE + OVERFLOWING + USER + VALIDATE_CASES + VALIDATE_DATABASE + RUNS
 
 
 @pytest.mark.parametrize(("case", "backend"), case_params(CASES))
