@@ -82,10 +82,11 @@ def case_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[B
     return url
 
 
+CheckCase = Callable[[Case, Backend], None]
+
+
 @pytest.fixture
-def check_case(
-    tmp_path: Path, case_database: Callable[[Backend, bool], str]
-) -> Callable[[Case, Backend], None]:
+def check_case(tmp_path: Path, case_database: Callable[[Backend, bool], str]) -> CheckCase:
     """Run one matrix case on one backend and check all it expects."""
 
     def check(case: Case, backend: Backend) -> None:
