@@ -147,10 +147,14 @@ class RunReport:
         """One line per monitor that failed and per feature that could not be computed."""
         lines = []
         for outcome in self.outcomes:
+            prefix = f"monitor {outcome.monitor!r}"
             if outcome.status == "failed":
-                lines.append(f"monitor {outcome.monitor!r}: {outcome.error}")
+                error = outcome.error or "failed"
+                # A source's error already names the monitor ("monitor 'm1' live: ...").
+                lines.append(error if error.startswith(prefix) else f"{prefix}: {error}")
+                continue  # its line names the features that failed, once
             lines.extend(
-                f"monitor {outcome.monitor!r}, feature {feature.name!r}: {feature.reason}"
+                f"{prefix}, feature {feature.name!r}: {feature.reason}"
                 for feature in outcome.features
                 if feature.status == "error"
             )

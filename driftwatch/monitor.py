@@ -8,6 +8,9 @@ the reference counts are the sum of the monitor's stored windows before this one
 bootstrap profile's bins (:func:`driftwatch.store.rollups.dynamic_reference`). One bad feature
 becomes an ``error``/``no_data`` row with its reason; the others are still computed. A problem
 with a whole source fails the run (a ``failed`` run row with the error), never the other monitors.
+
+A failure is reported once, by whoever shows the outcome (the CLI's error line, the scheduler's
+``run`` log event): here it is only a debug record.
 """
 
 from __future__ import annotations
@@ -240,7 +243,7 @@ class MonitorRunner:
                 run_window = self.default_window(monitor, started_at)
         except DriftwatchError as exc:
             failed_at = self.clock()
-            log.warning("monitor %s failed: %s", monitor.name, exc)
+            log.debug("monitor %s failed: %s", monitor.name, exc)
             return RunOutcome(
                 monitor=monitor.name,
                 window=None,
@@ -275,7 +278,7 @@ class MonitorRunner:
             live, n_live = self._live(monitor, specs, profile, source_window)
         except DriftwatchError as exc:
             where = run_window if run_window is not None else "(whole live data)"
-            log.warning("monitor %s window %s failed: %s", monitor.name, where, exc)
+            log.debug("monitor %s window %s failed: %s", monitor.name, where, exc)
             return replace(finish("failed"), error=str(exc))
 
         used = None
@@ -284,7 +287,7 @@ class MonitorRunner:
             profile, used = _dynamic_profile(self.store, monitor, profile, run_window.start)
         scored = score_window(self.config, monitor, specs, profile, live, n_live)
         if scored.status == "failed":
-            log.warning("monitor %s window %s failed: %s", monitor.name, run_window, scored.error)
+            log.debug("monitor %s window %s failed: %s", monitor.name, run_window, scored.error)
         return replace(
             finish(scored.status),
             error=scored.error,

@@ -153,7 +153,7 @@ def fit_reference(
     for name, counted in fixed_counts.histograms.items():
         if counted.n_valid == 0:
             problems[name] = Problem(
-                "no_data", "reference: no finite reference values to fit bins on"
+                "error", "reference: no finite reference values to fit bins on"
             )
         else:
             histograms[name] = counted
@@ -162,7 +162,7 @@ def fit_reference(
         try:
             bins = fit_categorical_bins_from_counts(seen.counts, top_k=spec.binning.top_k)
         except EngineError as exc:
-            problems[spec.name] = Problem("no_data", f"reference: {exc}")
+            problems[spec.name] = Problem("error", f"reference: {exc}")
             continue
         histograms[spec.name] = Histogram(bins, bins.count_labels(seen.counts, seen.missing))
 
@@ -186,7 +186,7 @@ def fit_reference(
         try:
             numeric_bins, counts = fit.result()
         except EngineError as exc:
-            problems[spec.name] = Problem("no_data", f"reference: {exc}")
+            problems[spec.name] = Problem("error", f"reference: {exc}")
             continue
         if counts is not None:
             histograms[spec.name] = Histogram(numeric_bins, counts)

@@ -39,26 +39,37 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
 
     Raises ValueError with the accepted forms when ``text`` is not a positive duration.
     """
-    if isinstance(text, timedelta):
-        value = text
-    elif isinstance(text, bool):
-        raise ValueError(f"expected a duration such as '15m', '1h' or '7d', found {text!r}")
-    elif isinstance(text, int | float):
-        value = timedelta(seconds=float(text))
-    else:
-        compact = str(text).strip().lower().replace(" ", "")
-        pos, value = 0, timedelta()
-        for match in _DURATION.finditer(compact):
-            if match.start() != pos:
-                break
-            value += float(match.group(1)) * _UNITS[match.group(2)]
-            pos = match.end()
-        if not compact or pos != len(compact):
-            raise ValueError(
-                f"expected a duration such as '90s', '15m', '1h', '1h30m' or '7d', found {text!r}"
-            )
+    try:
+        value = _duration(text)
+    except OverflowError:  # timedelta holds at most 999999999 days
+        raise ValueError(f"duration {text!r} is too large to represent") from None
+    except ValueError as exc:  # float('nan') and friends
+        if "duration" in str(exc):
+            raise
+        raise ValueError(f"expected a finite duration such as '15m', found {text!r}") from None
     if value <= timedelta(0):
         raise ValueError(f"expected a positive duration, found {text!r}")
+    return value
+
+
+def _duration(text: str | int | float | timedelta) -> timedelta:
+    if isinstance(text, timedelta):
+        return text
+    if isinstance(text, bool):
+        raise ValueError(f"expected a duration such as '15m', '1h' or '7d', found {text!r}")
+    if isinstance(text, int | float):
+        return timedelta(seconds=float(text))
+    compact = str(text).strip().lower().replace(" ", "")
+    pos, value = 0, timedelta()
+    for match in _DURATION.finditer(compact):
+        if match.start() != pos:
+            break
+        value += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if not compact or pos != len(compact):
+        raise ValueError(
+            f"expected a duration such as '90s', '15m', '1h', '1h30m' or '7d', found {text!r}"
+        )
     return value
 
 

@@ -58,7 +58,7 @@ NORMAL = RNG.normal(size=500)
             [np.nan] * 50,
             [1.0] * 40,
             "numeric",
-            "no_data",
+            "error",  # nothing to compare against can never be computed (issue 17)
             "no finite reference values",
             id="all-nan-reference",
         ),

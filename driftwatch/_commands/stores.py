@@ -73,7 +73,11 @@ def database_of(config: ConfigLike | None, database: str | None = None) -> Datab
 @contextmanager
 def open_store(config: Config, database: str | None = None) -> Iterator[Store]:
     """The store named by ``database`` or the config, migrated if brand new; closed after."""
-    store = Store.open(database or config.database, config_hint=_of_config(config).config_hint)
+    target = database_of(config, database)
+    # The fix names the config (as `db upgrade` is usually run); where the URL came from is
+    # named as given (--database or the config's key).
+    hint = _of_config(config).config_hint
+    store = Store.open(target.url, config_hint=hint, origin=target.origin)
     try:
         yield store
     finally:

@@ -1,6 +1,7 @@
 """``driftwatch validate``: check a config without running it.
 
-Every source is opened and its columns are compared with the configured features; the settings
+Every source is opened and its columns are compared with the configured features (a CSV file's
+rows are checked against its header too); the settings
 each feature runs with (after the defaults < monitor < override cascade) are resolved. Problems
 are collected, never raised one at a time, so one pass names every fix.
 """
@@ -15,8 +16,10 @@ import pandas as pd
 
 from driftwatch._commands.stores import ConfigLike, as_config
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
-from driftwatch.errors import DriftwatchError
+from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.sources import open_source
+from driftwatch.sources.csv import CsvSource
+from driftwatch.store.database import parse_url
 
 __all__ = ["MonitorCheck", "SourceCheck", "ValidationReport", "validate"]
 
@@ -53,6 +56,8 @@ class ValidationReport:
 
     config: Config
     monitors: tuple[MonitorCheck, ...]
+    database_problem: str | None = None
+    """Why the results database URL can never work (checked without connecting), if it cannot."""
 
     @property
     def database_backend(self) -> str:
@@ -61,7 +66,8 @@ class ValidationReport:
 
     @property
     def problems(self) -> tuple[str, ...]:
-        return tuple(p for m in self.monitors for p in m.problems)
+        found = tuple(p for m in self.monitors for p in m.problems)
+        return (self.database_problem, *found) if self.database_problem else found
 
     @property
     def ok(self) -> bool:
@@ -76,6 +82,8 @@ def _check_source(
         source = open_source(config, frames=frames, role=f"monitor {monitor.name!r} {role}")
         columns = set(source.columns())
         description = source.describe()
+        if isinstance(source, CsvSource):
+            source.check_shape()  # a ragged row fails the run: say so now
     except DriftwatchError as exc:
         if config.type == "dataframe":  # supplied at run time: nothing to check now
             return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
@@ -114,4 +122,9 @@ def validate(
         )
         for monitor in cfg.monitors
     )
+    where = f"the 'database' key of {cfg.source_file}" if cfg.source_file else "the config"
+    try:
+        parse_url(cfg.database, origin=where)
+    except StoreError as exc:
+        return ValidationReport(cfg, checks, str(exc))
     return ValidationReport(cfg, checks)

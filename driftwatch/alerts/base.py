@@ -26,6 +26,7 @@ from driftwatch.config import (
     SlackSinkConfig,
     WebhookSinkConfig,
 )
+from driftwatch.errors import mask_secrets
 from driftwatch.timeutil import Clock, system_clock
 
 if TYPE_CHECKING:  # httpx is imported by the HTTP sinks only when they send
@@ -81,7 +82,4 @@ def secret_values(config: SinkConfig) -> list[str]:
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every secret replaced by ``***`` (longest first, so overlaps go too)."""
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return mask_secrets(text, secrets)

@@ -14,7 +14,7 @@ import click
 
 from driftwatch.cli.logs import configure_logging
 from driftwatch.errors import DriftwatchError
-from driftwatch.timeutil import as_utc, parse_duration
+from driftwatch.timeutil import as_utc, parse_duration, system_clock
 
 __all__ = [
     "CONFIG_DISCOVERY",
@@ -218,9 +218,18 @@ def parse_when(text: str, option: str) -> datetime:
 def parse_since(text: str, option: str = "--since") -> datetime | timedelta:
     """``30d``/``12h`` (back from now) or an ISO date/datetime (UTC unless it has an offset)."""
     try:
-        return parse_duration(text)
+        back = parse_duration(text)
     except ValueError:
         pass
+    else:
+        try:
+            system_clock() - back
+        except OverflowError:
+            raise click.BadParameter(
+                f"{text!r} reaches back before the year 1; give a shorter duration or a date",
+                param_hint=option,
+            ) from None
+        return back
     try:
         return as_utc(datetime.fromisoformat(text))
     except ValueError:
@@ -233,9 +242,15 @@ def parse_since(text: str, option: str = "--since") -> datetime | timedelta:
 def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> timedelta:
     """A click callback: a duration option (``30m``, ``6h``, ``2d``) as a timedelta."""
     try:
-        return parse_duration(value)
+        duration = parse_duration(value)
+        system_clock() + duration
     except ValueError as exc:
         raise click.BadParameter(str(exc), param=param) from None
+    except OverflowError:
+        raise click.BadParameter(
+            f"{value!r} reaches past the year 9999; give a shorter duration", param=param
+        ) from None
+    return duration
 
 
 @click.group(

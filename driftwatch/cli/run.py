@@ -274,7 +274,9 @@ def render_validation(checked: api.ValidationReport, config_path: str, out: Cons
     Thresholds are shown as configured (never rounded); in the compact layout each feature's
     thresholds go on their own line under it.
     """
-    out.print(f"config {config_path}: valid; results database {checked.database_backend}")
+    problems = len(checked.problems)
+    verdict = "valid" if checked.ok else f"{problems} problem{'s' if problems > 1 else ''} (below)"
+    out.print(f"config {config_path}: {verdict}; results database {checked.database_backend}")
     for monitor in checked.monitors:
         out.print()
         out.print(Text.assemble("monitor ", (monitor.name, "bold")))

@@ -9,10 +9,13 @@ from __future__ import annotations
 import string
 from datetime import timedelta
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from driftwatch.config._common import Duration, Model, UtcDatetime, type_tags
+from driftwatch.errors import redact_url
+from driftwatch.limits import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH, SINK_NAME_LENGTH
 
 __all__ = [
     "LINK_PLACEHOLDERS",
@@ -33,7 +36,28 @@ __all__ = [
 
 
 class _SinkBase(Model):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=SINK_NAME_LENGTH)
+
+
+def _check_http_url(url: str) -> str:
+    """An absolute ``http(s)://host...`` URL, or ValueError saying why it can never work."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = f"scheme {parts.scheme + '://'!r}" if parts.scheme else "no scheme"
+        raise ValueError(
+            f"URL {redact_url(url)!r} has {shown}; a sink posts to an http:// or https:// URL"
+        )
+    try:
+        parts.port  # noqa: B018 (reading it validates the port)
+    except ValueError:
+        raise ValueError(f"URL {redact_url(url)!r} has a port that is not a number") from None
+    if not parts.hostname:
+        raise ValueError(f"URL {redact_url(url)!r} has no host name")
+    return url
+
+
+HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+"""A URL a sink can post to; anything else is refused when the config is read, not retried."""
 
 
 class LogSinkConfig(_SinkBase):
@@ -45,7 +69,7 @@ class WebhookSinkConfig(_SinkBase):
     """JSON POST; with ``secret`` set, an HMAC-SHA256 signature header (see README "Alerts")."""
 
     type: Literal["webhook"]
-    url: str
+    url: HttpUrl
     secret: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: Duration = timedelta(seconds=10)
@@ -53,7 +77,7 @@ class WebhookSinkConfig(_SinkBase):
 
 class SlackSinkConfig(_SinkBase):
     type: Literal["slack"]
-    url: str
+    url: HttpUrl
     timeout: Duration = timedelta(seconds=10)
     top_features: int = Field(5, ge=1, le=50)
 
@@ -83,7 +107,7 @@ class AlertmanagerSinkConfig(_SinkBase):
     """
 
     type: Literal["alertmanager"]
-    url: str
+    url: HttpUrl
     alertname: str = Field("DriftwatchDrift", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     ends_after: Duration = timedelta(hours=49)
     headers: dict[str, str] = Field(default_factory=dict)
@@ -101,7 +125,7 @@ class PagerDutySinkConfig(_SinkBase):
 
     type: Literal["pagerduty"]
     routing_key: str = Field(min_length=1)
-    url: str = PAGERDUTY_EVENTS_URL
+    url: HttpUrl = PAGERDUTY_EVENTS_URL
     source: str = "driftwatch"
     timeout: Duration = timedelta(seconds=10)
 
@@ -122,8 +146,8 @@ SINK_TYPES = type_tags(SinkConfig)
 class SilenceConfig(Model):
     """Mute notifications of a monitor (optionally one feature) until ``until``."""
 
-    monitor: str
-    feature: str | None = None
+    monitor: str = Field(max_length=MONITOR_NAME_LENGTH)
+    feature: str | None = Field(None, max_length=FEATURE_NAME_LENGTH)
     until: UtcDatetime
     reason: str = ""
 

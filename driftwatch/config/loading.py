@@ -20,9 +20,96 @@ from driftwatch.config._common import did_you_mean
 from driftwatch.config.alerts import SINK_TYPES
 from driftwatch.config.models import Config, resolve_sqlite_path
 from driftwatch.config.sources import SOURCE_TYPES
-from driftwatch.errors import ConfigError
+from driftwatch.errors import ConfigError, mask_secrets
 
 __all__ = ["load_config", "parse_config"]
+
+_MAX_NODES = 100_000
+"""The most values a config may expand to once YAML aliases are resolved: far above any real
+config, far below an alias bomb (a few hundred bytes that expand to billions of values)."""
+
+
+class _YamlRefusal(Exception):
+    """A YAML document that parses but is refused: a repeated key, an alias bomb."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that reads a file as written or refuses it.
+
+    A key given twice in one mapping is an error (PyYAML keeps the last silently, so a second
+    ``monitors:`` block would drop the first); aliases are allowed but the document may expand to
+    at most :data:`_MAX_NODES` values; a timestamp that is not a real date (``2024-13-45``) stays
+    text, for the config's validation to name with its key path.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _check_expansion(node)
+        return super().construct_document(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = self.construct_object(key_node)
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    raise _YamlRefusal(
+                        line,
+                        f"key {key!r} is given twice in one mapping (first at line {seen[key]}); "
+                        "YAML would silently keep only the last: remove or rename one",
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _timestamp_or_text(loader: _Loader, node: yaml.Node) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)  # type: ignore[arg-type]
+    except ValueError:  # e.g. month 13: validation says which key and what is expected
+        return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand to more than :data:`_MAX_NODES` values (or to a
+    cycle), counting each shared node once per use without expanding anything."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            raise _YamlRefusal(
+                node.start_mark.line + 1, "an alias refers to a node that contains it (a cycle)"
+            )
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        open_nodes.discard(key)
+        if total > _MAX_NODES:
+            raise _YamlRefusal(
+                node.start_mark.line + 1,
+                f"YAML aliases (*name) expand this document to more than {_MAX_NODES:,} values; "
+                "write the repeated parts out or use fewer nested aliases",
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+
 
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -104,7 +191,9 @@ def _describe_error(error: Mapping[str, Any]) -> str:
     loc = tuple(error["loc"])
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
-        hint = did_you_mean(key, _all_field_names()) or "; remove it or check its indentation"
+        hint = did_you_mean(key, _all_field_names() - {key}) or (
+            "; remove it or check its indentation"
+        )
         return f"{_loc_to_path(loc)}: unknown key {key!r}{hint}"
     if kind == "missing":
         return f"{_loc_to_path(loc)}: required key is missing"
@@ -164,10 +253,7 @@ def parse_config(
                 len(o) > len(err["loc"]) and o[: len(err["loc"])] == err["loc"] for o in locs
             )
         ]
-        text = "; ".join(dict.fromkeys(messages))
-        for secret in sorted(secrets, key=len, reverse=True):
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
+        text = mask_secrets("; ".join(dict.fromkeys(messages)), secrets, min_length=4)
         raise ConfigError(f"{source}: {text}") from None
     except ConfigError as exc:  # raised by a validator that builds its own message
         raise ConfigError(f"{source}: {exc}") from None
@@ -203,7 +289,9 @@ def load_config(path: str | os.PathLike[str], *, env: Mapping[str, str] | None =
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {str(file)!r} cannot be read: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except _YamlRefusal as exc:
+        raise ConfigError(f"{file}, line {exc.line}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -12,6 +12,7 @@ Settings cascade: built-in defaults < ``defaults:`` < the monitor's own keys <
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -35,6 +36,7 @@ from driftwatch.config.schedule import ScheduleConfig
 from driftwatch.config.sources import SourceConfig
 from driftwatch.engine.metrics import METRICS, metric_names
 from driftwatch.errors import ConfigError
+from driftwatch.limits import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH
 from driftwatch.thresholds import threshold_rule
 
 __all__ = [
@@ -97,6 +99,11 @@ class BinningConfig(Model):
         if self.strategy == "fixed":
             if not self.edges or len(self.edges) < 2:
                 raise ValueError("strategy 'fixed' needs 'edges' with at least two numbers")
+            if not all(math.isfinite(edge) for edge in self.edges):
+                raise ValueError(
+                    f"'edges' must be finite numbers, found {list(self.edges)}; values beyond "
+                    "the first and last edge fall into the two tail bins already"
+                )
             if any(b <= a for a, b in zip(self.edges, self.edges[1:], strict=False)):
                 raise ValueError(f"'edges' must be strictly increasing, found {list(self.edges)}")
         elif self.edges is not None:
@@ -213,6 +220,14 @@ class FeaturesConfig(Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"features listed more than once: {', '.join(dupes)}")
+        for name in names:
+            if not name.strip():
+                raise ValueError(f"feature name {name!r} is empty; name a column of the data")
+            if len(name) > FEATURE_NAME_LENGTH:
+                raise ValueError(
+                    f"feature name {name[:40]!r}... is {len(name)} characters long; the results "
+                    f"database stores at most {FEATURE_NAME_LENGTH}: rename the column"
+                )
         return self
 
 
@@ -251,7 +266,7 @@ class Defaults(_MetricsMixin):
 
 
 class MonitorConfig(_MetricsMixin):
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=200)
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=MONITOR_NAME_LENGTH)
     description: str = ""
     schedule: ScheduleConfig | None = None
     reference: ReferenceConfig

@@ -17,11 +17,25 @@ from typing import Any
 from pydantic import model_validator
 
 from driftwatch.config._common import Duration, Model
+from driftwatch.timeutil import format_duration
 
-__all__ = ["EPOCH", "ScheduleConfig", "build_trigger", "trigger_period"]
+__all__ = [
+    "EPOCH",
+    "MAX_INTERVAL",
+    "MIN_INTERVAL",
+    "ScheduleConfig",
+    "build_trigger",
+    "trigger_period",
+]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The anchor of interval schedules: fire times are the epoch plus whole intervals."""
+
+
+MIN_INTERVAL = timedelta(seconds=1)
+MAX_INTERVAL = timedelta(days=366)
+"""The range of ``interval``: the scheduler's clock works in seconds, and a window longer than a
+year is a yearly cron (``0 0 1 1 *``), whose windows follow the calendar."""
 
 
 class ScheduleConfig(Model):
@@ -36,7 +50,20 @@ class ScheduleConfig(Model):
     def _cron_or_interval(self) -> ScheduleConfig:
         if (self.cron is None) == (self.interval is None):
             raise ValueError("give exactly one of 'cron' or 'interval'")
-        build_trigger(self)
+        if self.interval is not None and not MIN_INTERVAL <= self.interval <= MAX_INTERVAL:
+            raise ValueError(
+                f"interval {format_duration(self.interval)} is out of range: an interval is "
+                f"between {format_duration(MIN_INTERVAL)} and {format_duration(MAX_INTERVAL)} "
+                "(use a cron for calendar schedules)"
+            )
+        trigger = build_trigger(self)
+        # Every 5-field cron repeats within 28 years (the calendar's cycle): a cron with no fire
+        # time after a fixed date never fires (30 February, 31 April).
+        if self.cron is not None and trigger.get_next_fire_time(None, EPOCH) is None:
+            raise ValueError(
+                f"cron {self.cron!r} never fires: no date matches its day and month "
+                "(e.g. 30 February); fix the day or the month"
+            )
         return self
 
 

@@ -95,7 +95,15 @@ def reference_edges(finite: FloatArray, strategy: str, bins: int) -> FloatArray:
     came in); ``uniform`` is k equal widths over [min, max].
     """
     if strategy == "uniform":
-        return np.unique(np.linspace(finite.min(), finite.max(), bins + 1))
+        low, high = finite.min(), finite.max()
+        with np.errstate(over="ignore"):
+            width = high - low
+        if np.isfinite(width):
+            return np.unique(np.linspace(low, high, bins + 1))
+        # The range overflows float64 (values near ±1.8e308): the same equal widths, as weighted
+        # means of the two ends, so no intermediate overflows (t = 0 and 1 give the ends exactly).
+        t = np.linspace(0.0, 1.0, bins + 1)
+        return np.unique(low * (1.0 - t) + high * t)
     distinct, counts = np.unique(finite, return_counts=True)
     if distinct.size <= bins:
         return distinct_value_edges(distinct)

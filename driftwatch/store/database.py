@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from driftwatch.config.models import DEFAULT_DATABASE_URL
-from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
+from driftwatch.errors import SchemaOutOfDateError, StoreError, mask_secrets, redact_url
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -41,6 +41,7 @@ __all__ = [
     "is_known_revision",
     "migrations_dir",
     "one_line",
+    "parse_url",
     "sqlite_file",
     "upgrade",
 ]
@@ -158,7 +159,7 @@ def sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL (absolute), or None for other databases and in-memory ones."""
     try:
         return _sqlite_file(sa.engine.make_url(url))
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # connect() names what is wrong with it
         return None
 
 
@@ -178,13 +179,7 @@ def connect(
     instead of being created; ``origin`` says where the URL came from, for the fix in messages.
     """
     shown = redact_url(url)
-    try:
-        parsed = sa.engine.make_url(url)
-    except ArgumentError:
-        raise StoreError(
-            f"database URL {shown!r} is not a valid SQLAlchemy URL; use e.g. "
-            f"{DEFAULT_DATABASE_URL} or postgresql+psycopg://user@host/dbname"
-        ) from None
+    parsed = parse_url(url, origin=origin)
     path = _sqlite_file(parsed)
     if path is not None:
         if not create and not path.is_file():
@@ -208,12 +203,44 @@ def connect(
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     if check:
         try:
-            with engine.connect():
-                pass
+            with engine.connect() as connection:
+                if engine.dialect.name == "sqlite":
+                    # SQLite opens any file lazily: read its header now, so a file that is not a
+                    # database is named here instead of failing the first query.
+                    connection.exec_driver_sql("PRAGMA schema_version")
         except SQLAlchemyError as exc:
             engine.dispose()
+            if path is not None and "not a database" in one_line(exc):
+                raise StoreError(
+                    f"{str(path)!r} is not a SQLite database (the file holds something else); "
+                    f"point {origin} at a driftwatch results file or a new file name"
+                ) from None
             raise _unreachable(exc, url, parsed, origin) from None
     return engine
+
+
+def parse_url(url: str, *, origin: str = _CONFIG_ORIGIN) -> sa.URL:
+    """``url`` read by SQLAlchemy, without connecting; StoreError naming what is wrong with it
+    (not a URL, a port that is not a number, an unescaped ``@`` in the password)."""
+    shown = redact_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except ArgumentError:
+        raise StoreError(
+            f"database URL {shown!r} is not a valid SQLAlchemy URL; use e.g. "
+            f"{DEFAULT_DATABASE_URL} or postgresql+psycopg://user@host/dbname (fix {origin})"
+        ) from None
+    except ValueError:  # int(port)
+        raise StoreError(
+            f"database URL {shown!r} has a port that is not a number; fix {origin}"
+        ) from None
+    if parsed.host and "@" in parsed.host:
+        raise StoreError(
+            f"database URL {shown!r} has an '@' in its password (or user name), which makes the "
+            "rest of it read as the host: percent-encode it as %40 "
+            f"(urllib.parse.quote(password, safe='')) in {origin}"
+        )
+    return parsed
 
 
 def _unreachable(exc: SQLAlchemyError, url: str, parsed: sa.URL, origin: str) -> StoreError:
@@ -232,11 +259,8 @@ def _unreachable(exc: SQLAlchemyError, url: str, parsed: sa.URL, origin: str) ->
 
 
 def _redacted(exc: BaseException, url: str) -> str:
-    text = one_line(exc)
     password = sa.engine.make_url(url).password
-    if password:
-        text = text.replace(str(password), "***")
-    return text
+    return redact_url(mask_secrets(one_line(exc), [None if password is None else str(password)]))
 
 
 # Alembic's bookkeeping table (its default name, which migrations/env.py keeps).
@@ -284,10 +308,13 @@ def _migration_connection(engine: Engine) -> Iterator[AlembicConfig]:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
     from alembic import command
+    from alembic.util import CommandError
 
     try:
         with _migration_connection(engine) as config:
             command.upgrade(config, revision)
+    except CommandError as exc:  # an unknown or unreachable revision: the user's typo
+        raise _bad_revision(revision, exc) from None
     except SQLAlchemyError as exc:
         raise StoreError(
             f"migrating {redact_url(str(engine.url))!r} to {revision} failed: {one_line(exc)}"
@@ -297,14 +324,26 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     """Revert migrations down to ``revision`` (``base`` removes every driftwatch table)."""
     from alembic import command
+    from alembic.util import CommandError
 
     try:
         with _migration_connection(engine) as config:
             command.downgrade(config, revision)
+    except CommandError as exc:  # an unknown or unreachable revision: the user's typo
+        raise _bad_revision(revision, exc) from None
     except SQLAlchemyError as exc:
         raise StoreError(
             f"downgrading {redact_url(str(engine.url))!r} to {revision} failed: {one_line(exc)}"
         ) from None
+
+
+def _bad_revision(revision: str, exc: Exception) -> StoreError:
+    known = ", ".join(["base", *reversed(_script_revisions()), "head"])
+    reason = one_line(exc)
+    return StoreError(
+        f"cannot migrate to revision {revision!r}: {reason[0].lower() + reason[1:]}; "
+        f"choose one of: {known}"
+    )
 
 
 def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None:

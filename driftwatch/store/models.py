@@ -15,6 +15,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from driftwatch.limits import (
+    FEATURE_NAME_LENGTH,
+    METRIC_NAME_LENGTH,
+    MONITOR_NAME_LENGTH,
+    SINK_NAME_LENGTH,
+)
+
 __all__ = [
     "Alert",
     "Base",
@@ -73,7 +80,7 @@ class ReferenceProfile(Base):
     __table_args__ = (sa.UniqueConstraint("monitor", "fingerprint", "config_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    monitor: Mapped[str] = mapped_column(sa.String(200))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH))
     fingerprint: Mapped[str] = mapped_column(sa.String(64))
     config_hash: Mapped[str] = mapped_column(sa.String(64))
     source: Mapped[str] = mapped_column(sa.Text)
@@ -98,7 +105,7 @@ class Run(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    monitor: Mapped[str] = mapped_column(sa.String(200))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH))
     window_start: Mapped[datetime]
     window_end: Mapped[datetime]
     status: Mapped[str] = mapped_column(sa.String(16))
@@ -140,12 +147,12 @@ class FeatureResult(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    monitor: Mapped[str] = mapped_column(sa.String(200))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH))
     window_start: Mapped[datetime]
     window_end: Mapped[datetime]
-    feature: Mapped[str] = mapped_column(sa.String(300))
+    feature: Mapped[str] = mapped_column(sa.String(FEATURE_NAME_LENGTH))
     kind: Mapped[str] = mapped_column(sa.String(16))
-    metric: Mapped[str] = mapped_column(sa.String(32))
+    metric: Mapped[str] = mapped_column(sa.String(METRIC_NAME_LENGTH))
     value: Mapped[float | None]
     unit: Mapped[str] = mapped_column(sa.String(16))
     status: Mapped[str] = mapped_column(sa.String(16))
@@ -175,7 +182,7 @@ class HistogramRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    feature: Mapped[str] = mapped_column(sa.String(300))
+    feature: Mapped[str] = mapped_column(sa.String(FEATURE_NAME_LENGTH))
     kind: Mapped[str] = mapped_column(sa.String(16))
     labels: Mapped[Any]
     edges: Mapped[Any | None]
@@ -193,9 +200,9 @@ class Alert(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    monitor: Mapped[str] = mapped_column(sa.String(200))
-    feature: Mapped[str] = mapped_column(sa.String(300))
-    metric: Mapped[str] = mapped_column(sa.String(32))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH))
+    feature: Mapped[str] = mapped_column(sa.String(FEATURE_NAME_LENGTH))
+    metric: Mapped[str] = mapped_column(sa.String(METRIC_NAME_LENGTH))
     state: Mapped[str] = mapped_column(sa.String(16))
     severity: Mapped[str | None] = mapped_column(sa.String(16))
     breach_count: Mapped[int] = mapped_column(default=0)
@@ -214,8 +221,8 @@ class Silence(Base):
     __tablename__ = "silences"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    monitor: Mapped[str] = mapped_column(sa.String(200), index=True)
-    feature: Mapped[str | None] = mapped_column(sa.String(300))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH), index=True)
+    feature: Mapped[str | None] = mapped_column(sa.String(FEATURE_NAME_LENGTH))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(sa.Text, default="")
@@ -233,11 +240,11 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    sink: Mapped[str] = mapped_column(sa.String(200))
+    sink: Mapped[str] = mapped_column(sa.String(SINK_NAME_LENGTH))
     event: Mapped[str] = mapped_column(sa.String(16))
-    monitor: Mapped[str] = mapped_column(sa.String(200))
-    feature: Mapped[str | None] = mapped_column(sa.String(300))
-    metric: Mapped[str | None] = mapped_column(sa.String(32))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH))
+    feature: Mapped[str | None] = mapped_column(sa.String(FEATURE_NAME_LENGTH))
+    metric: Mapped[str | None] = mapped_column(sa.String(METRIC_NAME_LENGTH))
     severity: Mapped[str | None] = mapped_column(sa.String(16))
     run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("runs.id", ondelete="SET NULL"))
     payload: Mapped[dict[str, Any]]
@@ -256,7 +263,7 @@ class WindowClaim(Base):
     __table_args__ = (sa.UniqueConstraint("monitor", "window_start", "window_end"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    monitor: Mapped[str] = mapped_column(sa.String(200))
+    monitor: Mapped[str] = mapped_column(sa.String(MONITOR_NAME_LENGTH))
     window_start: Mapped[datetime]
     window_end: Mapped[datetime]
     owner: Mapped[str] = mapped_column(sa.String(200))

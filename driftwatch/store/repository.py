@@ -52,9 +52,12 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, config_hint: str = "--config FILE") -> Store:
-        """Connect, migrating a brand-new database and refusing an out-of-date one."""
-        engine = connect(url)
+    def open(
+        cls, url: str, *, config_hint: str = "--config FILE", origin: str | None = None
+    ) -> Store:
+        """Connect, migrating a brand-new database and refusing an out-of-date one; ``origin``
+        says where the URL came from, for the fix in messages."""
+        engine = connect(url) if origin is None else connect(url, origin=origin)
         try:
             ensure_schema(engine, config_hint=config_hint)
         except BaseException:
