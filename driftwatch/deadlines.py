@@ -121,15 +121,6 @@ def run_bounded(
 
     with changed:
         while waiting or running:
-            while waiting and len(running) < max(1, workers):
-                index = waiting.pop(0)
-                slot = slots[index]
-                slot.started = time.monotonic()
-                thread = threading.Thread(
-                    target=body, args=(slot,), name=slot.task.name, daemon=True
-                )
-                thread.start()
-                running.append(index)
             now = time.monotonic()
             for index in list(running):
                 slot = slots[index]
@@ -146,6 +137,16 @@ def run_bounded(
                         finish(index, slot.task.on_timeout())
                     finally:
                         changed.acquire()
+            # Settle what ended before filling the freed places, so every free place is filled.
+            while waiting and len(running) < max(1, workers):
+                index = waiting.pop(0)
+                slot = slots[index]
+                slot.started = time.monotonic()
+                thread = threading.Thread(
+                    target=body, args=(slot,), name=slot.task.name, daemon=True
+                )
+                thread.start()
+                running.append(index)
             if running and not any(slots[i].done for i in running):
                 ends = [
                     slots[i].started + slots[i].task.deadline

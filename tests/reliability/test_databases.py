@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from driftwatch.store.database import head_revision, migrations_dir
 from tests.reliability.harness import BASE_CONFIG, Backend, Case, DbState, case_params
 
 RUN = ("run", "--config", "{config}", "--database")
@@ -134,11 +135,14 @@ READ_ONLY = (
     ]
 )
 
+HEAD = head_revision()  # the schema this driftwatch writes: the cases follow new migrations
+REVISIONS = sorted(p.name[:4] for p in (migrations_dir() / "versions").glob("[0-9]*.py"))
+
 SCHEMA = [
     Case(
         "schema-behind",
         2,
-        r"is at schema revision 0003, behind this driftwatch's 0004; run `driftwatch db upgrade "
+        rf"is at schema revision 0003, behind this driftwatch's {HEAD}; run `driftwatch db upgrade "
         r"--config .*driftwatch\.yaml`",
         setup=(("db", "upgrade", "--database", "{db}", "--revision", "0003"),),
         db=DbState(),
@@ -162,7 +166,7 @@ SCHEMA = [
     Case(
         "several-schema-revisions",
         2,
-        r"records several schema revisions \(0003, 0004\) in alembic_version",
+        rf"records several schema revisions \(0003, {HEAD}\) in alembic_version",
         setup=(("db", "upgrade", "--database", "{db}"),),
         setup_sql=("INSERT INTO alembic_version (version_num) VALUES ('0003')",),
         db=DbState(),
@@ -187,7 +191,7 @@ SCHEMA = [
         "downgrade-to-an-unknown-revision",
         2,
         r"cannot migrate to revision 'zzz': can't locate revision identified by 'zzz'; choose one "
-        r"of: base, 0001, 0002, 0003, 0004, head",
+        rf"of: base, {', '.join(REVISIONS)}, head",
         args=("db", "downgrade", "zzz", "--database", "{db}"),
         setup=(("db", "upgrade", "--database", "{db}"),),
         db=DbState(),
