@@ -233,7 +233,7 @@ def selection_band(
     is the ~3 sd above the cut. Empty without ``__other__``: a vocabulary that kept every
     reference category involved no selection. (Selection after conditioning on the margins:
     the conditional-inference argument of Fisher's exact test; Lehmann & Romano, *Testing
-    Statistical Hypotheses*, 3rd ed., §4.4.)
+    Statistical Hypotheses*, 3rd ed., ch. 4: given their total, two Poisson counts are binomial.)
     """
     bins = reference.bins
     if not isinstance(bins, CategoricalBins) or bins.other_index is None:
