@@ -27,6 +27,7 @@ p is within Monte Carlo error of alpha.
     python benchmarks/stat_power.py            # the full run (~10 min on 2 cores)
     python benchmarks/stat_power.py --quick    # CI-sized: fewer repetitions, same code path
     python benchmarks/stat_power.py --null-only --reps 5000 --rules 2 --seed 777  # no-drift only
+    python benchmarks/stat_power.py --null-only --scenario zipf --sizes 100000 --reps 5000
 """
 
 from __future__ import annotations
@@ -339,14 +340,21 @@ def unconditional(
     jobs: int = 1,
     rules: tuple[str, ...] | None = None,
     null_only: bool = False,
+    scenario_filter: str | None = None,
+    sizes: tuple[int, ...] = SIZES,
 ) -> str:
-    """The main table: per rule and scenario, the share of windows flagged at each n."""
+    """The main table: per rule and scenario, the share of windows flagged at each n.
+
+    ``scenario_filter`` keeps the scenarios whose name contains it (case-insensitive);
+    ``sizes`` the live sizes (a subset of :data:`SIZES`).
+    """
     names = rules or tuple(RULES)
+    wanted = (scenario_filter or "").lower()
     cells = [
         (s, j, reps if scenario.null else (drift_reps or reps), seed, names)
         for s, scenario in enumerate(SCENARIOS)
-        for j in range(len(SIZES))
-        if scenario.null or not null_only
+        for j, n in enumerate(SIZES)
+        if (scenario.null or not null_only) and wanted in scenario.name.lower() and n in sizes
     ]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -359,14 +367,16 @@ def unconditional(
             results.setdefault((name, s_index), [""] * len(SIZES))[n_index] = cell(
                 hits[name], cell_args[2]
             )
-    header = "| rule | scenario | " + " | ".join(f"n = {n:,}" for n in SIZES) + " |"
-    lines = [header, "|---|---|" + "---|" * len(SIZES)]
+    shown = [j for j, n in enumerate(SIZES) if n in sizes]
+    header = "| rule | scenario | " + " | ".join(f"n = {SIZES[j]:,}" for j in shown) + " |"
+    lines = [header, "|---|---|" + "---|" * len(shown)]
     for name in names:
         for s_index, scenario in enumerate(SCENARIOS):
             if (name, s_index) not in results:
                 continue
             label = ("false alarms: " if scenario.null else "detected: ") + scenario.name
-            lines.append(f"| {name} | {label} | " + " | ".join(results[(name, s_index)]) + " |")
+            row = [results[(name, s_index)][j] for j in shown]
+            lines.append(f"| {name} | {label} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -427,6 +437,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rules", type=int, help="only the first RULES rules (2: the default and the test alone)"
     )
+    parser.add_argument(
+        "--scenario", help="only the scenarios whose name contains this text (e.g. Zipf)"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: tuple(int(v) for v in text.split(",")),
+        default=SIZES,
+        help="comma-separated live sizes, a subset of 50,200,1000,10000,100000 (default all)",
+    )
     parser.add_argument("--seed", type=int, default=20261127)
     args = parser.parse_args(argv)
     reps = args.reps or (100 if args.quick else 1000)
@@ -448,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         rules=names,
         null_only=args.null_only,
+        scenario_filter=args.scenario,
+        sizes=args.sizes,
     )
     print(table)
     if args.conditional:

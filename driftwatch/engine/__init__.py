@@ -33,6 +33,7 @@ from driftwatch.engine.drift_test import (
     drift_test,
     good_turing_unseen_rate,
     interior_table,
+    selection_band,
     unseen_p,
 )
 from driftwatch.engine.edges import is_boolean
@@ -107,6 +108,7 @@ __all__ = [
     "null_bias",
     "null_metric_samples",
     "psi",
+    "selection_band",
     "total_variation",
     "unseen_p",
     "weighted_js_nats",
