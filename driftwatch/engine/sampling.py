@@ -63,13 +63,18 @@ class RowSample:
         self.columns = columns
         self.rows_seen = 0
         self._rng = np.random.default_rng(seed)
-        self._room = capacity + max(capacity // 4, 1)
+        self._room = self.buffer_rows(capacity)
         # Pages are only touched as rows arrive: a small reference costs little. Rows are copied
         # in (not kept as the chunks' arrays), so each chunk's buffers go back to the reader.
         self._keys = np.empty(self._room, dtype=np.float64)
         self._values = np.empty((columns, self._room), dtype=np.float64)
         self._filled = 0
         self._threshold = math.inf  # keys at or above it can never enter the sample
+
+    @staticmethod
+    def buffer_rows(capacity: int) -> int:
+        """Rows the buffer holds before it compacts: ``capacity`` and a quarter more."""
+        return capacity + max(capacity // 4, 1)
 
     @property
     def exhaustive(self) -> bool:

@@ -1,9 +1,10 @@
 """Machinery shared by the backends: read planning, timestamp parsing, time filtering, chunking.
 
 Each backend subclasses :class:`BaseSource` and implements ``columns``, ``describe``,
-``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing) and the
-default ``count`` (read chunks, merge their histograms) live here so every backend behaves the
-same way.
+``fingerprint`` and ``_scan``; ``read`` (validation, column selection, chunk sizing), ``chunks``
+(the read's frames as :class:`~driftwatch.sources.counting.Chunk` objects; Parquet hands out Arrow
+tables instead) and the default ``count`` (count the chunks, merge their histograms) live here so
+every backend behaves the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import queue
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 from pandas.tseries.api import guess_datetime_format
 
 from driftwatch.errors import ColumnError, SourceError
-from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
+from driftwatch.sources.counting import Chunk, Counts, FeatureBins, FrameChunk, count_chunks
 from driftwatch.timeutil import TimeWindow, as_utc
 
 DEFAULT_CHUNK_ROWS = 250_000
@@ -42,9 +43,10 @@ T = TypeVar("T")
 _DONE = object()
 
 
-def report_rows(
-    chunks: Iterable[pd.DataFrame], on_rows: RowsRead | None, total: int | None
-) -> Iterator[pd.DataFrame]:
+S = TypeVar("S", bound=Sized)
+
+
+def report_rows(chunks: Iterable[S], on_rows: RowsRead | None, total: int | None) -> Iterator[S]:
     """``chunks`` unchanged, telling ``on_rows`` the rows passed on so far (and the end)."""
     if on_rows is None:
         yield from chunks
@@ -242,6 +244,9 @@ class BaseSource(ABC):
     """Common behaviour of every backend: plan a read, validate it, select and size chunks."""
 
     config: TimeFiltered
+    columnar = False
+    """See :attr:`driftwatch.sources.Source.columnar`: True where a read of some columns costs
+    only those columns (Parquet)."""
 
     def __init__(self, config: TimeFiltered, *, role: str) -> None:
         self.config = config
@@ -284,6 +289,17 @@ class BaseSource(ABC):
         plan = self._plan(columns, window, chunk_rows)
         return self._chunks(plan)
 
+    def chunks(
+        self,
+        columns: Sequence[str],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Iterator[Chunk]:
+        """See :meth:`driftwatch.sources.Source.chunks`: the frames of :meth:`read`, wrapped."""
+        plan = self._plan(columns, window, chunk_rows)
+        return (FrameChunk(frame) for frame in self._chunks(plan))
+
     def count(
         self,
         features: Sequence[FeatureBins],
@@ -292,10 +308,11 @@ class BaseSource(ABC):
         chunk_rows: int = DEFAULT_CHUNK_ROWS,
         on_rows: RowsRead | None = None,
     ) -> Counts:
-        """See :meth:`driftwatch.sources.Source.count`: chunks from :meth:`read`, counted here."""
-        plan = self._plan([f.name for f in features], window, chunk_rows)
-        chunks = report_rows(self._chunks(plan), on_rows, self.row_total(window))
-        return count_chunks(chunks, features, self.role)
+        """See :meth:`driftwatch.sources.Source.count`: :meth:`chunks`, counted here."""
+        chunks = self.chunks([f.name for f in features], window=window, chunk_rows=chunk_rows)
+        return count_chunks(
+            report_rows(chunks, on_rows, self.row_total(window)), features, self.role
+        )
 
     def row_total(self, window: TimeWindow | None = None) -> int | None:
         """See :meth:`driftwatch.sources.Source.row_total`: unknown unless a backend knows."""

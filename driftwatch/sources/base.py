@@ -29,7 +29,7 @@ from driftwatch.config import (
 )
 from driftwatch.errors import SourceError
 from driftwatch.sources._common import DEFAULT_CHUNK_ROWS, RowsRead
-from driftwatch.sources.counting import Counts, FeatureBins
+from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "RowsRead", "Source", "open_source", "source_types"]
@@ -46,6 +46,9 @@ class Source(Protocol):
 
     role: str
     """Where the source sits (``monitor 'weather' live``): the prefix of its error messages."""
+    columnar: bool
+    """True when reading some columns costs only those columns (Parquet), so the reference fit
+    may read the data once per group of numeric features to bound its sample's memory."""
 
     def columns(self) -> list[str]:
         """The column names the data has, from a cheap schema or header peek (no full read).
@@ -81,6 +84,22 @@ class Source(Protocol):
                 lists the available columns.
             SourceError: ``window`` is given but the source has no ``timestamp_column``; the
                 timestamp column holds values that are not timestamps; the data cannot be read.
+        """
+        ...
+
+    def chunks(
+        self,
+        columns: Sequence[str],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Iterator[Chunk]:
+        """The rows of :meth:`read`, as :class:`~driftwatch.sources.counting.Chunk` objects.
+
+        A chunk gives one column as float64 values or category counts, or counts features on
+        their bins, without the caller knowing how it is held: a pandas frame, or (Parquet) the
+        Arrow table as read, never converted to pandas. Same arguments, rows and errors as
+        :meth:`read`.
         """
         ...
 

@@ -1,6 +1,9 @@
 """Count chunks of feature columns on frozen bins: a histogram per feature, or its problem.
 
-The one place where a pandas chunk meets the engine on the counting side. ``Source.count``'s
+The one place where a pandas chunk meets the engine on the counting side. A :class:`Chunk` is what
+a source hands the reference fit and the counting loop: its rows, one column as float64 values or
+category counts, or every feature counted on its bins; :class:`FrameChunk` wraps a pandas frame
+(``sources.arrow.ArrowChunk`` an Arrow table, with the same results). ``Source.count``'s
 default reads chunks and counts them here, the SQLite fallback of SQL pushdown counts its fetched
 rows here, and the Dask source runs :func:`count_frame` on every partition, so the counts agree
 by construction. Chunk results merge with the engine's ``Histogram.__add__``, which checks that
@@ -13,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import Literal, Protocol
 
+import numpy as np
 import pandas as pd
 
 from driftwatch.engine import Bins, CategoricalBins, Histogram
@@ -23,7 +27,15 @@ from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
 from driftwatch.sources.columns import category_counts, numeric_values
 
-__all__ = ["Counted", "Counts", "FeatureBins", "count_chunks", "count_frame"]
+__all__ = [
+    "Chunk",
+    "Counted",
+    "Counts",
+    "FeatureBins",
+    "FrameChunk",
+    "count_chunks",
+    "count_frame",
+]
 
 Counted = Histogram | Problem
 """One feature's counts on its bins, or why its column could not be counted."""
@@ -78,6 +90,49 @@ class Counts:
         return {**self.histograms, **self.problems}
 
 
+class Chunk(Protocol):
+    """One chunk of a source's rows, as the reference fit and the counting loop read it."""
+
+    def __len__(self) -> int:
+        """The chunk's rows."""
+        ...
+
+    def numeric(self, name: str, where: str) -> np.ndarray:
+        """Column ``name`` as float64 values, NaN where missing (see ``numeric_values``).
+
+        Raises:
+            ColumnError: the column holds text that is not a number, or timestamps.
+        """
+        ...
+
+    def categories(self, name: str) -> tuple[dict[str, int], int]:
+        """Each category label's count in column ``name``, and the missing count."""
+        ...
+
+    def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
+        """Each feature's histogram over the chunk, or its column's problem."""
+        ...
+
+
+@dataclass(frozen=True)
+class FrameChunk:
+    """A pandas frame as a :class:`Chunk`."""
+
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def numeric(self, name: str, where: str) -> np.ndarray:
+        return numeric_values(self.frame[name], column=name, where=where)
+
+    def categories(self, name: str) -> tuple[dict[str, int], int]:
+        return category_counts(self.frame[name])
+
+    def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
+        return count_frame(self.frame, features, where)
+
+
 def _count_column(series: pd.Series, feature: FeatureBins, where: str) -> Histogram:
     bins = feature.bins
     if feature.kind == "numeric":
@@ -107,13 +162,14 @@ def count_frame(
 
 
 def count_chunks(
-    chunks: Iterable[pd.DataFrame], features: Sequence[FeatureBins], where: str
+    chunks: Iterable[pd.DataFrame | Chunk], features: Sequence[FeatureBins], where: str
 ) -> Counts:
-    """:func:`count_frame` over every chunk, merged; a feature with a problem is not counted again.
+    """Every chunk counted and merged; a feature with a problem is not counted again.
 
     Chunks are counted as they arrive and then dropped, so memory stays at one chunk.
     """
     counts = Counts.zero(features)
     for chunk in chunks:
-        counts = counts.add(count_frame(chunk, counts.pending(features), where), len(chunk))
+        part = chunk if not isinstance(chunk, pd.DataFrame) else FrameChunk(chunk)
+        counts = counts.add(part.count(counts.pending(features), where), len(part))
     return counts
