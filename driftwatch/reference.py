@@ -134,7 +134,8 @@ def fit_reference(
     ]
     sampled = [s for s in present if s.kind == "numeric" and s.binning.strategy != "fixed"]
     categorical = [s for s in present if s.kind == "categorical"]
-    groups = _groups(source, sampled, sample_rows)
+    total = source.row_total()
+    groups = _groups(source, sampled, sample_rows, total)
 
     histograms: dict[str, Histogram] = {}
     later: list[FeatureBins] = []
@@ -148,6 +149,7 @@ def fit_reference(
             fixed if first else [],
             chunk_rows=chunk_rows,
             sample_rows=sample_rows,
+            expected_rows=total,
             on_rows=on_rows if first else None,
         )
         if first:
@@ -169,14 +171,13 @@ def fit_reference(
 
 
 def _groups(
-    source: Source, sampled: list[FeatureSpec], sample_rows: int
+    source: Source, sampled: list[FeatureSpec], sample_rows: int, total: int | None
 ) -> list[list[FeatureSpec]]:
     """The sampled features cut into groups whose sample fits :data:`SAMPLE_BUDGET` (columnar
     sources), or one group (others). There is always a first group, maybe empty."""
     if not sampled or not source.columnar:
         return [sampled]
     rows = RowSample.buffer_rows(sample_rows)
-    total = source.row_total()
     if total is not None:
         rows = max(1, min(rows, total))
     per_pass = max(1, SAMPLE_BUDGET // (8 * rows) - 1)  # one column of the budget holds the keys
@@ -191,11 +192,12 @@ def _read(
     *,
     chunk_rows: int,
     sample_rows: int,
+    expected_rows: int | None,
     on_rows: RowsRead | None,
 ) -> _Pass:
     """One pass over the reference: sample ``sampled``, count ``categorical`` and ``fixed``."""
     read = _Pass(
-        sample=RowSample(sample_rows, len(sampled)),
+        sample=RowSample(sample_rows, len(sampled), expected_rows=expected_rows),
         ranges={s.name: _Range() for s in sampled},
         categories={s.name: _Categories() for s in categorical},
         fixed=Counts.zero(fixed),
@@ -212,7 +214,7 @@ def _read(
     names = list(dict.fromkeys([*(s.name for s in sampled), *(s.name for s in categorical)]))
     names += [f.name for f in fixed if f.name not in names]
     chunks = source.chunks(names, chunk_rows=chunk_rows)
-    for chunk in report_rows(chunks, on_rows, source.row_total() if on_rows else None):
+    for chunk in report_rows(chunks, on_rows, expected_rows):
         rows = len(chunk)
         read.n_rows += rows
         if fixed:

@@ -46,12 +46,27 @@ __all__ = ["ParquetSource"]
 _NS_MIN = datetime(1678, 1, 1, tzinfo=UTC)
 _NS_MAX = datetime(2262, 1, 1, tzinfo=UTC)
 _READ_BUFFER = 1 << 20
-"""Bytes pyarrow reads from the file at a time when streaming a column chunk (pre_buffer off)."""
+"""Bytes pyarrow reads from the file at a time per column chunk streamed (pre_buffer off), split
+among the columns of a wide read (at least 64 KiB each): :func:`_read_buffer`."""
 _BATCH_ROWS = 65_536
-"""The most rows pyarrow decodes at a time, below ``chunk_rows``: three batches are alive at once
-(counted, waiting, being read), and smaller batches hold the reader's buffers down (measured on
-25 columns of 1Mi-row groups: a count peaks at ~110 MiB of Arrow memory with 64Ki-row batches
-against ~180 MiB with 250k-row ones, in about the same time)."""
+_BATCH_BYTES = 16 << 20
+"""pyarrow decodes at most 64Ki rows and ~16 MiB of values at a time, below ``chunk_rows``: three
+batches are alive at once (counted, waiting, being read), and smaller batches hold the reader's
+buffers down (measured on 25 columns of 1Mi-row groups: a count peaks at ~110 MiB of Arrow memory
+with 64Ki-row batches against ~180 MiB with 250k-row ones, in about the same time)."""
+
+
+def _batch_rows(chunk_rows: int, columns: int) -> int:
+    """Rows per decoded batch: ``chunk_rows`` at most, and ~16 MiB of 8-byte values."""
+    by_bytes = max(4096, _BATCH_BYTES // (8 * max(columns, 1)))
+    return max(1, min(chunk_rows, _BATCH_ROWS, by_bytes))
+
+
+def _read_buffer(columns: int) -> int:
+    """The read buffer of each column stream: 1 MiB shared out over 32 columns and more."""
+    return max(64 << 10, min(_READ_BUFFER, (32 << 20) // max(columns, 1)))
+
+
 _PUSHED = b"driftwatch.pushed_down"
 _BAD_FILE = re.compile(r"Could not open Parquet input source '([^']*)': (.*)")
 
@@ -188,14 +203,16 @@ class ParquetSource(BaseSource):
         handle = pq.ParquetFile(
             fragment.path,
             pre_buffer=False,
-            buffer_size=_READ_BUFFER,
+            buffer_size=_read_buffer(len(read)),
             filesystem=fragment.filesystem,
         )
         try:
             names = set(handle.schema_arrow.names)
             stored = [c for c in read if c in names]
             for batch in handle.iter_batches(
-                batch_size=min(chunk_rows, _BATCH_ROWS), row_groups=groups, columns=stored
+                batch_size=_batch_rows(chunk_rows, len(stored)),
+                row_groups=groups,
+                columns=stored,
             ):
                 if batch.num_rows == 0:
                     continue
