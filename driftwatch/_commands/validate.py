@@ -3,20 +3,26 @@
 Every source is opened and its columns are compared with the configured features; the settings
 each feature runs with (after the defaults < monitor < override cascade) are resolved. Problems
 are collected, never raised one at a time, so one pass names every fix.
+
+Light by design: the results database is not opened, and a source imports only what reading its
+column names needs (pyarrow for a Parquet footer, pandas for a CSV header, SQLAlchemy to reach a
+SQL table); never scipy, and never the store or the rest of the command layer.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
-
-from driftwatch._commands.stores import ConfigLike, as_config
-from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
+from driftwatch.config import Config, FeatureSpec, MonitorConfig, load_config, resolve_features
 from driftwatch.errors import DriftwatchError
 from driftwatch.sources import open_source
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MonitorCheck", "SourceCheck", "ValidationReport", "validate"]
 
@@ -72,6 +78,8 @@ def _check_source(
     monitor: MonitorConfig, role: Role, frames: Mapping[str, pd.DataFrame] | None
 ) -> SourceCheck:
     config = monitor.reference if role == "reference" else monitor.live
+    if config.type == "dataframe" and frames is None:  # supplied at run time: nothing to check
+        return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
     try:
         source = open_source(config, frames=frames, role=f"monitor {monitor.name!r} {role}")
         columns = set(source.columns())
@@ -90,14 +98,14 @@ def _check_source(
 
 
 def validate(
-    config: ConfigLike, *, frames: Mapping[str, pd.DataFrame] | None = None
+    config: Config | str | os.PathLike[str], *, frames: Mapping[str, pd.DataFrame] | None = None
 ) -> ValidationReport:
     """Open every source of every monitor and resolve every feature's settings; run nothing.
 
     ``frames`` feeds ``type: dataframe`` sources (without them those are reported as supplied at
     run time). Raises ConfigError when the config itself does not load.
     """
-    cfg = as_config(config)
+    cfg = config if isinstance(config, Config) else load_config(Path(config))
     checks = tuple(
         MonitorCheck(
             monitor.name,

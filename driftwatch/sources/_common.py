@@ -20,16 +20,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import numpy as np
-import pandas as pd
-from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
-from pandas.tseries.api import guess_datetime_format
 
 from driftwatch.errors import ColumnError, SourceError
 from driftwatch.sources.counting import Chunk, Counts, FeatureBins, FrameChunk, count_chunks
 from driftwatch.timeutil import TimeWindow, as_utc
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: opening a source needs none
+    import pandas as pd
 
 DEFAULT_CHUNK_ROWS = 250_000
 """How many rows a chunk holds unless the config says otherwise (``defaults.chunk_rows``)."""
@@ -165,6 +165,10 @@ def parse_timestamps(values: pd.Series, *, column: str, where: str, role: str) -
         SourceError: a non-missing value is not a timestamp; the message (``role: column 'ts' of
             <where> holds values that are not timestamps, such as 'abc'; ...``) shows one.
     """
+    import pandas as pd
+    from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+    from pandas.tseries.api import guess_datetime_format
+
     dtype = values.dtype
     if isinstance(dtype, pd.DatetimeTZDtype):
         return cast(pd.Series, values.dt.tz_convert("UTC"))
@@ -200,6 +204,8 @@ def _not_timestamps(role: str, column: str, where: str, example: object) -> Sour
 
 def time_mask(stamps: pd.Series, lower: datetime | None, upper: datetime | None) -> np.ndarray:
     """A boolean array: which UTC ``stamps`` lie in ``[lower, upper)``; missing ones never do."""
+    import pandas as pd
+
     mask = stamps.notna().to_numpy(dtype=bool)
     if lower is not None:
         mask = mask & (stamps >= pd.Timestamp(lower)).to_numpy(dtype=bool)

@@ -33,7 +33,6 @@ from driftwatch.engine import CategoricalBins, Histogram, NumericBins
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
-from driftwatch.sources.columns import category_counts, numeric_values
 from driftwatch.sources.counting import Counted, FeatureBins
 
 __all__ = [
@@ -113,6 +112,8 @@ def arrow_numeric_values(
         ColumnError: as ``numeric_values`` (text that is not a number, timestamps).
     """
     if not _is_plain_number(column.type):
+        from driftwatch.sources.columns import numeric_values  # pandas, for what Arrow cannot
+
         return numeric_values(column.to_pandas(), column=name, where=where)
     parts = []
     for chunk in _chunks(column):
@@ -156,6 +157,8 @@ def arrow_category_counts(
 
 
 def _count_column(column: pa.ChunkedArray, feature: FeatureBins, where: str) -> Histogram:
+    from driftwatch.sources.columns import category_counts, numeric_values
+
     bins = feature.bins
     if feature.kind == "numeric":
         assert isinstance(bins, NumericBins)
@@ -203,7 +206,11 @@ class ArrowChunk:
     def categories(self, name: str) -> tuple[dict[str, int], int]:
         column = _column(self.table, name)
         counted = arrow_category_counts(column)
-        return counted if counted is not None else category_counts(column.to_pandas())
+        if counted is not None:
+            return counted
+        from driftwatch.sources.columns import category_counts
+
+        return category_counts(column.to_pandas())
 
     def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
         return count_batch(self.table, features, where)

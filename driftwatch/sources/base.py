@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar, get_args, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, get_args, runtime_checkable
 
-import pandas as pd
 from pydantic import BaseModel
 
 from driftwatch.config import (
@@ -31,6 +30,9 @@ from driftwatch.errors import SourceError
 from driftwatch.sources._common import DEFAULT_CHUNK_ROWS, RowsRead
 from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
+
+if TYPE_CHECKING:  # opening a source imports only its backend's own stack
+    import pandas as pd
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "RowsRead", "Source", "open_source", "source_types"]
 
@@ -169,7 +171,7 @@ class Source(Protocol):
         ...
 
 
-Frames = Mapping[str, pd.DataFrame] | None
+Frames = Mapping[str, "pd.DataFrame"] | None
 C = TypeVar("C", bound=BaseModel)
 
 

@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
-import pandas as pd
 
 from driftwatch.engine import Bins, CategoricalBins, Histogram
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
-from driftwatch.sources.columns import category_counts, numeric_values
+
+if TYPE_CHECKING:  # pandas comes with the frames: an Arrow or SQL-pushdown count needs none
+    import pandas as pd
 
 __all__ = [
     "Chunk",
@@ -124,9 +125,13 @@ class FrameChunk:
         return len(self.frame)
 
     def numeric(self, name: str, where: str) -> np.ndarray:
+        from driftwatch.sources.columns import numeric_values
+
         return numeric_values(self.frame[name], column=name, where=where)
 
     def categories(self, name: str) -> tuple[dict[str, int], int]:
+        from driftwatch.sources.columns import category_counts
+
         return category_counts(self.frame[name])
 
     def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
@@ -134,6 +139,8 @@ class FrameChunk:
 
 
 def _count_column(series: pd.Series, feature: FeatureBins, where: str) -> Histogram:
+    from driftwatch.sources.columns import category_counts, numeric_values
+
     bins = feature.bins
     if feature.kind == "numeric":
         return Histogram(bins, bins.count(numeric_values(series, column=feature.name, where=where)))
@@ -161,15 +168,12 @@ def count_frame(
     return out
 
 
-def count_chunks(
-    chunks: Iterable[pd.DataFrame | Chunk], features: Sequence[FeatureBins], where: str
-) -> Counts:
+def count_chunks(chunks: Iterable[Chunk], features: Sequence[FeatureBins], where: str) -> Counts:
     """Every chunk counted and merged; a feature with a problem is not counted again.
 
     Chunks are counted as they arrive and then dropped, so memory stays at one chunk.
     """
     counts = Counts.zero(features)
     for chunk in chunks:
-        part = chunk if not isinstance(chunk, pd.DataFrame) else FrameChunk(chunk)
-        counts = counts.add(part.count(counts.pending(features), where), len(part))
+        counts = counts.add(chunk.count(counts.pending(features), where), len(chunk))
     return counts

@@ -16,12 +16,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from driftwatch.config import ParquetSourceConfig
@@ -39,6 +37,9 @@ from driftwatch.sources._common import (
 from driftwatch.sources.arrow import ArrowChunk
 from driftwatch.sources.counting import Chunk
 from driftwatch.timeutil import TimeWindow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ParquetSource"]
 
@@ -93,7 +94,14 @@ class ParquetSource(BaseSource):
         return f"parquet {kind} {self.path}"
 
     def columns(self) -> list[str]:
-        """The schema's names (for a directory, as pyarrow unifies them from its first file)."""
+        """The schema's names (for a directory, as pyarrow unifies them from its first file).
+
+        A single file's come from its footer alone: ``pyarrow.dataset`` (which imports pandas)
+        is only loaded to read data or to list a directory, so ``validate`` stays light.
+        """
+        if self.path.is_file():
+            with self._errors():
+                return [str(name) for name in pq.read_schema(self.path).names]
         return [str(name) for name in self._dataset().schema.names]
 
     def fingerprint(self) -> str:
@@ -199,6 +207,8 @@ class ParquetSource(BaseSource):
         chunk_rows: int,
     ) -> Iterator[Any]:
         """One file's batches (only row ``groups`` if given), completed and filtered."""
+        import pyarrow.dataset as ds
+
         keys = ds.get_partition_keys(fragment.partition_expression) or {}
         handle = pq.ParquetFile(
             fragment.path,
@@ -266,6 +276,8 @@ class ParquetSource(BaseSource):
             value = moment if kind.tz is not None else moment.astimezone(UTC).replace(tzinfo=None)
             return pa.scalar(value, type=pa.timestamp("us", tz=kind.tz))
 
+        import pyarrow.dataset as ds
+
         field = ds.field(name)
         expression = None
         if plan.lower is not None:
@@ -282,6 +294,8 @@ class ParquetSource(BaseSource):
                 f"file or directory '{self.path}' not found; fix the 'path' key or create it"
             )
         with self._errors():
+            import pyarrow.dataset as ds
+
             dataset = ds.dataset(str(self.path), format="parquet", partitioning="hive")
         if not dataset.files:
             raise self._fail(
