@@ -139,7 +139,8 @@ class Source(Protocol):
 
     def row_total(self, window: TimeWindow | None = None) -> int | None:
         """How many rows ``read``/``count`` will yield, when cheap to know (Parquet metadata
-        without a time filter); None otherwise. For progress bars only."""
+        without a time filter); None otherwise. A hint, never relied on for correctness: for
+        progress bars and to size the reference sample's buffer and passes."""
         ...
 
     def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:
