@@ -14,7 +14,8 @@ Memory stays flat whatever the size of the reference:
 
 On a columnar source (Parquet, where reading some columns costs only those columns) the sampled
 features are read in groups, one pass over the data per group, so the sample never holds more
-than :data:`SAMPLE_BUDGET` bytes (values and keys) whatever the number of features: each column
+than :data:`SAMPLE_BUDGET` bytes (values and keys) whatever the number of features, and a pass
+reads at most ``COLUMNS_PER_PASS`` (32) columns: each column
 is still decoded once, and every group draws the same row keys, so the edges are those of one
 pass holding every column. Other sources are read once, all columns at a time: their sample is
 ``8 × (features + 1) × min(rows, 1.25 × sample_rows)`` bytes.
@@ -42,7 +43,7 @@ from driftwatch.engine.sampling import RowSample
 from driftwatch.errors import ColumnError, EngineError, SourceError
 from driftwatch.results import Problem
 from driftwatch.sources import Source
-from driftwatch.sources._common import report_rows
+from driftwatch.sources._common import COLUMNS_PER_PASS, report_rows
 from driftwatch.sources.base import RowsRead
 from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 
@@ -181,6 +182,7 @@ def _groups(
     if total is not None:
         rows = max(1, min(rows, total))
     per_pass = max(1, SAMPLE_BUDGET // (8 * rows) - 1)  # one column of the budget holds the keys
+    per_pass = min(per_pass, COLUMNS_PER_PASS)  # and pyarrow's per-column buffers stay bounded
     return [sampled[i : i + per_pass] for i in range(0, len(sampled), per_pass)]
 
 

@@ -24,9 +24,11 @@ import pyarrow.parquet as pq
 
 from driftwatch.config import ParquetSourceConfig
 from driftwatch.sources._common import (
+    COLUMNS_PER_PASS,
     DEFAULT_CHUNK_ROWS,
     BaseSource,
     ReadPlan,
+    RowsRead,
     absolute,
     file_digest,
     intersect,
@@ -35,7 +37,7 @@ from driftwatch.sources._common import (
     time_mask,
 )
 from driftwatch.sources.arrow import ArrowChunk
-from driftwatch.sources.counting import Chunk
+from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
 
 if TYPE_CHECKING:
@@ -128,6 +130,33 @@ class ParquetSource(BaseSource):
         """
         plan = self._plan(columns, window, chunk_rows)
         return self._arrow_chunks(plan)
+
+    def count(
+        self,
+        features: Sequence[FeatureBins],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        on_rows: RowsRead | None = None,
+    ) -> Counts:
+        """Counted as :meth:`chunks` reads them, in passes of at most ``COLUMNS_PER_PASS`` columns
+        (``on_rows`` hears the first pass)."""
+        if len(features) <= COLUMNS_PER_PASS:
+            return super().count(features, window=window, chunk_rows=chunk_rows, on_rows=on_rows)
+        passes = [
+            super(ParquetSource, self).count(
+                features[i : i + COLUMNS_PER_PASS],
+                window=window,
+                chunk_rows=chunk_rows,
+                on_rows=on_rows if i == 0 else None,
+            )
+            for i in range(0, len(features), COLUMNS_PER_PASS)
+        ]
+        return Counts(
+            {name: h for part in passes for name, h in part.histograms.items()},
+            {name: p for part in passes for name, p in part.problems.items()},
+            passes[0].n_rows,
+        )
 
     def _arrow_chunks(self, plan: ReadPlan) -> Iterator[Chunk]:
         if plan.empty:

@@ -13,7 +13,7 @@ import pytest
 from driftwatch.config import ParquetSourceConfig
 from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
 from driftwatch.engine.binning import _count_by_search
-from driftwatch.sources import open_source
+from driftwatch.sources import open_source, parquet
 from driftwatch.sources.arrow import (
     ArrowChunk,
     arrow_category_counts,
@@ -175,3 +175,20 @@ def test_a_chunk_counts_categories_as_the_pandas_path() -> None:
     chunk = ArrowChunk(table)
     assert chunk.categories("c") == category_counts(table.column("c").to_pandas())
     assert chunk.categories("d") == category_counts(table.column("d").to_pandas())
+
+
+def test_a_wide_count_read_in_passes_of_one_column_equals_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({"x": pa.array(WITH_NULLS), "y": VALUES, "c": pa.array(WORDS)}), path)
+    source = open_source(ParquetSourceConfig(type="parquet", path=path))
+    features = [
+        FeatureBins("x", "numeric", BINS),
+        FeatureBins("y", "numeric", BINS),
+        FeatureBins("c", "categorical", CATEGORIES),
+    ]
+    one_pass = source.count(features, chunk_rows=1000)
+    monkeypatch.setattr(parquet, "COLUMNS_PER_PASS", 1)
+    assert source.count(features, chunk_rows=1000) == one_pass
+    assert one_pass.n_rows == len(VALUES)
