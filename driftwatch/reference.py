@@ -11,6 +11,14 @@ Memory stays flat whatever the size of the reference:
   exactly ``numpy.quantile``'s and the counts come from the held values in the same pass. Beyond
   that the edges carry the sampling error bound documented in ``driftwatch.engine.sampling`` and
   a second pass counts every reference row on them.
+
+On a columnar source (Parquet, where reading some columns costs only those columns) the sampled
+features are read in groups, one pass over the data per group, so the sample never holds more
+than :data:`SAMPLE_BUDGET` bytes (values and keys) whatever the number of features, and a pass
+reads at most ``COLUMNS_PER_PASS`` (32) columns: each column
+is still decoded once, and every group draws the same row keys, so the edges are those of one
+pass holding every column. Other sources are read once, all columns at a time: their sample is
+``8 × (features + 1) × min(rows, 1.25 × sample_rows)`` bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
-import pandas as pd
 
 from driftwatch.config import FeatureSpec
 from driftwatch.engine import (
@@ -36,10 +43,9 @@ from driftwatch.engine.sampling import RowSample
 from driftwatch.errors import ColumnError, EngineError, SourceError
 from driftwatch.results import Problem
 from driftwatch.sources import Source
-from driftwatch.sources._common import report_rows
+from driftwatch.sources._common import COLUMNS_PER_PASS, report_rows
 from driftwatch.sources.base import RowsRead
-from driftwatch.sources.columns import category_counts, feature_values
-from driftwatch.sources.counting import Counts, FeatureBins, count_frame
+from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 
 __all__ = ["FittedReference", "fit_reference"]
 
@@ -75,6 +81,23 @@ class _Range:
         self.high = max(self.high, float(np.max(values, initial=-math.inf, where=finite)))
 
 
+SAMPLE_BUDGET = 64 * 2**20
+"""Bytes the reference sample may hold on a columnar source (values and row keys)."""
+
+
+@dataclass
+class _Pass:
+    """What one read of the reference collects: a sample of its numeric group and their ranges,
+    category counts and ``fixed``-edge counts (the last two on the first pass only)."""
+
+    sample: RowSample
+    ranges: dict[str, _Range]
+    categories: dict[str, _Categories]
+    fixed: Counts
+    problems: dict[str, Problem]
+    n_rows: int
+
+
 def fit_reference(
     source: Source,
     specs: Sequence[FeatureSpec],
@@ -86,7 +109,8 @@ def fit_reference(
     """Fit bins and count the reference for every feature of ``specs`` present in ``source``.
 
     ``on_rows`` hears the rows of the first pass read so far, once per chunk (see
-    :data:`~driftwatch.sources.base.RowsRead`); a second pass, when one is needed, is not reported.
+    :data:`~driftwatch.sources.base.RowsRead`); later passes (more groups of numeric features on
+    a columnar source, the count on sampled edges) are not reported.
 
     Raises:
         SourceError: the source cannot be read, or the reference has no rows.
@@ -111,46 +135,117 @@ def fit_reference(
     ]
     sampled = [s for s in present if s.kind != "categorical" and s.binning.strategy != "fixed"]
     categorical = [s for s in present if s.kind == "categorical"]
-    sample = RowSample(sample_rows, len(sampled))
-    ranges = {s.name: _Range() for s in sampled}
-    categories = {s.name: _Categories() for s in categorical}
-    fixed_counts = Counts.zero(fixed)
+    total = source.row_total()
+    groups = _groups(source, sampled, sample_rows, total)
+
+    histograms: dict[str, Histogram] = {}
+    later: list[FeatureBins] = []
     n_rows = 0
+    for number, group in enumerate(groups):
+        first = number == 0
+        read = _read(
+            source,
+            group,
+            categorical if first else [],
+            fixed if first else [],
+            chunk_rows=chunk_rows,
+            sample_rows=sample_rows,
+            expected_rows=total,
+            on_rows=on_rows if first else None,
+        )
+        if first:
+            n_rows = read.n_rows
+            if n_rows == 0:
+                raise SourceError(
+                    f"{where}: the reference data has no rows (after its time filter); "
+                    "point 'reference' at a non-empty dataset"
+                )
+            _finish_counted(read, categorical, histograms, problems)
+        problems.update(read.problems)
+        later += _fit_group(read, group, histograms, problems)
+        del read  # the group's sample goes before the next group's is filled
+    if later:  # the second pass: every reference row on the bins fitted from the sample
+        second = source.count(later, chunk_rows=chunk_rows)
+        histograms.update(second.histograms)
+        problems.update(second.problems)
+    return FittedReference(histograms, problems, n_rows)
+
+
+def _groups(
+    source: Source, sampled: list[FeatureSpec], sample_rows: int, total: int | None
+) -> list[list[FeatureSpec]]:
+    """The sampled features cut into groups whose sample fits :data:`SAMPLE_BUDGET` (columnar
+    sources), or one group (others). There is always a first group, maybe empty."""
+    if not sampled or not source.columnar:
+        return [sampled]
+    rows = RowSample.buffer_rows(sample_rows)
+    if total is not None:
+        rows = max(1, min(rows, total))
+    per_pass = max(1, SAMPLE_BUDGET // (8 * rows) - 1)  # one column of the budget holds the keys
+    per_pass = min(per_pass, COLUMNS_PER_PASS)  # and pyarrow's per-column buffers stay bounded
+    return [sampled[i : i + per_pass] for i in range(0, len(sampled), per_pass)]
+
+
+def _read(
+    source: Source,
+    sampled: list[FeatureSpec],
+    categorical: list[FeatureSpec],
+    fixed: list[FeatureBins],
+    *,
+    chunk_rows: int,
+    sample_rows: int,
+    expected_rows: int | None,
+    on_rows: RowsRead | None,
+) -> _Pass:
+    """One pass over the reference: sample ``sampled``, count ``categorical`` and ``fixed``."""
+    read = _Pass(
+        sample=RowSample(sample_rows, len(sampled), expected_rows=expected_rows),
+        ranges={s.name: _Range() for s in sampled},
+        categories={s.name: _Categories() for s in categorical},
+        fixed=Counts.zero(fixed),
+        problems={},
+        n_rows=0,
+    )
     label = source.role
 
-    def numeric(spec: FeatureSpec, chunk: pd.DataFrame) -> np.ndarray:
-        values = feature_values(chunk[spec.name], kind=spec.kind, column=spec.name, where=label)
-        ranges[spec.name].add(values)
+    def numeric(spec: FeatureSpec, chunk: Chunk) -> np.ndarray:
+        values = chunk.numeric(spec.name, label, spec.kind)
+        read.ranges[spec.name].add(values)
         return values
 
-    chunks = source.read([s.name for s in present], chunk_rows=chunk_rows)
-    for chunk in report_rows(chunks, on_rows, source.row_total() if on_rows else None):
+    names = list(dict.fromkeys([*(s.name for s in sampled), *(s.name for s in categorical)]))
+    names += [f.name for f in fixed if f.name not in names]
+    chunks = source.chunks(names, chunk_rows=chunk_rows)
+    for chunk in report_rows(chunks, on_rows, expected_rows):
         rows = len(chunk)
-        n_rows += rows
+        read.n_rows += rows
         if fixed:
-            part = count_frame(chunk, fixed_counts.pending(fixed), label)
-            fixed_counts = fixed_counts.add(part, rows)
+            read.fixed = read.fixed.add(chunk.count(read.fixed.pending(fixed), label), rows)
         numeric_futures = run_all(partial(numeric, s, chunk) for s in sampled)
-        code_futures = run_all(partial(category_counts, chunk[s.name]) for s in categorical)
+        count_futures = run_all(partial(chunk.categories, s.name) for s in categorical)
         columns = []
         for spec, future in zip(sampled, numeric_futures, strict=True):
             try:
                 columns.append(future.result())
             except ColumnError as exc:
-                problems.setdefault(spec.name, Problem("error", str(exc)))
+                read.problems.setdefault(spec.name, Problem("error", str(exc)))
                 columns.append(np.full(rows, np.nan))
-        sample.add(columns)
-        for spec, codes in zip(categorical, code_futures, strict=True):
-            categories[spec.name].add(*codes.result())
-    if n_rows == 0:
-        raise SourceError(
-            f"{where}: the reference data has no rows (after its time filter); "
-            "point 'reference' at a non-empty dataset"
-        )
+        read.sample.add(columns)
+        for spec, counted in zip(categorical, count_futures, strict=True):
+            read.categories[spec.name].add(*counted.result())
+    read.sample.seal()  # before the threads of the fit read it
+    return read
 
-    histograms: dict[str, Histogram] = {}
-    problems.update(fixed_counts.problems)
-    for name, counted in fixed_counts.histograms.items():
+
+def _finish_counted(
+    read: _Pass,
+    categorical: list[FeatureSpec],
+    histograms: dict[str, Histogram],
+    problems: dict[str, Problem],
+) -> None:
+    """The first pass's ``fixed``-edge and categorical histograms (or their problems)."""
+    problems.update(read.fixed.problems)
+    for name, counted in read.fixed.histograms.items():
         if counted.n_valid == 0:
             problems[name] = Problem(
                 "error", "reference: no finite reference values to fit bins on"
@@ -158,7 +253,7 @@ def fit_reference(
         else:
             histograms[name] = counted
     for spec in categorical:
-        seen = categories[spec.name]
+        seen = read.categories[spec.name]
         try:
             bins = fit_categorical_bins_from_counts(seen.counts, top_k=spec.binning.top_k)
         except EngineError as exc:
@@ -166,10 +261,21 @@ def fit_reference(
             continue
         histograms[spec.name] = Histogram(bins, bins.count_labels(seen.counts, seen.missing))
 
-    def fit_sampled(j: int, spec: FeatureSpec) -> tuple[NumericBins, np.ndarray | None]:
+
+def _fit_group(
+    read: _Pass,
+    group: list[FeatureSpec],
+    histograms: dict[str, Histogram],
+    problems: dict[str, Problem],
+) -> list[FeatureBins]:
+    """Fit the group's bins on its sample (counted from it when it holds the whole reference);
+    the features whose rows must still be counted on their bins, in a later pass."""
+    sample = read.sample
+
+    def fit(j: int, spec: FeatureSpec) -> tuple[NumericBins, np.ndarray | None]:
         values = sample.values(j)
         if not sample.exhaustive:  # the exact range joins the sample: edges span the reference
-            span = ranges[spec.name]
+            span = read.ranges[spec.name]
             extremes = [span.low, span.high] if span.low <= span.high else []
             values = np.concatenate([values, np.asarray(extremes, dtype=np.float64)])
         binning = spec.binning
@@ -178,13 +284,12 @@ def fit_reference(
             bins = replace(bins, axis="time")
         return bins, bins.count(values) if sample.exhaustive else None
 
-    sample.seal()  # before the threads below read it
-    todo = [(j, spec) for j, spec in enumerate(sampled) if spec.name not in problems]
+    todo = [(j, spec) for j, spec in enumerate(group) if spec.name not in problems]
     later: list[FeatureBins] = []
-    fits = run_all(partial(fit_sampled, j, s) for j, s in todo)
-    for (_, spec), fit in zip(todo, fits, strict=True):
+    fits = run_all(partial(fit, j, s) for j, s in todo)
+    for (_, spec), done in zip(todo, fits, strict=True):
         try:
-            numeric_bins, counts = fit.result()
+            numeric_bins, counts = done.result()
         except EngineError as exc:
             problems[spec.name] = Problem("error", f"reference: {exc}")
             continue
@@ -192,11 +297,7 @@ def fit_reference(
             histograms[spec.name] = Histogram(numeric_bins, counts)
         else:
             later.append(FeatureBins(spec.name, spec.kind, numeric_bins))
-    if later:  # the second pass: every reference row on the bins fitted from the sample
-        second = source.count(later, chunk_rows=chunk_rows)
-        histograms.update(second.histograms)
-        problems.update(second.problems)
-    return FittedReference(histograms, problems, n_rows)
+    return later
 
 
 def _fixed_bins(spec: FeatureSpec) -> Bins:

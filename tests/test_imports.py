@@ -1,6 +1,7 @@
 """Start-up cost: `import driftwatch`, the CLI and a run on a migrated database import only what
 they use (`driftwatch --version` and `--help` import neither pandas, pyarrow, SQLAlchemy nor
-scipy), and importing driftwatch leaves the garbage collector as the caller had it.
+scipy; `driftwatch validate` only what reading each source's column names needs), and importing
+driftwatch leaves the garbage collector as the caller had it.
 
 Each check runs in a fresh interpreter (this test process has imported everything already).
 """
@@ -130,6 +131,54 @@ def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) 
     )
     assert imported_after(run, tmp_path) == ["alembic"], "a brand-new database is migrated"
     assert imported_after(run, tmp_path) == [], "the second run finds the schema at head"
+
+
+def _validate_config(tmp_path: Path, kind: str) -> None:
+    weather = DATA_DIR / "seattle-weather.csv"
+    if kind == "csv":
+        source: dict[str, Any] = {"type": "csv", "path": str(weather)}
+    elif kind == "parquet":
+        import pandas as pd
+
+        path = tmp_path / "weather.parquet"
+        pd.read_csv(weather).to_parquet(path)
+        source = {"type": "parquet", "path": str(path)}
+    else:
+        source = {"type": "dataframe", "name": "weather"}
+    config = {
+        "database": f"postgresql+psycopg://nobody@127.0.0.1:1/{kind}",  # never opened
+        "monitors": [
+            {
+                "name": "weather",
+                "reference": source,
+                "live": source,
+                "features": {"numeric": ["temp_max"], "categorical": ["weather"]},
+            }
+        ],
+    }
+    (tmp_path / "driftwatch.yaml").write_text(json.dumps(config), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("kind", "needed"),
+    [
+        pytest.param("csv", ["pandas", "pyarrow"], id="csv-reads-its-header-with-pandas"),
+        pytest.param("parquet", ["pyarrow"], id="parquet-reads-its-footer-with-pyarrow"),
+        pytest.param("dataframe", [], id="dataframe-supplied-at-run-time"),
+    ],
+)
+def test_validate_imports_only_what_reading_the_column_names_needs(
+    tmp_path: Path, kind: str, needed: list[str]
+) -> None:
+    """No store (the database is not opened), no scipy; a source's own stack only (pandas 3
+    loads pyarrow itself)."""
+    _validate_config(tmp_path, kind)
+    code = (
+        "import sys\nsys.argv = ['driftwatch', 'validate', '--config', 'driftwatch.yaml']\n"
+        "try:\n    import driftwatch.__main__\nexcept SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code"
+    )
+    assert imported_after(code, tmp_path, packages=HEAVY) == needed
 
 
 @pytest.mark.parametrize(

@@ -4,22 +4,27 @@ Every source is opened and its columns are compared with the configured features
 rows are checked against its header too); the settings
 each feature runs with (after the defaults < monitor < override cascade) are resolved. Problems
 are collected, never raised one at a time, so one pass names every fix.
+
+Light by design: the results database is not opened, and a source imports only what reading its
+column names needs (pyarrow for a Parquet footer, pandas for a CSV header, SQLAlchemy to reach a
+SQL table); never scipy, and never the store or the rest of the command layer. A network
+database URL is parsed (with SQLAlchemy) but never connected to; a SQLite one is not parsed.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
-
-from driftwatch._commands.stores import ConfigLike, as_config
-from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
+from driftwatch.config import Config, FeatureSpec, MonitorConfig, load_config, resolve_features
 from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.sources import open_source
-from driftwatch.sources.csv import CsvSource
-from driftwatch.store.database import parse_url
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MonitorCheck", "SourceCheck", "ValidationReport", "validate"]
 
@@ -78,12 +83,17 @@ def _check_source(
     monitor: MonitorConfig, role: Role, frames: Mapping[str, pd.DataFrame] | None
 ) -> SourceCheck:
     config = monitor.reference_source if role == "reference" else monitor.live
+    if config.type == "dataframe" and frames is None:  # supplied at run time: nothing to check
+        return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
     try:
         source = open_source(config, frames=frames, role=f"monitor {monitor.name!r} {role}")
         columns = set(source.columns())
         description = source.describe()
-        if isinstance(source, CsvSource):
-            source.check_shape()  # a ragged row fails the run: say so now
+        if config.type == "csv":  # a ragged row fails the run: say so now
+            from driftwatch.sources.csv import CsvSource
+
+            assert isinstance(source, CsvSource)
+            source.check_shape()
     except DriftwatchError as exc:
         if config.type == "dataframe":  # supplied at run time: nothing to check now
             return SourceCheck(role, f"in-memory DataFrame {config.name!r}")
@@ -106,14 +116,14 @@ def _check_source(
 
 
 def validate(
-    config: ConfigLike, *, frames: Mapping[str, pd.DataFrame] | None = None
+    config: Config | str | os.PathLike[str], *, frames: Mapping[str, pd.DataFrame] | None = None
 ) -> ValidationReport:
     """Open every source of every monitor and resolve every feature's settings; run nothing.
 
     ``frames`` feeds ``type: dataframe`` sources (without them those are reported as supplied at
     run time). Raises ConfigError when the config itself does not load.
     """
-    cfg = as_config(config)
+    cfg = config if isinstance(config, Config) else load_config(Path(config))
     checks = tuple(
         MonitorCheck(
             monitor.name,
@@ -122,9 +132,18 @@ def validate(
         )
         for monitor in cfg.monitors
     )
+    return ValidationReport(cfg, checks, _database_problem(cfg))
+
+
+def _database_problem(cfg: Config) -> str | None:
+    """Why the results database URL can never work, found without connecting (SQLite: None)."""
+    if cfg.database.startswith("sqlite"):
+        return None  # parsing it would import SQLAlchemy for nothing: a path is checked at run
+    from driftwatch.store.database import parse_url
+
     where = f"the 'database' key of {cfg.source_file}" if cfg.source_file else "the config"
     try:
         parse_url(cfg.database, origin=where)
     except StoreError as exc:
-        return ValidationReport(cfg, checks, str(exc))
-    return ValidationReport(cfg, checks)
+        return str(exc)
+    return None

@@ -15,7 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run monitors once now, store the results, and print a table per monitor.",
     ),
     "validate": (
-        "driftwatch.cli.run:validate",
+        "driftwatch.cli.validate:validate",
         "Check a config without running it: resolved sources, features, bins and thresholds.",
     ),
     "db": ("driftwatch.cli.db:db", "Create, inspect and migrate the results database schema."),

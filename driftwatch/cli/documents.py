@@ -20,7 +20,6 @@ __all__ = [
     "run_document",
     "run_report_document",
     "status_document",
-    "validation_document",
 ]
 
 RUN_SCHEMA = "driftwatch.run/1"
@@ -109,42 +108,6 @@ def run_report_document(done: api.RunReport) -> dict[str, Any]:
         if sent is None
         else {"delivered": sent.delivered, "retried": sent.retried, "dead": sent.dead},
         "errors": list(done.errors),
-    }
-
-
-def validation_document(checked: api.ValidationReport, config_path: str) -> dict[str, Any]:
-    """``driftwatch validate --format json``: the verdict and every resolved feature."""
-    return {
-        "config": config_path,
-        "valid": checked.ok,
-        "database_backend": checked.database_backend,
-        "problems": list(checked.problems),
-        "monitors": [
-            {
-                "name": monitor.name,
-                "sources": [
-                    {
-                        "role": source.role,
-                        "description": source.description,
-                        "problem": source.problem,
-                    }
-                    for source in monitor.sources
-                ],
-                "features": [
-                    {
-                        "name": spec.name,
-                        "kind": spec.kind,
-                        "binning": spec.binning.model_dump(mode="json"),
-                        "metrics": list(spec.metrics),
-                        "thresholds": {
-                            m: spec.thresholds[m].model_dump(mode="json") for m in spec.metrics
-                        },
-                    }
-                    for spec in monitor.features
-                ],
-            }
-            for monitor in checked.monitors
-        ],
     }
 
 

@@ -22,12 +22,16 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
-import pandas as pd
 from rich.console import Console
 from rich.text import Text
+
+from driftwatch.cli.render import pandas_missing
+
+if TYPE_CHECKING:  # frames come from the commands that make them: validate imports no pandas
+    import pandas as pd
 
 __all__ = [
     "COMPACT_WIDTH",
@@ -228,7 +232,7 @@ def _print_records(
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON: ISO times (UTC), durations in seconds, missing values as None."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or pandas_missing(value):
         return None
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
@@ -265,6 +269,8 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def emit_csv(frame: pd.DataFrame) -> None:
     """Write ``frame`` as CSV: times ISO 8601, missing values empty."""
+    import pandas as pd
+
     shown = frame.copy()
     for column in shown.columns:
         if pd.api.types.is_datetime64_any_dtype(shown[column]):

@@ -9,14 +9,17 @@ edit. Missing values (None, NaN, ``pd.NA``, ``NaT``) are shown as ``—`` by eve
 from __future__ import annotations
 
 import math
+import sys
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich import box
 from rich.table import Table
 
 from driftwatch.timeutil import format_duration
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MISSING",
@@ -50,9 +53,16 @@ STATUS_STYLE = {
 
 def is_missing(value: Any) -> bool:
     """None, NaN, ``pd.NA`` and ``NaT``: a value the store or the run did not have."""
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or pandas_missing(value):
         return True
     return isinstance(value, float) and math.isnan(value)
+
+
+def pandas_missing(value: Any) -> bool:
+    """``pd.NA`` or ``NaT``, asked without importing pandas (``validate`` never loads it): when
+    pandas is not imported, no value can be one of them."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and (value is pandas.NA or value is pandas.NaT)
 
 
 def number(value: Any, digits: int = 3) -> str:

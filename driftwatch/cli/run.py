@@ -1,4 +1,4 @@
-"""``driftwatch run`` and ``driftwatch validate``."""
+"""``driftwatch run``."""
 
 from __future__ import annotations
 
@@ -22,11 +22,10 @@ from driftwatch.cli.main import (
 )
 from driftwatch.cli.output import Column, Row
 from driftwatch.cli.progress import progress_reporter
-from driftwatch.config import FeatureSpec
 from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome, Status
 from driftwatch.timeutil import TimeWindow
 
-__all__ = ["render_outcome", "render_validation", "run", "run_exit_code", "validate"]
+__all__ = ["render_outcome", "run", "run_exit_code"]
 
 _FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
     "warn": ("warn", "critical"),
@@ -249,62 +248,3 @@ def run(
             "see `driftwatch alerts` and retry with `driftwatch alerts retry`"
         )
     raise SystemExit(run_exit_code(done, fail_on))
-
-
-def _bins(spec: FeatureSpec) -> str:
-    binning = spec.binning
-    if spec.kind == "categorical":
-        return f"top {binning.top_k} categories"
-    if binning.strategy == "fixed":
-        return f"fixed edges {list(binning.edges or ())}"
-    return f"{binning.strategy}, {binning.bins} bins"
-
-
-def _thresholds(spec: FeatureSpec) -> str:
-    return ", ".join(
-        f"{m}: {spec.thresholds[m].kind} {render.threshold(spec.thresholds[m].warn)} / "
-        f"{render.threshold(spec.thresholds[m].critical)}"
-        for m in spec.metrics
-    )
-
-
-def render_validation(checked: api.ValidationReport, config_path: str, out: Console) -> None:
-    """The config's verdict, then per monitor its sources and a table of resolved features.
-
-    Thresholds are shown as configured (never rounded); in the compact layout each feature's
-    thresholds go on their own line under it.
-    """
-    problems = len(checked.problems)
-    verdict = "valid" if checked.ok else f"{problems} problem{'s' if problems > 1 else ''} (below)"
-    out.print(f"config {config_path}: {verdict}; results database {checked.database_backend}")
-    for monitor in checked.monitors:
-        out.print()
-        out.print(Text.assemble("monitor ", (monitor.name, "bold")))
-        for source in monitor.sources:
-            if source.description is not None:
-                out.print(f"  {source.role}: {source.description}")
-        columns = [Column("feature"), Column("kind"), Column("binning"), Column("metrics")]
-        rows = [
-            Row([spec.name, spec.kind, _bins(spec), ", ".join(spec.metrics)], _thresholds(spec))
-            for spec in monitor.features
-        ]
-        output.print_table(out, columns, rows, note_header="thresholds (warn / critical)")
-
-
-@click.command(epilog=example("driftwatch validate --config config/example.yaml --format json"))
-@config_option
-@output.format_option("table", "json")
-def validate(config_path: str, output_format: str) -> None:
-    """Check a config without running it: resolved sources, features, bins and thresholds.
-
-    Exit code 2 when a source cannot be opened or lacks a configured column.
-    """
-    checked = api.validate(config_path)
-    if output_format == "json":
-        output.emit_json(documents.validation_document(checked, config_path))
-    else:
-        render_validation(checked, config_path, output.console())
-    for problem in checked.problems:
-        fail(problem)
-    if not checked.ok:
-        raise SystemExit(EXIT_USER_ERROR)

@@ -32,6 +32,8 @@ __all__ = ["RowSample", "quantile_rank_error"]
 
 FloatArray = npt.NDArray[np.float64]
 SEED = 20_240_601
+_FIRST_ROWS = 1 << 16
+"""Rows the buffer starts with when the caller does not say how many to expect."""
 
 
 def quantile_rank_error(sample_size: int, *, failure_probability: float = 1e-6) -> float:
@@ -51,25 +53,36 @@ def quantile_rank_error(sample_size: int, *, failure_probability: float = 1e-6) 
 class RowSample:
     """The ``capacity`` rows with the smallest random keys among all rows added, per column.
 
-    Memory is bounded by ``capacity × (1 + 1/4) × columns`` float64 values, whatever the number
-    of rows added. Pages of the buffer are only touched as rows arrive, so a small reference
-    costs little.
+    Memory is bounded by ``capacity × (1 + 1/4) × (columns + 1)`` float64 values (the values and
+    one key per row), whatever the number of rows added. The buffer is sized for
+    ``expected_rows`` when the caller knows them (a Parquet footer's row count) and grows by
+    doubling otherwise (from 64Ki rows), so a small reference costs little: never reserve the
+    whole buffer up front, since numpy backs large arrays with huge pages and a column touched at
+    its start would cost 2 MiB of memory however few rows it holds.
     """
 
-    def __init__(self, capacity: int, columns: int, *, seed: int = SEED) -> None:
+    def __init__(
+        self, capacity: int, columns: int, *, seed: int = SEED, expected_rows: int | None = None
+    ) -> None:
         if capacity < 1:
             raise EngineError(f"sample capacity must be at least 1, got {capacity}")
         self.capacity = capacity
         self.columns = columns
         self.rows_seen = 0
         self._rng = np.random.default_rng(seed)
-        self._room = capacity + max(capacity // 4, 1)
-        # Pages are only touched as rows arrive: a small reference costs little. Rows are copied
-        # in (not kept as the chunks' arrays), so each chunk's buffers go back to the reader.
-        self._keys = np.empty(self._room, dtype=np.float64)
-        self._values = np.empty((columns, self._room), dtype=np.float64)
+        self._room = self.buffer_rows(capacity)
+        first = _FIRST_ROWS if expected_rows is None else max(expected_rows, 1)
+        # Rows are copied in (not kept as the chunks' arrays), so each chunk's buffers go back
+        # to the reader.
+        self._keys = np.empty(min(first, self._room), dtype=np.float64)
+        self._values = np.empty((columns, self._keys.size), dtype=np.float64)
         self._filled = 0
         self._threshold = math.inf  # keys at or above it can never enter the sample
+
+    @staticmethod
+    def buffer_rows(capacity: int) -> int:
+        """Rows the buffer holds before it compacts: ``capacity`` and a quarter more."""
+        return capacity + max(capacity // 4, 1)
 
     @property
     def exhaustive(self) -> bool:
@@ -106,6 +119,8 @@ class RowSample:
         while begin < keys.size:
             take = min(keys.size - begin, self._room - self._filled)
             end = self._filled + take
+            if end > self._keys.size:
+                self._grow(end)
             self._keys[self._filled : end] = keys[begin : begin + take]
             for j, column in enumerate(columns):
                 self._values[j, self._filled : end] = column[begin : begin + take]
@@ -113,6 +128,15 @@ class RowSample:
             begin += take
             if self._filled == self._room:
                 self._compact()
+
+    def _grow(self, rows: int) -> None:
+        """A buffer of at least ``rows`` rows (doubling, at most the room), the held rows kept."""
+        size = min(self._room, max(rows, 2 * self._keys.size))
+        keys = np.empty(size, dtype=np.float64)
+        keys[: self._filled] = self._keys[: self._filled]
+        values = np.empty((self.columns, size), dtype=np.float64)
+        values[:, : self._filled] = self._values[:, : self._filled]
+        self._keys, self._values = keys, values
 
     def _compact(self) -> None:
         """Keep the ``capacity`` smallest keys, in their arrival order."""

@@ -13,12 +13,15 @@
   Other types go through the pandas path.
 
 Counts are identical to the pandas path's (``searchsorted`` + ``bincount`` on the same values);
-tests check both.
+tests check both. :class:`ArrowChunk` gives the reference fit the same columns without pandas: a
+float64 column without nulls as a zero-copy view, others cast (nulls filled with NaN) in Arrow.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -30,10 +33,15 @@ from driftwatch.engine import CategoricalBins, Histogram, NumericBins
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
-from driftwatch.sources.columns import category_counts, feature_values
 from driftwatch.sources.counting import Counted, FeatureBins
 
-__all__ = ["arrow_category_counts", "count_arrow_numeric", "count_batch"]
+__all__ = [
+    "ArrowChunk",
+    "arrow_category_counts",
+    "arrow_numeric_values",
+    "count_arrow_numeric",
+    "count_batch",
+]
 
 _STRING_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
 
@@ -82,7 +90,7 @@ def count_arrow_numeric(bins: NumericBins, column: pa.Array | pa.ChunkedArray) -
         if len(chunk) == 0:
             continue
         if not pa.types.is_float64(chunk.type):
-            chunk = chunk.cast(pa.float64())
+            chunk = chunk.cast(pa.float64(), safe=False)  # as pandas' to_numpy(float64)
         values = _float_view(chunk)
         total += bins.count(values)
         nulls = chunk.null_count
@@ -90,6 +98,35 @@ def count_arrow_numeric(bins: NumericBins, column: pa.Array | pa.ChunkedArray) -
             total -= bins.count(values[~_validity(chunk)])
             total[bins.missing_index] += nulls
     return total
+
+
+def arrow_numeric_values(
+    column: pa.Array | pa.ChunkedArray, *, name: str, where: str
+) -> np.ndarray:
+    """A numeric Arrow column as float64 values, NaN where null (the values of ``numeric_values``).
+
+    A float64 column without nulls is a read-only view of its buffer; integers, float32 and
+    booleans are cast in Arrow, nulls filled with NaN. Other types go through the pandas path.
+
+    Raises:
+        ColumnError: as ``numeric_values`` (text that is not a number, timestamps).
+    """
+    if not _is_plain_number(column.type):
+        from driftwatch.sources.columns import numeric_values  # pandas, for what Arrow cannot
+
+        return numeric_values(column.to_pandas(), column=name, where=where)
+    parts = []
+    for chunk in _chunks(column):
+        if len(chunk) == 0:
+            continue
+        if not pa.types.is_float64(chunk.type):
+            chunk = chunk.cast(pa.float64(), safe=False)
+        if chunk.null_count:
+            chunk = pc.fill_null(chunk, math.nan)
+        parts.append(_float_view(chunk))
+    if not parts:
+        return np.empty(0, dtype=np.float64)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def arrow_category_counts(
@@ -120,6 +157,8 @@ def arrow_category_counts(
 
 
 def _count_column(column: pa.ChunkedArray, feature: FeatureBins, where: str) -> Histogram:
+    from driftwatch.sources.columns import category_counts, feature_values
+
     bins = feature.bins
     if feature.kind != "categorical":
         assert isinstance(bins, NumericBins)
@@ -151,3 +190,33 @@ def count_batch(table: Any, features: Sequence[FeatureBins], where: str) -> dict
 def _column(table: Any, name: str) -> pa.ChunkedArray:
     column = table.column(name)
     return column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+
+
+@dataclass(frozen=True)
+class ArrowChunk:
+    """An Arrow table (one streamed batch) as a :class:`~driftwatch.sources.counting.Chunk`."""
+
+    table: Any
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def numeric(self, name: str, where: str, kind: str = "numeric") -> np.ndarray:
+        if kind == "datetime":  # timestamps and their text forms: the pandas rule, one place
+            from driftwatch.sources.columns import feature_values
+
+            series = _column(self.table, name).to_pandas()
+            return feature_values(series, kind=kind, column=name, where=where)
+        return arrow_numeric_values(_column(self.table, name), name=name, where=where)
+
+    def categories(self, name: str) -> tuple[dict[str, int], int]:
+        column = _column(self.table, name)
+        counted = arrow_category_counts(column)
+        if counted is not None:
+            return counted
+        from driftwatch.sources.columns import category_counts
+
+        return category_counts(column.to_pandas())
+
+    def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
+        return count_batch(self.table, features, where)

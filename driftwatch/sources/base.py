@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar, get_args, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, get_args, runtime_checkable
 
-import pandas as pd
 from pydantic import BaseModel
 
 from driftwatch.config import (
@@ -29,8 +28,11 @@ from driftwatch.config import (
 )
 from driftwatch.errors import SourceError
 from driftwatch.sources._common import DEFAULT_CHUNK_ROWS, RowsRead
-from driftwatch.sources.counting import Counts, FeatureBins
+from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
+
+if TYPE_CHECKING:  # opening a source imports only its backend's own stack
+    import pandas as pd
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "RowsRead", "Source", "open_source", "source_types"]
 
@@ -46,6 +48,9 @@ class Source(Protocol):
 
     role: str
     """Where the source sits (``monitor 'weather' live``): the prefix of its error messages."""
+    columnar: bool
+    """True when reading some columns costs only those columns (Parquet), so the reference fit
+    may read the data once per group of numeric features to bound its sample's memory."""
 
     def columns(self) -> list[str]:
         """The column names the data has, from a cheap schema or header peek (no full read).
@@ -84,6 +89,22 @@ class Source(Protocol):
         """
         ...
 
+    def chunks(
+        self,
+        columns: Sequence[str],
+        *,
+        window: TimeWindow | None = None,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ) -> Iterator[Chunk]:
+        """The rows of :meth:`read`, as :class:`~driftwatch.sources.counting.Chunk` objects.
+
+        A chunk gives one column as float64 values or category counts, or counts features on
+        their bins, without the caller knowing how it is held: a pandas frame, or (Parquet) the
+        Arrow table as read, never converted to pandas. Same arguments, rows and errors as
+        :meth:`read`.
+        """
+        ...
+
     def count(
         self,
         features: Sequence[FeatureBins],
@@ -118,7 +139,8 @@ class Source(Protocol):
 
     def row_total(self, window: TimeWindow | None = None) -> int | None:
         """How many rows ``read``/``count`` will yield, when cheap to know (Parquet metadata
-        without a time filter); None otherwise. For progress bars only."""
+        without a time filter); None otherwise. A hint, never relied on for correctness: for
+        progress bars and to size the reference sample's buffer and passes."""
         ...
 
     def time_span(self, window: TimeWindow | None = None) -> TimeWindow | None:
@@ -150,7 +172,7 @@ class Source(Protocol):
         ...
 
 
-Frames = Mapping[str, pd.DataFrame] | None
+Frames = Mapping[str, "pd.DataFrame"] | None
 C = TypeVar("C", bound=BaseModel)
 
 

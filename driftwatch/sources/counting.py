@@ -1,6 +1,9 @@
 """Count chunks of feature columns on frozen bins: a histogram per feature, or its problem.
 
-The one place where a pandas chunk meets the engine on the counting side. ``Source.count``'s
+The one place where a pandas chunk meets the engine on the counting side. A :class:`Chunk` is what
+a source hands the reference fit and the counting loop: its rows, one column as float64 values or
+category counts, or every feature counted on its bins; :class:`FrameChunk` wraps a pandas frame
+(``sources.arrow.ArrowChunk`` an Arrow table, with the same results). ``Source.count``'s
 default reads chunks and counts them here, the SQLite fallback of SQL pushdown counts its fetched
 rows here, and the Dask source runs :func:`count_frame` on every partition, so the counts agree
 by construction. Chunk results merge with the engine's ``Histogram.__add__``, which checks that
@@ -13,17 +16,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
-import pandas as pd
+import numpy as np
 
 from driftwatch.engine import Bins, CategoricalBins, Histogram
 from driftwatch.engine.parallel import run_all
 from driftwatch.errors import ColumnError
 from driftwatch.results import Problem
-from driftwatch.sources.columns import category_counts, feature_values
 
-__all__ = ["Counted", "Counts", "FeatureBins", "count_chunks", "count_frame"]
+if TYPE_CHECKING:  # pandas comes with the frames: an Arrow or SQL-pushdown count needs none
+    import pandas as pd
+
+__all__ = [
+    "Chunk",
+    "Counted",
+    "Counts",
+    "FeatureBins",
+    "FrameChunk",
+    "count_chunks",
+    "count_frame",
+]
 
 Counted = Histogram | Problem
 """One feature's counts on its bins, or why its column could not be counted."""
@@ -78,7 +91,57 @@ class Counts:
         return {**self.histograms, **self.problems}
 
 
+class Chunk(Protocol):
+    """One chunk of a source's rows, as the reference fit and the counting loop read it."""
+
+    def __len__(self) -> int:
+        """The chunk's rows."""
+        ...
+
+    def numeric(self, name: str, where: str, kind: str = "numeric") -> np.ndarray:
+        """Column ``name`` as float64 values, NaN where missing (see ``feature_values``): numbers,
+        or for ``kind="datetime"`` seconds since the Unix epoch.
+
+        Raises:
+            ColumnError: the column holds text that is not a number, or timestamps.
+        """
+        ...
+
+    def categories(self, name: str) -> tuple[dict[str, int], int]:
+        """Each category label's count in column ``name``, and the missing count."""
+        ...
+
+    def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
+        """Each feature's histogram over the chunk, or its column's problem."""
+        ...
+
+
+@dataclass(frozen=True)
+class FrameChunk:
+    """A pandas frame as a :class:`Chunk`."""
+
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def numeric(self, name: str, where: str, kind: str = "numeric") -> np.ndarray:
+        from driftwatch.sources.columns import feature_values
+
+        return feature_values(self.frame[name], kind=kind, column=name, where=where)
+
+    def categories(self, name: str) -> tuple[dict[str, int], int]:
+        from driftwatch.sources.columns import category_counts
+
+        return category_counts(self.frame[name])
+
+    def count(self, features: Sequence[FeatureBins], where: str) -> dict[str, Counted]:
+        return count_frame(self.frame, features, where)
+
+
 def _count_column(series: pd.Series, feature: FeatureBins, where: str) -> Histogram:
+    from driftwatch.sources.columns import category_counts, feature_values
+
     bins = feature.bins
     if feature.kind != "categorical":
         values = feature_values(series, kind=feature.kind, column=feature.name, where=where)
@@ -107,14 +170,12 @@ def count_frame(
     return out
 
 
-def count_chunks(
-    chunks: Iterable[pd.DataFrame], features: Sequence[FeatureBins], where: str
-) -> Counts:
-    """:func:`count_frame` over every chunk, merged; a feature with a problem is not counted again.
+def count_chunks(chunks: Iterable[Chunk], features: Sequence[FeatureBins], where: str) -> Counts:
+    """Every chunk counted and merged; a feature with a problem is not counted again.
 
     Chunks are counted as they arrive and then dropped, so memory stays at one chunk.
     """
     counts = Counts.zero(features)
     for chunk in chunks:
-        counts = counts.add(count_frame(chunk, counts.pending(features), where), len(chunk))
+        counts = counts.add(chunk.count(counts.pending(features), where), len(chunk))
     return counts

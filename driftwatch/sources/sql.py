@@ -46,7 +46,7 @@ from driftwatch.sources._common import (
     parse_timestamps,
     report_rows,
 )
-from driftwatch.sources.counting import Counts, FeatureBins, count_chunks
+from driftwatch.sources.counting import Counts, FeatureBins, FrameChunk, count_chunks
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
 from driftwatch.timeutil import TimeWindow
 
@@ -267,7 +267,7 @@ class SqlSource(BaseSource):
         )
         if in_process or plan.empty:
             chunks = report_rows(self._chunks(plan), on_rows, None)
-            return count_chunks(chunks, features, self.role)
+            return count_chunks((FrameChunk(c) for c in chunks), features, self.role)
         source = self._selectable(
             list(plan.fetch), plan.lower or _AXIS_START, plan.upper or _AXIS_END
         )

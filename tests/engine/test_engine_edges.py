@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from driftwatch.engine import fit_numeric_bins, is_boolean
-from driftwatch.engine.edges import quantile_edges
+from driftwatch.engine.edges import _distinct_sorted, quantile_edges
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -134,3 +134,20 @@ def test_edge_rule_properties(column: tuple[np.ndarray, int]) -> None:
 )
 def test_is_boolean(values: np.ndarray, expected: bool) -> None:
     assert is_boolean(values) is expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(np.random.default_rng(2).normal(size=2_000), id="continuous"),
+        pytest.param(np.array([0.0, -0.0, 1.0, 1.0, -0.0, 2.0]), id="signed-zeros"),
+        pytest.param(np.random.default_rng(3).integers(0, 7, 999).astype(float), id="codes"),
+        pytest.param(np.array([4.5]), id="one-value"),
+        pytest.param(np.array([], dtype=np.float64), id="empty"),
+    ],
+)
+def test_distinct_values_of_the_sorted_reference_are_numpy_unique(values: np.ndarray) -> None:
+    distinct, counts = _distinct_sorted(np.sort(values))
+    expected, expected_counts = np.unique(values, return_counts=True)
+    assert distinct.tolist() == expected.tolist()
+    assert counts.tolist() == expected_counts.tolist()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from perf_helpers import (
+    NUMERIC,
     SOURCE_KINDS,
     awkward_frame,
     compute,
@@ -16,6 +18,7 @@ from perf_helpers import (
     write_source,
 )
 
+from driftwatch import reference as fitting
 from driftwatch.engine import NumericBins, fit_numeric_bins
 
 ROWS = 5_000
@@ -116,3 +119,30 @@ def test_reference_within_sample_rows_has_exact_numpy_quantile_edges(
         assert list(reference.bins.edges) == list(
             np.unique(np.quantile(finite, np.arange(11) / 10))
         )
+
+
+@pytest.mark.parametrize("sample_rows", [1_000, ROWS], ids=["sampled", "whole-reference"])
+@pytest.mark.parametrize("kind", ["parquet-file", "parquet-dir"])
+def test_a_columnar_reference_read_one_feature_per_pass_fits_the_same_profile(
+    kind: str,
+    sample_rows: int,
+    frames: dict[str, pd.DataFrame],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sample budget of one column per pass: every group draws the same row keys."""
+    ref = write_source(kind, frames["reference"], tmp_path, "reference", None)
+    live = write_source(kind, frames["live"], tmp_path, "live", None)
+    defaults = {"chunk_rows": 1_777, "reference_sample_rows": sample_rows}
+    one_pass = histograms(compute(runner_for(ref, live, defaults=defaults)))
+    passes: list[list[str]] = []
+    read = fitting._read
+
+    def spy(source: Any, sampled: list[Any], *args: Any, **kwargs: Any) -> Any:
+        passes.append([s.name for s in sampled])
+        return read(source, sampled, *args, **kwargs)
+
+    monkeypatch.setattr(fitting, "SAMPLE_BUDGET", 1)
+    monkeypatch.setattr(fitting, "_read", spy)
+    assert histograms(compute(runner_for(ref, live, defaults=defaults))) == one_pass
+    assert passes == [[name] for name in NUMERIC]

@@ -166,6 +166,8 @@ def test_pushdown_over_a_query_equals_in_memory_counts(data_url: str) -> None:
     config = SqlSourceConfig(type="sql", url=data_url, query=query, pushdown=True)
     source = open_source(config)
     pushed = source.count(FEATURES)
-    fetched = count_chunks(source.read([f.name for f in FEATURES], chunk_rows=4), FEATURES, "live")
+    fetched = count_chunks(
+        source.chunks([f.name for f in FEATURES], chunk_rows=4), FEATURES, "live"
+    )
     assert pushed.n_rows == fetched.n_rows == len(NUMBERS) - 1  # code 99 is filtered by the query
     assert pushed == fetched

@@ -41,6 +41,22 @@ def test_sample_does_not_depend_on_chunking(skewed: np.ndarray) -> None:
     np.testing.assert_array_equal(whole.values(0), pieces.values(0))
 
 
+@pytest.mark.parametrize(
+    "expected_rows", [None, 1, 5_000, ROWS], ids=["unknown", "one", "too-few", "all"]
+)
+def test_the_buffer_size_hint_changes_no_sampled_row(
+    skewed: np.ndarray, expected_rows: int | None
+) -> None:
+    """The buffer grows from its hint (or 64Ki rows) as rows arrive: the sample is the same."""
+    plain, hinted = RowSample(SAMPLE, 2), RowSample(SAMPLE, 2, expected_rows=expected_rows)
+    for start in range(0, ROWS, 3_333):
+        part = skewed[start : start + 3_333]
+        plain.add([part, -part])
+        hinted.add([part, -part])
+    for column in (0, 1):
+        np.testing.assert_array_equal(plain.values(column), hinted.values(column))
+
+
 def test_monitor_edges_on_a_sampled_reference_are_within_the_stated_rank_bound(
     skewed: np.ndarray,
 ) -> None:

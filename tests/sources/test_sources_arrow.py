@@ -13,9 +13,14 @@ import pytest
 from driftwatch.config import ParquetSourceConfig
 from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
 from driftwatch.engine.binning import _count_by_search
-from driftwatch.sources import open_source
-from driftwatch.sources.arrow import arrow_category_counts, count_arrow_numeric, count_batch
-from driftwatch.sources.columns import category_counts
+from driftwatch.sources import open_source, parquet
+from driftwatch.sources.arrow import (
+    ArrowChunk,
+    arrow_category_counts,
+    count_arrow_numeric,
+    count_batch,
+)
+from driftwatch.sources.columns import category_counts, numeric_values
 from driftwatch.sources.counting import FeatureBins, count_frame
 
 RNG = np.random.default_rng(7)
@@ -137,3 +142,53 @@ def test_a_default_row_group_file_is_read_in_chunks_of_chunk_rows(
     assert counts.histograms["x"].counts.tolist() == (expected_numeric(WITH_NULLS) * 4).tolist()
     words = np.array(WORDS * 4, dtype=object)
     assert counts.histograms["c"].counts.tolist() == CATEGORIES.count(words).tolist()
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pytest.param(pa.array(VALUES), id="float64"),
+        pytest.param(pa.array(WITH_NULLS), id="float64-with-nulls"),
+        pytest.param(pa.array(WITH_NULLS).slice(5, 2000), id="sliced-nulls"),
+        pytest.param(
+            pa.chunked_array([pa.array(WITH_NULLS[:1000]), pa.array(VALUES[1000:])]),
+            id="chunked-array",
+        ),
+        pytest.param(pa.array([1, None, 3, 2**53 + 1], pa.int64()), id="int64-with-nulls"),
+        pytest.param(pa.array([1.5, None, -2.25], pa.float32()), id="float32"),
+        pytest.param(pa.array([True, None, False]), id="booleans"),
+        pytest.param(pa.array(["1.5", None, " ", "inf"]), id="text-of-numbers"),
+        pytest.param(pa.array([], pa.float64()), id="empty"),
+    ],
+)
+def test_a_numeric_column_reads_as_the_pandas_path_reads_it(
+    column: pa.Array | pa.ChunkedArray,
+) -> None:
+    table = pa.table({"x": column})
+    expected = numeric_values(table.column("x").to_pandas(), column="x", where="w")
+    chunk = ArrowChunk(table)
+    np.testing.assert_array_equal(chunk.numeric("x", "w"), expected)
+
+
+def test_a_chunk_counts_categories_as_the_pandas_path() -> None:
+    table = pa.table({"c": pa.array(WORDS), "d": pa.array([1, 2, None] * 1000)})
+    chunk = ArrowChunk(table)
+    assert chunk.categories("c") == category_counts(table.column("c").to_pandas())
+    assert chunk.categories("d") == category_counts(table.column("d").to_pandas())
+
+
+def test_a_wide_count_read_in_passes_of_one_column_equals_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "wide.parquet"
+    pq.write_table(pa.table({"x": pa.array(WITH_NULLS), "y": VALUES, "c": pa.array(WORDS)}), path)
+    source = open_source(ParquetSourceConfig(type="parquet", path=path))
+    features = [
+        FeatureBins("x", "numeric", BINS),
+        FeatureBins("y", "numeric", BINS),
+        FeatureBins("c", "categorical", CATEGORIES),
+    ]
+    one_pass = source.count(features, chunk_rows=1000)
+    monkeypatch.setattr(parquet, "COLUMNS_PER_PASS", 1)
+    assert source.count(features, chunk_rows=1000) == one_pass
+    assert one_pass.n_rows == len(VALUES)
