@@ -82,16 +82,37 @@ def beyond_range_p(k: int, n: int, n_ref: int, ref_count: int = 0) -> float:
     one-sided Fisher exact test of the tail's 2 × 2 table; with ``ref_count = 0`` it is exactly
     C(n, k) / C(n_ref + n, k). 1 when ``k`` is 0.
     """
-    from scipy import stats
-
     k, n = _count(k, "k"), _count(n, "n")
     n_ref, ref_count = _count(n_ref, "n_ref"), _count(ref_count, "ref_count")
     if k > n or ref_count > n_ref:
         raise EngineError(f"counts out of range: k={k} of n={n}, {ref_count} of {n_ref}")
     if k == 0:
         return 1.0
-    p = stats.hypergeom.sf(k - 1, n_ref + n, k + ref_count, n)
+    # scipy.stats.hypergeom.sf(k - 1, n_ref + n, k + ref_count, n), summed here from its pmf: the
+    # tail has only ref_count + 1 terms, and scipy.stats costs seconds of import a process.
+    total, marked = n_ref + n, k + ref_count
+    x = np.arange(k, min(marked, n) + 1, dtype=np.float64)
+    log_terms = _log_choose(marked, x) + _log_choose(total - marked, n - x)
+    p = _sum_exp(log_terms - _log_choose(total, np.float64(n)))
     return float(min(max(p, 0.0), 1.0))
+
+
+def _log_choose(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    """log C(a, b) through log-gamma (exact to a few ulps in the log)."""
+    from scipy import special
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.asarray(special.gammaln(a + 1) - special.gammaln(b + 1) - special.gammaln(a - b + 1))
+
+
+def _sum_exp(log_terms: np.ndarray) -> float:
+    """sum(exp(log_terms)) without underflow of the largest term."""
+    if log_terms.size == 0:
+        return 0.0
+    top = float(np.max(log_terms))
+    if not math.isfinite(top):
+        return 0.0
+    return float(math.exp(top) * np.sum(np.exp(log_terms - top)))
 
 
 def good_turing_unseen_rate(singletons: int, n_ref: int) -> float:
@@ -114,7 +135,7 @@ def unseen_p(k: int, n: int, n_ref: int, singletons: int, doubletons: int = 0) -
     singletons the rate is Beta(1, N), the tails' null. The live count is beta-binomial with that
     rate. 1 when ``k`` is 0.
     """
-    from scipy import stats
+    from scipy import special
 
     k, n = _count(k, "k"), _count(n, "n")
     a, b = unseen_rate_law(n_ref, singletons, doubletons)
@@ -122,7 +143,11 @@ def unseen_p(k: int, n: int, n_ref: int, singletons: int, doubletons: int = 0) -
         raise EngineError(f"k={k} live values in __unseen__ out of only n={n}")
     if k == 0:
         return 1.0
-    p = stats.betabinom.sf(k - 1, n, a, b)
+    # scipy.stats.betabinom.sf(k - 1, n, a, b), summed here from its pmf
+    # C(n, x)·B(x + a, n − x + b)/B(a, b) over x = k..n (scipy.stats costs seconds of import).
+    x = np.arange(k, n + 1, dtype=np.float64)
+    log_terms = _log_choose(n, x) + special.betaln(x + a, n - x + b) - special.betaln(a, b)
+    p = _sum_exp(np.asarray(log_terms))
     return float(min(max(p, 0.0), 1.0))
 
 

@@ -44,6 +44,47 @@ def test_beyond_range_is_the_rank_probability(k: int, n: int, n_ref: int) -> Non
     )
 
 
+@SETTINGS
+@given(
+    n=st.integers(1, 3_000),
+    n_ref=st.integers(1, 20_000),
+    share=st.floats(0.0, 1.0),
+    ref_count=st.integers(0, 40),
+)
+def test_beyond_range_equals_scipys_hypergeometric_tail(
+    n: int, n_ref: int, share: float, ref_count: int
+) -> None:
+    k, ref_count = max(1, round(share * n)), min(ref_count, n_ref)
+    expected = float(stats.hypergeom.sf(k - 1, n_ref + n, k + ref_count, n))
+    assert beyond_range_p(k, n, n_ref, ref_count) == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+@SETTINGS
+@given(
+    n=st.integers(1, 20_000),
+    n_ref=st.integers(2, 50_000),
+    share=st.floats(0.0, 1.0),
+    singletons=st.integers(0, 500),
+    doubletons=st.integers(0, 200),
+)
+def test_unseen_p_equals_scipys_beta_binomial_tail(
+    n: int, n_ref: int, share: float, singletons: int, doubletons: int
+) -> None:
+    k, singletons = max(1, round(share * n)), min(singletons, n_ref)
+    a, b = unseen_rate_law(n_ref, singletons, doubletons)
+    # scipy's pmf, summed: its betabinom.sf strays up to ~1e-5 relative on far tails (the exact
+    # one-term case below shows ours is right there).
+    expected = float(stats.betabinom.pmf(np.arange(k, n + 1), n, a, b).sum())
+    assert unseen_p(k, n, n_ref, singletons, doubletons) == pytest.approx(
+        expected, rel=1e-9, abs=1e-280
+    )
+
+
+def test_unseen_p_is_exact_where_the_tail_is_one_term() -> None:
+    # Beta(1, 87) (no singletons), all 5 of 5 live values unseen: B(6, 87)/B(1, 87) = 5!/(88···92).
+    assert unseen_p(5, 5, 87, 0) == pytest.approx(120 / (88 * 89 * 90 * 91 * 92), rel=1e-12)
+
+
 def test_one_value_beyond_the_maximum_has_probability_one_over_n_plus_one() -> None:
     assert beyond_range_p(1, 1, 999) == pytest.approx(1 / 1000)
 

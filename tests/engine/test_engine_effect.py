@@ -172,3 +172,16 @@ def test_g_test_agrees_with_the_quadratic_relation_on_a_real_table() -> None:
     n, n_ref = live.sum(), reference.sum()
     approx = js_divergence(live, reference) * 8 * math.log(2) * n * n_ref / (n + n_ref)
     assert g == pytest.approx(approx, rel=0.05)
+
+
+@SETTINGS
+@given(dof=st.integers(1, 5_000), alpha=st.floats(1e-12, 0.5))
+def test_critical_value_uses_scipys_chi_square_quantile(dof: int, alpha: float) -> None:
+    """critical = factor(sizes) · χ².isf(alpha, dof): one constant ratio for every dof and alpha."""
+    from scipy import stats
+
+    def ratio(dof: int, alpha: float) -> float:
+        cut = critical_value("js", dof=dof, n_live=300, n_ref=7_000, alpha=alpha)
+        return cut / float(stats.chi2.isf(alpha, dof))
+
+    assert ratio(dof, alpha) == pytest.approx(ratio(1, 0.05), rel=1e-10)
