@@ -190,7 +190,16 @@ class EmailSink:
                 if config.starttls and not config.ssl:
                     smtp.starttls(context=ssl.create_default_context())
                 if config.username:
-                    smtp.login(config.username, config.password or "")
+                    try:
+                        smtp.login(config.username, config.password or "")
+                    except smtplib.SMTPServerDisconnected:
+                        # Servers hang up on refused credentials too (aiosmtpd's LOGIN does):
+                        # retrying a wrong password for hours can lock the account.
+                        raise DeliveryError(
+                            f"{self.where}: the server closed the connection during login; "
+                            "check 'username' and the password variable",
+                            permanent=True,
+                        ) from None
                 smtp.send_message(email, from_addr=config.sender, to_addrs=list(config.recipients))
         except smtplib.SMTPRecipientsRefused:
             raise DeliveryError(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -141,6 +144,66 @@ def test_email_with_a_wrong_password_is_dead_at_once_and_not_quoted(
     assert error is not None and error.startswith("email sink 'mail' (127.0.0.1:")
     assert "login refused (SMTP 535)" in error
     assert "not-the-password" not in error
+
+
+@pytest.fixture
+def hangs_up_on_login() -> Iterator[int]:
+    """A real SMTP peer on 127.0.0.1 that greets, offers AUTH, and closes the connection when a
+    client logs in, as servers (aiosmtpd's LOGIN among them) do with refused credentials."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _ = listener.accept()
+            with connection, connection.makefile("rwb") as stream:
+                stream.write(b"220 test ESMTP\r\n")
+                stream.flush()
+                for line in stream:
+                    if line.upper().startswith((b"EHLO", b"HELO")):
+                        stream.write(b"250-test\r\n250 AUTH PLAIN LOGIN\r\n")
+                        stream.flush()
+                    elif line.upper().startswith(b"AUTH"):
+                        return  # hang up mid-login
+                    else:
+                        stream.write(b"250 OK\r\n")
+                        stream.flush()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield int(listener.getsockname()[1])
+    listener.close()
+    thread.join(timeout=10)
+
+
+def test_email_login_cut_off_by_the_server_is_dead_not_retried(
+    sqlite_store: Store,
+    clock: FakeClock,
+    hangs_up_on_login: int,
+    alert_config: Callable[..., Config],
+) -> None:
+    import sqlalchemy as sa
+
+    from driftwatch.store.models import Notification
+
+    sink = {
+        "name": "mail",
+        "type": "email",
+        "host": "127.0.0.1",
+        "port": hangs_up_on_login,
+        "username": SMTP_USER,
+        "password": "wrong-password",
+        "sender": "driftwatch@example.com",
+        "recipients": ["oncall@example.com"],
+        "timeout": "5s",
+    }
+    config = alert_config(sinks=[sink])
+    run_levels(config, sqlite_store, clock, x="warn")
+    assert dispatch_pending(sqlite_store, config, clock=clock).dead == 1
+    with sqlite_store.session() as session:
+        error = session.scalars(sa.select(Notification.last_error)).one()
+    assert error is not None and "closed the connection during login" in error
+    assert "will retry" not in error and "wrong-password" not in error
 
 
 def test_log_sink_logs_one_short_line_and_the_payload_at_debug(
