@@ -79,7 +79,12 @@ def test_a_dynamic_reference_fits_its_bins_on_the_bootstrap(
 @pytest.mark.parametrize(
     ("reference", "extra", "message"),
     [
-        pytest.param({"type": "rolling", "windows": 0}, {}, "windows: expected greater", id="zero"),
+        pytest.param(
+            {"type": "rolling", "windows": 0},
+            {},
+            r"monitors\[0\]\.reference\.windows: expected greater",
+            id="zero-names-the-key-as-written",
+        ),
         pytest.param(
             {"type": "rolling", "windows": 3, "bootstrap": None}, {}, "bootstrap", id="no-source"
         ),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from driftwatch.config._common import did_you_mean
 from driftwatch.config.alerts import SINK_TYPES
 from driftwatch.config.models import Config, resolve_sqlite_path
+from driftwatch.config.references import DYNAMIC_REFERENCE_TYPES
 from driftwatch.config.sources import SOURCE_TYPES
 from driftwatch.errors import ConfigError, mask_secrets
 
@@ -151,8 +152,10 @@ def _loc_to_path(loc: Sequence[int | str]) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif (previous in ("reference", "live") and item in SOURCE_TYPES) or (
-            isinstance(previous, int) and item in SINK_TYPES
+        elif (
+            (previous in ("reference", "live") and item in SOURCE_TYPES)
+            or (previous == "reference" and item in DYNAMIC_REFERENCE_TYPES)
+            or (isinstance(previous, int) and item in SINK_TYPES)
         ):
             pass  # pydantic's discriminated-union tag, not a key the user wrote
         else:
