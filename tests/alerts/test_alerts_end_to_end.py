@@ -76,10 +76,12 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def drifting_features(db: Path) -> set[tuple[str, str]]:
+    """Features whose deciding metric (the default ``decide_on: [js]``) is at warn or worse: a
+    metric that does not decide is stored with its own status but never notifies."""
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
             "SELECT DISTINCT f.monitor, f.feature FROM feature_results f "
-            "WHERE f.status IN ('warn', 'critical')"
+            "WHERE f.status IN ('warn', 'critical') AND f.metric = 'js'"
         ).fetchall()
     return {(m, f) for m, f in rows}
 
