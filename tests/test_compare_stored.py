@@ -240,7 +240,7 @@ def test_the_command_prints_the_run_table_of_the_span(
     result = cli_example("--window", "2019-01-01/2019-04-01", "--against", against)
     assert result.exit_code == 0, result.output
     assert "monitor car-loan" in result.output and "car_value" in result.output
-    assert "3 stored windows summed, against" in result.output
+    assert "live: 3 stored windows summed\nreference: " in result.output
 
 
 def test_the_command_json_is_the_run_document_with_what_it_was_compared_against(

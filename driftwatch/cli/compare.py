@@ -18,17 +18,18 @@ __all__ = ["compare", "compare_document"]
 
 
 def _against_line(report: api.DriftReport) -> str:
-    """``3 stored windows summed, against previous: 3 stored windows 2018-10-01 → 2019-01-01``."""
+    """``live: 3 stored windows summed`` and, on a line of its own (80 columns hold it),
+    ``reference: previous, 3 stored windows 2018-10-01 00:00 → 2019-01-01 00:00``."""
     outcome = report.outcome
     windows = outcome.extra.get("windows", [])
-    live = f"{len(windows)} stored window{'s' if len(windows) != 1 else ''} summed"
+    live = f"live: {len(windows)} stored window{'s' if len(windows) != 1 else ''} summed"
     used = outcome.reference_used
     if used is None or not used.windows:
-        return f"{live}, against the stored reference profile"
+        return f"{live}\nreference: the stored reference profile"
     span = f"{render.when(used.windows[0].start)} → {render.when(used.windows[-1].end)}"
     count = len(used.windows)
     return (
-        f"{live}, against {outcome.extra.get('against')}: {count} stored "
+        f"{live}\nreference: {outcome.extra.get('against')}, {count} stored "
         f"window{'s' if count != 1 else ''} {span}"
     )
 

@@ -81,10 +81,11 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
     for feature in outcome.features:
         for metric in feature.metrics:
             metrics.setdefault(metric.metric, metric.unit)
+    # Two short lines, not one that wraps mid-phrase at 80 columns: what ran, then what it found.
     title = Text.assemble(
         "monitor ",
         (outcome.monitor, "bold"),
-        f" — {_window(outcome)} — {render.count(outcome.n_live)} live vs "
+        f" — {_window(outcome)}\n{render.count(outcome.n_live)} live vs "
         f"{render.count(outcome.n_reference)} reference rows — {outcome.n_drifted} of "
         f"{len(outcome.features)} features drifting",
     )
