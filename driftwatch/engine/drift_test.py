@@ -41,6 +41,7 @@ Pure functions of the counts; SciPy is imported lazily, as in :mod:`driftwatch.e
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -144,11 +145,51 @@ def unseen_p(k: int, n: int, n_ref: int, singletons: int, doubletons: int = 0) -
     if k == 0:
         return 1.0
     # scipy.stats.betabinom.sf(k - 1, n, a, b), summed here from its pmf
-    # C(n, x)·B(x + a, n − x + b)/B(a, b) over x = k..n (scipy.stats costs seconds of import).
-    x = np.arange(k, n + 1, dtype=np.float64)
-    log_terms = _log_choose(n, x) + special.betaln(x + a, n - x + b) - special.betaln(a, b)
-    p = _sum_exp(np.asarray(log_terms))
+    # C(n, x)·B(x + a, n − x + b)/B(a, b) (scipy.stats costs seconds of import): above the mean
+    # the upper tail from k, below it one minus the lower tail from k − 1, each summed outwards
+    # only as far as its terms matter, so a window of millions of rows costs a few blocks.
+    norm = float(special.betaln(a, b))
+
+    def log_pmf(x: np.ndarray) -> np.ndarray:
+        return np.asarray(_log_choose(n, x) + special.betaln(x + a, n - x + b) - norm)
+
+    if k > n * a / (a + b):
+        p = math.exp(_tail_log_sum(log_pmf, k, n))
+    else:
+        p = 1.0 - math.exp(_tail_log_sum(log_pmf, k - 1, 0))
     return float(min(max(p, 0.0), 1.0))
+
+
+_BLOCK = 65_536
+
+
+def _tail_log_sum(log_pmf: Callable[[np.ndarray], np.ndarray], first: int, last: int) -> float:
+    """log Σ exp(log_pmf(x)) for x from ``first`` to ``last`` (either way), block by block.
+
+    A unimodal pmf's terms fall outwards of the mode; once they fall and what is left (at most
+    the last term times the terms not yet summed) is below 1e-17 of the sum, the rest is dropped.
+    """
+    step = 1 if last >= first else -1
+    top, scaled = -math.inf, 0.0  # the sum is scaled · exp(top)
+    start = first
+    while (last - start) * step >= 0:
+        end = start + step * (_BLOCK - 1)
+        end = min(end, last) if step > 0 else max(end, last)
+        logs = log_pmf(np.arange(start, end + step, step, dtype=np.float64))
+        block_top = float(np.max(logs))
+        if block_top > top:
+            scaled = scaled * math.exp(top - block_top) if math.isfinite(top) else 0.0
+            top = block_top
+        if math.isfinite(top):
+            scaled += float(np.sum(np.exp(logs - top)))
+        remaining = abs(last - end)
+        falling = logs.size > 1 and logs[-1] < logs[-2]
+        if remaining and falling and math.isfinite(top):
+            bound = float(logs[-1]) + math.log(remaining) - (top + math.log(scaled))
+            if bound < math.log(1e-17):
+                break
+        start = end + step
+    return top + math.log(scaled) if scaled > 0 and math.isfinite(top) else -math.inf
 
 
 def unseen_rate_law(n_ref: int, singletons: int, doubletons: int = 0) -> tuple[float, float]:
