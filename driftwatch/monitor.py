@@ -242,17 +242,15 @@ class MonitorRunner:
             if run_window is None:
                 run_window = self.default_window(monitor, started_at)
         except DriftwatchError as exc:
-            failed_at = self.clock()
             log.debug("monitor %s failed: %s", monitor.name, exc)
-            return RunOutcome(
-                monitor=monitor.name,
-                window=None,
-                status="failed",
+            return RunOutcome.failure(
+                monitor.name,
+                None,
+                str(exc),
                 started_at=started_at,
-                finished_at=failed_at,
-                duration_seconds=time.perf_counter() - started,
+                finished_at=self.clock(),
                 trigger=trigger,
-                error=str(exc),
+                duration_seconds=time.perf_counter() - started,
             )
         # A fixed live.start/end range is the source's own filter, and the data's whole time
         # span selects everything anyway; a given, aligned or scheduled window is passed on.

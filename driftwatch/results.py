@@ -200,6 +200,34 @@ class RunOutcome:
     reference_used: ReferenceUsed | None = None
     """The stored windows a dynamic reference summed; None for a reference source."""
 
+    @classmethod
+    def failure(
+        cls,
+        monitor: str,
+        window: TimeWindow | None,
+        error: str,
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+        trigger: Trigger,
+        claimed_by: str | None = None,
+        duration_seconds: float | None = None,
+    ) -> RunOutcome:
+        """A ``failed`` run with its one-line ``error``; the duration defaults to the clock's."""
+        if duration_seconds is None:
+            duration_seconds = max(0.0, (finished_at - started_at).total_seconds())
+        return cls(
+            monitor=monitor,
+            window=window,
+            status="failed",
+            started_at=started_at,
+            finished_at=finished_at,
+            duration_seconds=duration_seconds,
+            error=error,
+            trigger=trigger,
+            claimed_by=claimed_by,
+        )
+
     @property
     def window_start(self) -> datetime:
         """The start of the run's key: the window's, or ``started_at`` for a run without one.

@@ -9,7 +9,6 @@ except under CI (``CI=true``), where a missing server is a failure.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 import yaml
 
 from driftwatch.data import DATA_DIR
+from tests.pg_helpers import created_pg_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO_ROOT / "config" / "example.yaml"
@@ -53,17 +53,8 @@ def pg_server_url() -> str:
 @pytest.fixture
 def pg_database(pg_server_url: str) -> Iterator[str]:
     """A brand-new, empty PostgreSQL database for one test; dropped afterwards."""
-    name = f"dw_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(pg_server_url).set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with created_pg_database(pg_server_url) as url:
+        yield url
 
 
 @pytest.fixture

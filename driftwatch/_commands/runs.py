@@ -82,15 +82,12 @@ def run_monitors(
         apply_run(session, run_id, outcome, config, clock())
 
     def failed(monitor: MonitorConfig, error: str, started_at: datetime) -> RunOutcome:
-        now = clock()
-        return RunOutcome(
-            monitor=monitor.name,
-            window=window,
-            status="failed",
+        return RunOutcome.failure(
+            monitor.name,
+            window,
+            error,
             started_at=started_at,
-            finished_at=now,
-            duration_seconds=max(0.0, (now - started_at).total_seconds()),
-            error=error,
+            finished_at=clock(),
             trigger=trigger,
             claimed_by=claimed_by,
         )

@@ -288,14 +288,12 @@ class WindowRunner:
         except Exception as exc:  # a bug in one run never stops the scheduler: record it failed
             log.exception("run of %s %s raised", monitor, window)
             now = self.clock()
-            failed = RunOutcome(
-                monitor=monitor,
-                window=window,
-                status="failed",
+            failed = RunOutcome.failure(
+                monitor,
+                window,
+                f"{type(exc).__name__}: {exc}",
                 started_at=now,
                 finished_at=now,
-                duration_seconds=0.0,
-                error=f"{type(exc).__name__}: {exc}",
                 trigger=trigger,
                 claimed_by=self.owner,
             )

@@ -9,7 +9,6 @@ PostgreSQL half of the matrix does not pay a ``CREATE DATABASE`` and a migration
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 
 from driftwatch.errors import StoreError
 from driftwatch.store import database as schema
+from tests.pg_helpers import created_pg_database
 from tests.reliability.harness import Backend, Case, run_case
 
 _TABLES = (
@@ -35,17 +35,8 @@ _TABLES = (
 @pytest.fixture(scope="session")
 def matrix_pg_url(pg_server_url: str) -> Iterator[str]:
     """One PostgreSQL database for this worker's cases; dropped at the end of the session."""
-    name = f"dw_matrix_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(pg_server_url).set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with created_pg_database(pg_server_url, prefix="dw_matrix") as url:
+        yield url
 
 
 def _reset(url: str, *, empty: bool) -> None:

@@ -32,6 +32,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from tests.scheduler.scheduler_helpers import wait_for
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = {"js": {"kind": "constant", "warn": 0.2, "critical": 0.5}}
 
@@ -132,16 +134,6 @@ def runs_of(database: str) -> dict[str, list[tuple[str, str | None]]]:
     ):
         found.setdefault(monitor, []).append((status, error))
     return found
-
-
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Scheduler:
