@@ -29,6 +29,7 @@ never create or migrate a database. Commands that drive runs live here, beside
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
@@ -37,41 +38,99 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from driftwatch._commands.alerts import (
-    ALERT_STATES,
-    AlertsListing,
-    AlertStateName,
-    RetryReport,
-    alerts_dispatch,
-    alerts_list,
-    alerts_retry,
-    alerts_silence,
-    alerts_test,
-    alerts_unsilence,
-)
-from driftwatch._commands.compare import Against, compare_stored
-from driftwatch._commands.db import (
-    SchemaChange,
-    SchemaRevision,
-    db_current,
-    db_downgrade,
-    db_upgrade,
-)
-from driftwatch._commands.html import report_html
 from driftwatch._commands.progress import Progress, ProgressEvent
-from driftwatch._commands.results import QueryResult, history, report
 from driftwatch._commands.runs import run_monitors
-from driftwatch._commands.status import StatusReport, status
 from driftwatch._commands.stores import ConfigLike, open_store
 from driftwatch._commands.stores import as_config as _as_config
-from driftwatch._commands.validate import MonitorCheck, SourceCheck, ValidationReport, validate
 from driftwatch.alerts import DispatchReport, dispatch_pending
-from driftwatch.comparison import DriftReport, compare
 from driftwatch.config import Config
 from driftwatch.results import RunOutcome, Status, results_frame
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from driftwatch._commands.alerts import (
+        ALERT_STATES,
+        AlertsListing,
+        AlertStateName,
+        RetryReport,
+        alerts_dispatch,
+        alerts_list,
+        alerts_retry,
+        alerts_silence,
+        alerts_test,
+        alerts_unsilence,
+    )
+    from driftwatch._commands.compare import Against, compare_stored
+    from driftwatch._commands.db import (
+        SchemaChange,
+        SchemaRevision,
+        db_current,
+        db_downgrade,
+        db_upgrade,
+    )
+    from driftwatch._commands.html import report_html
+    from driftwatch._commands.results import QueryResult, history, report
+    from driftwatch._commands.status import StatusReport, status
+    from driftwatch._commands.validate import (
+        MonitorCheck,
+        SourceCheck,
+        ValidationReport,
+        validate,
+    )
+    from driftwatch.comparison import DriftReport, compare
+
+_LAZY = {
+    "driftwatch._commands.alerts": (
+        "ALERT_STATES",
+        "AlertsListing",
+        "AlertStateName",
+        "RetryReport",
+        "alerts_dispatch",
+        "alerts_list",
+        "alerts_retry",
+        "alerts_silence",
+        "alerts_test",
+        "alerts_unsilence",
+    ),
+    "driftwatch._commands.compare": ("Against", "compare_stored"),
+    "driftwatch._commands.db": (
+        "SchemaChange",
+        "SchemaRevision",
+        "db_current",
+        "db_downgrade",
+        "db_upgrade",
+    ),
+    "driftwatch._commands.html": ("report_html",),
+    "driftwatch._commands.results": ("QueryResult", "history", "report"),
+    "driftwatch._commands.status": ("StatusReport", "status"),
+    "driftwatch._commands.validate": (
+        "MonitorCheck",
+        "SourceCheck",
+        "ValidationReport",
+        "validate",
+    ),
+    "driftwatch.comparison": ("DriftReport", "compare"),
+}
+"""The commands a run does not use, imported on first use (PEP 562): ``driftwatch run`` pays
+for the run path only, not for the alert, query, report, comparison and validation commands (and
+pandas, which some of them build their frames with)."""
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_NAMES})
+
 
 if TYPE_CHECKING:
     from driftwatch.scheduler import BatchReport

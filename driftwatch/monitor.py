@@ -21,8 +21,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from driftwatch._commands.progress import Progress, ProgressEvent
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
@@ -44,6 +43,9 @@ from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
 from driftwatch.store.rollups import dynamic_reference
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["MonitorRunner", "Scored", "score_window"]
 

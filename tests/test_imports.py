@@ -217,3 +217,35 @@ def test_importing_driftwatch_leaves_the_collector_as_it_was(before: str, enable
     assert is_enabled is enabled
     assert (frozen_after > 0) is (frozen_before > 0)
     assert frozen_after <= frozen_before
+
+
+@pytest.mark.parametrize("database", ["fresh", "migrated"])
+def test_a_parquet_run_does_not_import_pandas(tmp_path: Path, database: str) -> None:
+    """Parquet is read and counted on Arrow buffers and the results printed from typed values:
+    pandas (~0.2–0.5 s of import) is only for frames a caller asks for, and CSV."""
+    import pandas as pd
+
+    frame = pd.read_csv(DATA_DIR / "seattle-weather.csv")
+    frame.to_parquet(tmp_path / "weather.parquet")
+    config: dict[str, Any] = {
+        "database": f"sqlite:///{tmp_path / 'results.db'}",
+        "monitors": [
+            {
+                "name": "weather",
+                "reference": {"type": "parquet", "path": str(tmp_path / "weather.parquet")},
+                "live": {"type": "parquet", "path": str(tmp_path / "weather.parquet")},
+                "features": {"numeric": ["temp_max"], "categorical": ["weather"]},
+            }
+        ],
+    }
+    (tmp_path / "driftwatch.yaml").write_text(json.dumps(config), encoding="utf-8")
+    run = (
+        "from driftwatch.cli.main import cli\n"
+        "try:\n"
+        "    cli(['run', '--config', 'driftwatch.yaml'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 0, exc.code"
+    )
+    if database == "migrated":
+        imported_after(run, tmp_path)
+    assert imported_after(run, tmp_path, packages=("pandas",)) == []

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from driftwatch._commands.progress import Progress, ProgressEvent
@@ -26,6 +26,9 @@ from driftwatch.monitor import MonitorRunner
 from driftwatch.results import RunOutcome, Trigger
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, TimeWindow, format_duration, system_clock
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["run_monitors", "run_timeout"]
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from driftwatch.config import Config, load_config
 from driftwatch.errors import redact_url
-from driftwatch.store.queries import open_readonly
 from driftwatch.store.repository import Store
 
 __all__ = [
@@ -87,7 +86,7 @@ def open_store(config: Config, database: str | None = None) -> Iterator[Store]:
 @contextmanager
 def open_readonly_store(target: Database) -> Iterator[Store]:
     """The existing store at ``target``, at this driftwatch's schema; nothing created, migrated."""
-    store = open_readonly(target.url, config_hint=target.config_hint, origin=target.origin)
+    store = Store.open_readonly(target.url, config_hint=target.config_hint, origin=target.origin)
     try:
         yield store
     finally:

@@ -13,8 +13,6 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from driftwatch.alerts._observations import (
     DATASET_FEATURE,
     config_silences,
@@ -31,8 +29,9 @@ from driftwatch.store.outbox import NewNotification, queue
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
 
-if TYPE_CHECKING:  # the run's transaction, opened and committed by the store
-    from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.orm import Session  # the run's transaction, opened and committed by the store
 
 __all__ = ["apply_run", "silences_frame"]
 
@@ -121,4 +120,6 @@ def silences_frame(store: Store, config: Config, *, clock: Clock = system_clock)
         for s in config.alerts.silences
         if s.until > now
     ]
+    import pandas as pd  # only to build the frame: the run path does not need pandas
+
     return pd.DataFrame(records, columns=columns)

@@ -157,20 +157,24 @@ def arrow_category_counts(
 
 
 def _count_column(column: pa.ChunkedArray, feature: FeatureBins, where: str) -> Histogram:
-    from driftwatch.sources.columns import category_counts, feature_values
-
+    """One feature's histogram over one column: on the Arrow buffers, or (timestamps, mixed
+    types) through the pandas rules of :mod:`driftwatch.sources.columns`, imported only then."""
     bins = feature.bins
     if feature.kind != "categorical":
         assert isinstance(bins, NumericBins)
         counted = count_arrow_numeric(bins, column) if feature.kind == "numeric" else None
         if counted is not None:
             return Histogram(bins, counted)
+        from driftwatch.sources.columns import feature_values
+
         series = column.to_pandas()
         values = feature_values(series, kind=feature.kind, column=feature.name, where=where)
         return Histogram(bins, bins.count(values))
     assert isinstance(bins, CategoricalBins)
     labels = arrow_category_counts(column)
     if labels is None:
+        from driftwatch.sources.columns import category_counts
+
         labels = category_counts(column.to_pandas())
     return Histogram(bins, bins.count_labels(*labels))
 

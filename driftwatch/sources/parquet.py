@@ -107,11 +107,14 @@ class ParquetSource(BaseSource):
         return [str(name) for name in self._dataset().schema.names]
 
     def fingerprint(self) -> str:
-        dataset = self._dataset()
         c = self.config
-        return file_digest(
-            [Path(f) for f in dataset.files], "parquet", c.timestamp_column, *self.fixed_range
-        )
+        return file_digest(self._files(), "parquet", c.timestamp_column, *self.fixed_range)
+
+    def _files(self) -> list[Path]:
+        """The Parquet files read: the file itself, or the directory's (through its dataset)."""
+        if self.path.is_file():
+            return [self.path]
+        return [Path(f) for f in self._dataset().files]
 
     columnar = True
 
@@ -175,7 +178,7 @@ class ParquetSource(BaseSource):
         if lower is not None or upper is not None:
             return None
         try:
-            return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in self._dataset().files)
+            return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in self._files())
         except Exception:  # a progress total is never worth a failure: the read will say
             return None
 
@@ -204,15 +207,21 @@ class ParquetSource(BaseSource):
         exactly; the ``pushed_down`` mark on the table says so. Hive partition columns are added
         as constant columns.
         """
+        if self.path.is_file() and not plan.filters_time:
+            # One file, no time filter: no dataset (pyarrow.dataset imports pandas).
+            with self._errors(str(self.path)):
+                schema = pq.read_schema(self.path)
+                yield from self._file_tables(
+                    str(self.path), None, {}, schema, None, list(plan.fetch), None, plan
+                )
+            return
         dataset = self._dataset()
         schema = dataset.schema
         expression = self._pushdown(schema, plan) if plan.filters_time else None
         columns = list(dict.fromkeys(plan.columns)) if expression is not None else list(plan.fetch)
-        if expression is not None and plan.timestamp_column not in columns:
-            read = [*columns, str(plan.timestamp_column)]
-        else:
-            read = columns
         with self._errors():
+            import pyarrow.dataset as ds
+
             for fragment in dataset.get_fragments(filter=expression):
                 groups = None
                 if expression is not None:
@@ -220,30 +229,39 @@ class ParquetSource(BaseSource):
                     groups = [g.id for piece in pieces for g in piece.row_groups]
                     if not groups:
                         continue
+                keys = ds.get_partition_keys(fragment.partition_expression) or {}
                 with self._errors(fragment.path):
                     yield from self._file_tables(
-                        fragment, schema, expression, read, columns, groups, plan.chunk_rows
+                        fragment.path,
+                        fragment.filesystem,
+                        keys,
+                        schema,
+                        expression,
+                        columns,
+                        groups,
+                        plan,
                     )
 
     def _file_tables(
         self,
-        fragment: Any,
+        path: str,
+        filesystem: Any,
+        keys: dict[str, Any],
         schema: Any,
         expression: Any,
-        read: list[str],
         columns: list[str],
         groups: list[int] | None,
-        chunk_rows: int,
+        plan: ReadPlan,
     ) -> Iterator[Any]:
-        """One file's batches (only row ``groups`` if given), completed and filtered."""
-        import pyarrow.dataset as ds
-
-        keys = ds.get_partition_keys(fragment.partition_expression) or {}
+        """One file's batches of ``columns`` (only row ``groups`` if given), with its hive
+        partition ``keys`` as columns, typed as the dataset's ``schema``, filtered on
+        ``expression`` (the timestamp column is read for it, then dropped)."""
+        read = columns
+        if expression is not None and plan.timestamp_column not in columns:
+            read = [*columns, str(plan.timestamp_column)]
+        chunk_rows = plan.chunk_rows
         handle = pq.ParquetFile(
-            fragment.path,
-            pre_buffer=False,
-            buffer_size=_read_buffer(len(read)),
-            filesystem=fragment.filesystem,
+            path, pre_buffer=False, buffer_size=_read_buffer(len(read)), filesystem=filesystem
         )
         try:
             names = set(handle.schema_arrow.names)

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from driftwatch.store.models import Alert, Silence
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "ALERT_COLUMNS",
@@ -163,6 +165,8 @@ def alerts_frame(
         query = query.where(Alert.monitor == monitor)
     with store.session() as session:
         rows = session.execute(query).all()
+    import pandas as pd  # only to build the frame: the run path does not need pandas
+
     frame = pd.DataFrame([tuple(r) for r in rows], columns=ALERT_COLUMNS)
     if frame.empty:
         return frame

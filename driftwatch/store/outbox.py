@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -32,6 +31,9 @@ from driftwatch.store.alerts import Event
 from driftwatch.store.models import Notification
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "NOTIFICATION_COLUMNS",
@@ -233,6 +235,8 @@ def notifications_frame(
         query = query.where(Notification.monitor == monitor)
     with store.session() as session:
         rows = session.execute(query).all()
+    import pandas as pd  # only to build the frame: the run path does not need pandas
+
     return pd.DataFrame([tuple(r) for r in rows], columns=NOTIFICATION_COLUMNS)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import StoreError
 from driftwatch.results import DISPLAY_ORDER
-from driftwatch.store.database import check_schema, connect, one_line
+from driftwatch.store.database import one_line
 from driftwatch.store.models import HistogramRow, Run, UTCDateTime
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, as_utc, system_clock
@@ -144,19 +144,8 @@ StoreLike = Store | str
 def open_readonly(
     url: str, *, config_hint: str = "--database URL", origin: str = "the database URL"
 ) -> Store:
-    """The existing results database at ``url``, at this driftwatch's schema, to read from.
-
-    Unlike :meth:`Store.open` nothing is created or migrated: a SQLite file that does not exist,
-    a PostgreSQL database that does not exist, an empty database and a schema that is behind are
-    each refused with one line (StoreError / SchemaOutOfDateError) naming the fix.
-    """
-    engine = connect(url, create=False, origin=origin)
-    try:
-        check_schema(engine, config_hint=config_hint, origin=origin)
-    except BaseException:
-        engine.dispose()
-        raise
-    return Store(engine)
+    """The existing results database at ``url`` to read from (:meth:`Store.open_readonly`)."""
+    return Store.open_readonly(url, config_hint=config_hint, origin=origin)
 
 
 @contextmanager

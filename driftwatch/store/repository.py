@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftwatch.errors import StoreError, redact_url
-from driftwatch.store.database import connect, ensure_schema, one_line
+from driftwatch.store.database import check_schema, connect, ensure_schema, one_line
 from driftwatch.store.models import FeatureResult, HistogramRow, ReferenceProfile, Run
 
 if TYPE_CHECKING:
@@ -60,6 +60,24 @@ class Store:
         engine = connect(url) if origin is None else connect(url, origin=origin)
         try:
             ensure_schema(engine, config_hint=config_hint)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @classmethod
+    def open_readonly(
+        cls, url: str, *, config_hint: str = "--database URL", origin: str = "the database URL"
+    ) -> Store:
+        """The existing results database at ``url``, at this driftwatch's schema, to read from.
+
+        Unlike :meth:`open` nothing is created or migrated: a SQLite file that does not exist, a
+        PostgreSQL database that does not exist, an empty database and a schema that is behind
+        are each refused with one line (StoreError / SchemaOutOfDateError) naming the fix.
+        """
+        engine = connect(url, create=False, origin=origin)
+        try:
+            check_schema(engine, config_hint=config_hint, origin=origin)
         except BaseException:
             engine.dispose()
             raise
