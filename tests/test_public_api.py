@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import inspect
 from pathlib import Path
 from types import ModuleType
@@ -22,6 +23,13 @@ def test_top_level_all_is_sorted_and_importable() -> None:
     assert names == sorted(names)
     for name in driftwatch.__all__:
         assert hasattr(driftwatch, name), name
+
+
+def test_the_version_is_the_installed_distributions() -> None:
+    """``_version.py`` is the one place the version is written: the build reads it from there."""
+    from driftwatch._version import DISTRIBUTION
+
+    assert driftwatch.__version__ == importlib.metadata.version(DISTRIBUTION)
 
 
 def test_top_level_exports_the_run_api_and_every_error() -> None:
