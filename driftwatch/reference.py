@@ -207,10 +207,14 @@ def _read(
         n_rows=0,
     )
     label = source.role
+    # The exact ranges are needed only once the sample stops holding every row: until then they
+    # are the sample's own, taken from it when the first row is about to be left out.
+    tracking = False
 
     def numeric(spec: FeatureSpec, chunk: Chunk) -> np.ndarray:
         values = chunk.numeric(spec.name, label, spec.kind)
-        read.ranges[spec.name].add(values)
+        if tracking:
+            read.ranges[spec.name].add(values)
         return values
 
     names = list(dict.fromkeys([*(s.name for s in sampled), *(s.name for s in categorical)]))
@@ -221,6 +225,10 @@ def _read(
         read.n_rows += rows
         if fixed:
             read.fixed = read.fixed.add(chunk.count(read.fixed.pending(fixed), label), rows)
+        if not tracking and read.sample.rows_seen + rows > read.sample.capacity:
+            for j, spec in enumerate(sampled):
+                read.ranges[spec.name].add(read.sample.values(j))
+            tracking = True
         numeric_futures = run_all(partial(numeric, s, chunk) for s in sampled)
         count_futures = run_all(partial(chunk.categories, s.name) for s in categorical)
         columns = []
@@ -278,11 +286,16 @@ def _fit_group(
             span = read.ranges[spec.name]
             extremes = [span.low, span.high] if span.low <= span.high else []
             values = np.concatenate([values, np.asarray(extremes, dtype=np.float64)])
+        # One sort per column: the edges are read off it and, when the sample is the whole
+        # reference, so are its counts (binary searches for the edges, not a pass).
+        ordered = np.sort(values)
         binning = spec.binning
-        bins = fit_numeric_bins(values, strategy=binning.strategy, bins=binning.bins)
+        bins = fit_numeric_bins(
+            ordered, strategy=binning.strategy, bins=binning.bins, presorted=True
+        )
         if spec.kind == "datetime":  # the same edges, in epoch seconds, labelled as timestamps
             bins = replace(bins, axis="time")
-        return bins, bins.count(values) if sample.exhaustive else None
+        return bins, bins.count_sorted(ordered) if sample.exhaustive else None
 
     todo = [(j, spec) for j, spec in enumerate(group) if spec.name not in problems]
     later: list[FeatureBins] = []

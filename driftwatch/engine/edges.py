@@ -27,7 +27,14 @@ import contextlib
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["distinct_value_edges", "is_boolean", "quantile_edges", "reference_edges"]
+__all__ = [
+    "distinct_value_edges",
+    "is_boolean",
+    "quantile_edges",
+    "reference_edges",
+    "sorted_quantiles",
+    "sorted_reference_edges",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -35,6 +42,32 @@ FloatArray = npt.NDArray[np.float64]
 def quantile_edges(finite: FloatArray, bins: int) -> FloatArray:
     """e_i = the i/k quantile (numpy's default linear method), duplicates dropped."""
     return np.unique(np.quantile(finite, np.arange(bins + 1) / bins))
+
+
+def sorted_quantiles(ordered: FloatArray, quantiles: FloatArray) -> FloatArray:
+    """``numpy.quantile(ordered, quantiles)`` (its default linear method) of a sorted array.
+
+    numpy partitions the array first, which costs as much as the sort again; on sorted values
+    the order statistics are read off directly and interpolated with numpy's own formula
+    (virtual index ``(n − 1)·q``, ``a + (b − a)·t``, or ``b − (b − a)·(1 − t)`` from ``t = ½``), so
+    the numbers are the same bit for bit (a property test holds it).
+    """
+    n = ordered.size
+    virtual = (n - 1) * quantiles
+    previous = np.floor(virtual)
+    upper = virtual >= n - 1
+    below = np.where(upper, n - 1, previous).astype(np.intp)
+    above = np.where(upper, n - 1, previous + 1).astype(np.intp)
+    gamma = virtual - np.where(upper, -1, previous)  # numpy's gamma uses -1 past the end
+    a, b = ordered[below], ordered[above]
+    diff = b - a
+    out = a + diff * gamma
+    return np.where(gamma >= 0.5, b - diff * (1 - gamma), out)
+
+
+def _sorted_quantile_edges(ordered: FloatArray, bins: int) -> FloatArray:
+    """:func:`quantile_edges` of an already sorted array, without numpy's partition."""
+    return np.unique(sorted_quantiles(ordered, np.arange(bins + 1) / bins))
 
 
 def distinct_value_edges(distinct: FloatArray) -> FloatArray:
@@ -48,21 +81,25 @@ def distinct_value_edges(distinct: FloatArray) -> FloatArray:
     return np.unique(np.concatenate([distinct[:1], mids, distinct[-1:]]))
 
 
-def _occupied(edges: FloatArray, distinct: FloatArray) -> npt.NDArray[np.bool_]:
-    """Whether each interior bin ``[e_i, e_i+1)`` (the last closed) holds a reference value."""
-    slot = np.searchsorted(edges, distinct, side="right") - 1
-    slot[distinct == edges[-1]] = edges.size - 2
-    return np.bincount(slot, minlength=edges.size - 1) > 0
+def _occupied(edges: FloatArray, ordered: FloatArray) -> npt.NDArray[np.bool_]:
+    """Whether each interior bin ``[e_i, e_i+1)`` (the last closed) holds a reference value.
+
+    ``ordered`` is the sorted finite reference, lying within ``[e_0, e_last]``: each bin's count
+    is a difference of two binary searches.
+    """
+    starts = np.searchsorted(ordered, edges, side="left")
+    starts[-1] = np.searchsorted(ordered, edges[-1], side="right")  # the last bin is closed
+    return np.diff(starts) > 0
 
 
-def _drop_empty_bins(edges: FloatArray, distinct: FloatArray, keep: FloatArray) -> FloatArray:
+def _drop_empty_bins(edges: FloatArray, ordered: FloatArray, keep: FloatArray) -> FloatArray:
     """Drop edges until every interior bin holds a reference value, never one of ``keep``.
 
     The first and the last bin always hold the min and the max, so an empty bin lies between two
     interior edges; its right edge goes unless it is an atom's own edge, then its left one.
     """
     while True:
-        empty = np.flatnonzero(~_occupied(edges, distinct))
+        empty = np.flatnonzero(~_occupied(edges, ordered))
         if empty.size == 0:
             return edges
         i = int(empty[0])
@@ -70,22 +107,43 @@ def _drop_empty_bins(edges: FloatArray, distinct: FloatArray, keep: FloatArray) 
         edges = np.delete(edges, drop)
 
 
-def _atom_edges(
-    finite: FloatArray, distinct: FloatArray, counts: npt.NDArray[np.int64], bins: int
-) -> FloatArray:
-    """Quantile edges with every value holding ≥ 1/``bins`` of the reference in a bin of its own."""
-    edges = quantile_edges(finite, bins)
-    atoms = np.flatnonzero(counts * bins >= finite.size)
-    if atoms.size == 0:
+def _atom_edges(ordered: FloatArray, bins: int) -> FloatArray:
+    """Quantile edges with every value holding ≥ 1/``bins`` of the reference in a bin of its own.
+
+    ``ordered`` is the sorted finite reference. An atom's run of ≥ n/k equal order statistics
+    is longer than the gaps between the order statistics the quantiles read (⌊(n − 1)·i/k⌋ and
+    the next), so every atom is one of those values: only they are counted (binary searches),
+    and an atom's neighbouring distinct values are the order statistics around its run.
+    """
+    n = ordered.size
+    edges = _sorted_quantile_edges(ordered, bins)
+    virtual = (n - 1) * (np.arange(bins + 1) / bins)
+    read = np.floor(virtual).astype(np.intp)
+    candidates = np.unique(ordered[np.unique(np.minimum(np.concatenate([read, read + 1]), n - 1))])
+    first = np.searchsorted(ordered, candidates, side="left")
+    end = np.searchsorted(ordered, candidates, side="right")
+    is_atom = (end - first) * bins >= n
+    if not is_atom.any():
         return edges
-    mids = distinct[:-1] / 2 + distinct[1:] / 2
-    last = distinct.size - 1
-    low = np.where(atoms > 0, mids[np.maximum(atoms - 1, 0)], distinct[atoms])
-    high = np.where(atoms < last, mids[np.minimum(atoms, last - 1)], distinct[atoms])
+    atoms, first, end = candidates[is_atom], first[is_atom], end[is_atom]
+    # Halves first (no overflow near the float max), as distinct_value_edges' midpoints.
+    low = np.where(first > 0, ordered[np.maximum(first - 1, 0)] / 2 + atoms / 2, atoms)
+    high = np.where(end < n, atoms / 2 + ordered[np.minimum(end, n - 1)] / 2, atoms)
     inside = np.any((edges[:, None] > low) & (edges[:, None] < high), axis=1)
     own = np.concatenate([low, high])
     fitted = np.unique(np.concatenate([edges[~inside], own]))
-    return _drop_empty_bins(fitted, distinct, own)
+    return _drop_empty_bins(fitted, ordered, own)
+
+
+def _few_distinct(ordered: FloatArray, bins: int) -> FloatArray | None:
+    """The distinct values of the sorted ``ordered`` when there are at most ``bins``, else None
+    (told from one comparison pass, without gathering the distinct values of a continuous one)."""
+    if ordered.size == 0:
+        return ordered
+    changes = ordered[1:] != ordered[:-1]
+    if int(np.count_nonzero(changes)) + 1 > bins:
+        return None
+    return ordered[np.concatenate([[0], np.flatnonzero(changes) + 1])]
 
 
 def reference_edges(finite: FloatArray, strategy: str, bins: int) -> FloatArray:
@@ -104,25 +162,19 @@ def reference_edges(finite: FloatArray, strategy: str, bins: int) -> FloatArray:
         # means of the two ends, so no intermediate overflows (t = 0 and 1 give the ends exactly).
         t = np.linspace(0.0, 1.0, bins + 1)
         return np.unique(low * (1.0 - t) + high * t)
-    # One sort serves both: the distinct values are read off it, and numpy's quantiles of a
-    # sorted array are the same numbers (they depend only on the order statistics) found ten
-    # times faster than by partitioning the unsorted one.
-    ordered = np.sort(finite)
-    distinct, counts = _distinct_sorted(ordered)
-    if distinct.size <= bins:
+    return sorted_reference_edges(np.sort(finite), strategy, bins)
+
+
+def sorted_reference_edges(ordered: FloatArray, strategy: str, bins: int) -> FloatArray:
+    """:func:`reference_edges` of finite reference values already sorted (the reference fit
+    sorts each column once and counts it on the edges from the same sorted array)."""
+    if strategy == "uniform":
+        return reference_edges(ordered, strategy, bins)
+    # The distinct values, the quantiles and the atoms are all read off the one sort.
+    distinct = _few_distinct(ordered, bins)
+    if distinct is not None:
         return distinct_value_edges(distinct)
-    return _atom_edges(ordered, distinct, counts, bins)
-
-
-def _distinct_sorted(ordered: FloatArray) -> tuple[FloatArray, npt.NDArray[np.int64]]:
-    """``numpy.unique(ordered, return_counts=True)`` of an already sorted array, without a sort."""
-    if ordered.size == 0:
-        return ordered, np.zeros(0, dtype=np.int64)
-    first = np.empty(ordered.size, dtype=bool)
-    first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    return ordered[starts], np.diff(np.append(starts, ordered.size)).astype(np.int64)
+    return _atom_edges(ordered, bins)
 
 
 def _missing(value: object) -> bool:

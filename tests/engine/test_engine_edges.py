@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftwatch.engine import fit_numeric_bins, is_boolean
-from driftwatch.engine.edges import _distinct_sorted, quantile_edges
+from driftwatch.engine import NumericBins, fit_numeric_bins, is_boolean
+from driftwatch.engine.edges import (
+    _few_distinct,
+    distinct_value_edges,
+    quantile_edges,
+    reference_edges,
+    sorted_quantiles,
+)
 
 SETTINGS = settings(max_examples=150, deadline=None)
 
@@ -146,8 +152,121 @@ def test_is_boolean(values: np.ndarray, expected: bool) -> None:
         pytest.param(np.array([], dtype=np.float64), id="empty"),
     ],
 )
-def test_distinct_values_of_the_sorted_reference_are_numpy_unique(values: np.ndarray) -> None:
-    distinct, counts = _distinct_sorted(np.sort(values))
-    expected, expected_counts = np.unique(values, return_counts=True)
-    assert distinct.tolist() == expected.tolist()
-    assert counts.tolist() == expected_counts.tolist()
+def test_few_distinct_values_of_the_sorted_reference_are_numpy_unique(values: np.ndarray) -> None:
+    distinct = _few_distinct(np.sort(values), bins=10)
+    expected = np.unique(values)
+    if expected.size > 10:
+        assert distinct is None
+    else:
+        assert distinct is not None and distinct.tolist() == expected.tolist()
+
+
+# --- the fit's shortcuts are the same numbers as the plain computations ------------------------
+
+floats = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=64)
+# A few levels repeat (atoms, ties); with floats between them, atoms of every size.
+LEVELS = st.lists(st.sampled_from([-3.0, -0.0, 0.0, 0.5, 1.0, 7.25]) | floats, min_size=1)
+
+
+@SETTINGS
+@given(values=LEVELS, k=st.integers(1, 25))
+def test_quantiles_of_a_sorted_array_are_numpys_bit_for_bit(values: list[float], k: int) -> None:
+    x = np.asarray(values, dtype=np.float64)
+    q = np.arange(k + 1) / k
+    assert sorted_quantiles(np.sort(x), q).tolist() == np.quantile(x, q).tolist()
+
+
+def _atom_rule_from_distinct_values(finite: np.ndarray, bins: int) -> np.ndarray:
+    """The rule written plainly: every distinct value and its count (the fit's former code)."""
+    distinct, counts = np.unique(finite, return_counts=True)
+    if distinct.size <= bins:
+        return distinct_value_edges(distinct)
+    edges = quantile_edges(finite, bins)
+    atoms = np.flatnonzero(counts * bins >= finite.size)
+    if atoms.size == 0:
+        return edges
+    mids = distinct[:-1] / 2 + distinct[1:] / 2
+    last = distinct.size - 1
+    low = np.where(atoms > 0, mids[np.maximum(atoms - 1, 0)], distinct[atoms])
+    high = np.where(atoms < last, mids[np.minimum(atoms, last - 1)], distinct[atoms])
+    inside = np.any((edges[:, None] > low) & (edges[:, None] < high), axis=1)
+    own = np.concatenate([low, high])
+    fitted = np.unique(np.concatenate([edges[~inside], own]))
+    while True:  # drop edges until every interior bin holds a distinct value
+        slot = np.searchsorted(fitted, distinct, side="right") - 1
+        slot[distinct == fitted[-1]] = fitted.size - 2
+        empty = np.flatnonzero(np.bincount(slot, minlength=fitted.size - 1) == 0)
+        if empty.size == 0:
+            return fitted
+        i = int(empty[0])
+        keep_left = np.isin(fitted[i + 1], own) and not np.isin(fitted[i], own)
+        fitted = np.delete(fitted, i if keep_left else i + 1)
+
+
+@SETTINGS
+@given(values=LEVELS, k=st.integers(1, 25))
+def test_atoms_found_among_the_quantiles_order_statistics_are_all_the_atoms(
+    values: list[float], k: int
+) -> None:
+    """Reading atoms and their neighbours off the order statistics the quantiles use gives the
+    edges of the rule computed on every distinct value."""
+    x = np.asarray(values, dtype=np.float64)
+    assert (
+        reference_edges(x, "quantile", k).tolist() == _atom_rule_from_distinct_values(x, k).tolist()
+    )
+
+
+def _with_atom(value: float, rows: int, n: int = 100) -> np.ndarray:
+    """``rows`` copies of ``value`` among ``n`` values otherwise distinct (0.5, 1.5, ...)."""
+    others = np.arange(n - rows, dtype=np.float64) + 0.5
+    return np.concatenate([np.full(rows, value), others])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param(_with_atom(3.0, 10), id="exactly-one-kth-is-an-atom"),
+        pytest.param(_with_atom(3.0, 9), id="one-row-short-is-not"),
+        pytest.param(_with_atom(-1.0, 10), id="atom-at-the-minimum"),
+        pytest.param(_with_atom(1e3, 10), id="atom-at-the-maximum"),
+        pytest.param(_with_atom(3.0, 11, n=101), id="exactly-one-kth-rounded-up"),
+        pytest.param(np.repeat([1.0, 2.0, 3.0], [45, 10, 45]), id="three-atoms-one-at-one-kth"),
+    ],
+)
+def test_atoms_at_the_edge_of_the_rule_match_the_plain_rule(values: np.ndarray) -> None:
+    got = reference_edges(values, "quantile", 10)
+    assert got.tolist() == _atom_rule_from_distinct_values(values, 10).tolist()
+
+
+SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf])
+
+
+@SETTINGS
+@given(
+    values=st.lists(floats | SPECIAL | st.sampled_from([0.0, 1.0, 2.5]), max_size=300),
+    edges=st.lists(st.sampled_from([-1.0, 0.0, 1.0, 2.5, 3.0]) | floats, min_size=1, max_size=8),
+)
+def test_counting_sorted_values_gives_the_counts_of_the_unsorted(
+    values: list[float], edges: list[float]
+) -> None:
+    ordered = sorted(set(edges))
+    bins = NumericBins(edges=(ordered[0], ordered[0]) if len(ordered) == 1 else tuple(ordered))
+    x = np.asarray(values, dtype=np.float64)
+    assert bins.count_sorted(np.sort(x)).tolist() == bins.count(x).tolist()
+
+
+@SETTINGS
+@given(
+    values=st.lists(floats | SPECIAL | st.sampled_from([0.0, 1.0]), min_size=1),
+    k=st.integers(1, 12),
+)
+def test_a_presorted_fit_is_the_fit_of_the_unsorted_values(values: list[float], k: int) -> None:
+    from driftwatch.engine import fit_numeric_bins
+
+    x = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(x).any():
+        return
+    for strategy in ("quantile", "uniform"):
+        plain = fit_numeric_bins(x, strategy=strategy, bins=k)
+        presorted = fit_numeric_bins(np.sort(x), strategy=strategy, bins=k, presorted=True)
+        assert presorted == plain
