@@ -143,7 +143,9 @@ def _few_distinct(ordered: FloatArray, bins: int) -> FloatArray | None:
     changes = ordered[1:] != ordered[:-1]
     if int(np.count_nonzero(changes)) + 1 > bins:
         return None
-    return ordered[np.concatenate([[0], np.flatnonzero(changes) + 1])]
+    starts = np.concatenate([[0], np.flatnonzero(changes) + 1])
+    distinct: FloatArray = ordered[starts]
+    return distinct
 
 
 def reference_edges(finite: FloatArray, strategy: str, bins: int) -> FloatArray:
