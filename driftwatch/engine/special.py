@@ -207,17 +207,18 @@ def rel_entr(x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:
     x_arr, y_arr = np.broadcast_arrays(
         np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     )
-    out = np.empty(x_arr.shape, dtype=np.float64)
+    logs = np.zeros(x_arr.shape, dtype=np.float64)  # ln(x/y) where both are positive
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         ratio = x_arr / y_arr
         positive = (x_arr > 0) & (y_arr > 0)
         near = positive & (ratio > 0.5) & (ratio < 2.0)
         normal = positive & ~near & (ratio > np.finfo(np.float64).tiny) & (ratio < np.inf)
         apart = positive & ~near & ~normal
-        np.multiply(x_arr, np.log1p((x_arr - y_arr) / y_arr, where=near), out=out, where=near)
-        np.multiply(x_arr, np.log(ratio, where=normal), out=out, where=normal)
+        np.log1p((x_arr - y_arr) / y_arr, out=logs, where=near)
+        np.log(ratio, out=logs, where=normal)
         if apart.any():
-            out[apart] = x_arr[apart] * (np.log(x_arr[apart]) - np.log(y_arr[apart]))
+            logs[apart] = np.log(x_arr[apart]) - np.log(y_arr[apart])
+        out = x_arr * logs
     out[~positive] = np.where((x_arr == 0) & (y_arr >= 0), 0.0, np.inf)[~positive]
     out[np.isnan(x_arr) | np.isnan(y_arr)] = np.nan
     return out
