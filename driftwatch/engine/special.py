@@ -218,7 +218,7 @@ def rel_entr(x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:
         np.log(ratio, out=logs, where=normal)
         if apart.any():
             logs[apart] = np.log(x_arr[apart]) - np.log(y_arr[apart])
-        out = x_arr * logs
+        out = np.asarray(x_arr * logs, dtype=np.float64)
     out[~positive] = np.where((x_arr == 0) & (y_arr >= 0), 0.0, np.inf)[~positive]
     out[np.isnan(x_arr) | np.isnan(y_arr)] = np.nan
     return out
@@ -403,6 +403,62 @@ def _gamma_inner(x: FloatArray) -> FloatArray:
     return np.asarray(np.where(small, near, regular), dtype=np.float64)
 
 
+_RGAMMA_R = (  # Chebyshev coefficients of 1/(x·Γ(x)) − 1 on [0, 1]
+    3.13173458231230000000e-17,
+    -6.70718606477908000000e-16,
+    2.20039078172259550000e-15,
+    2.47691630348254132600e-13,
+    -6.60074100411295197440e-12,
+    5.13850186324226978840e-11,
+    1.08965386454418662084e-9,
+    -3.33964630686836942556e-8,
+    2.68975996440595483619e-7,
+    2.96001177518801696639e-6,
+    -8.04814124978471142852e-5,
+    4.16609138709688864714e-4,
+    5.06579864028608725080e-3,
+    -6.41925436109158228810e-2,
+    -4.98558728684003594785e-3,
+    1.27546015610523951063e-1,
+)
+
+
+def _chbevl(x: FloatArray, coefficients: Sequence[float]) -> FloatArray:
+    """A Chebyshev series by Clenshaw's recurrence (Cephes chbevl)."""
+    b0, b1, b2 = np.full(x.shape, coefficients[0]), np.zeros(x.shape), np.zeros(x.shape)
+    for c in coefficients[1:]:
+        b2, b1 = b1, b0
+        b0 = x * b1 - b2 + c
+    return np.asarray(0.5 * (b0 - b2), dtype=np.float64)
+
+
+def _rgamma(x: FloatArray) -> FloatArray:
+    """1/Γ(x) elementwise (Cephes rgamma): 0 at the poles, a Chebyshev series for |x| ≤ 4."""
+    out = np.full(x.shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        zero = x == 0.0
+        out[zero] = x[zero]
+        pole = (x < 0.0) & (x == np.floor(x))
+        out[pole] = 0.0
+        far = ~zero & ~pole & (np.abs(x) > 4.0)
+        out[far] = 1.0 / _gamma(x[far])
+        near = ~zero & ~pole & (np.abs(x) <= 4.0)
+        w, z = x[near].copy(), np.ones(int(near.sum()))
+        down = w > 1.0
+        while down.any():
+            w[down] -= 1.0
+            z[down] *= w[down]
+            down = w > 1.0
+        up = w < 0.0
+        while up.any():
+            z[up] /= w[up]
+            w[up] += 1.0
+            up = w < 0.0
+        series = w * (1.0 + _chbevl(4.0 * w - 2.0, _RGAMMA_R)) / z
+        out[near] = np.where(w == 0.0, 0.0, np.where(w == 1.0, 1.0 / z, series))
+    return out
+
+
 def betaln(a: npt.ArrayLike, b: npt.ArrayLike) -> FloatArray:
     """ln|B(a, b)| elementwise (scipy.special.betaln: Cephes lbeta).
 
@@ -457,8 +513,7 @@ def _lbeta_regular(a: FloatArray, b: FloatArray) -> FloatArray:
     ratio = ~asymptotic & ~logs
     if ratio.any():
         x, y, s = a[ratio], b[ratio], total[ratio]
-        gamma_s = _gamma(s)
-        reciprocal = np.where(np.isnan(gamma_s), 0.0, 1.0 / gamma_s)  # rgamma: 0 at the poles
+        reciprocal = _rgamma(s)
         gamma_x, gamma_y = _gamma(x), _gamma(y)
         x_first = np.abs(np.abs(gamma_x * reciprocal) - 1.0) > np.abs(
             np.abs(gamma_y * reciprocal) - 1.0
