@@ -33,6 +33,7 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from driftwatch.engine import special
 from driftwatch.engine.metrics import as_pair, get_metric
 from driftwatch.errors import EngineError
 
@@ -110,8 +111,6 @@ def critical_value(
     ``williams`` is the test's Williams divisor q (:func:`~driftwatch.engine.stats.williams_q`):
     the test compares G / q with χ², so its critical G is q times χ²'s quantile.
     """
-    from scipy import special
-
     if not 0.0 < alpha < 1.0:
         raise EngineError(f"alpha must lie strictly between 0 and 1, got {alpha}")
     if not (math.isfinite(williams) and williams >= 1.0):
@@ -119,7 +118,7 @@ def critical_value(
     if dof < 1:
         return math.inf
     # χ²'s upper quantile as scipy.stats.chi2.isf computes it, without importing scipy.stats.
-    quantile = 2.0 * float(special.gammainccinv(dof / 2.0, alpha))
+    quantile = 2.0 * float(special.gammaincc_inv(dof / 2.0, alpha))
     x2 = williams * quantile * _sizes(n_live, n_ref)
     value = _factor(metric) * x2
     return math.sqrt(value) if metric == "hellinger" else value
