@@ -30,6 +30,12 @@ import numpy.typing as npt
 
 from driftwatch.engine.edges import reference_edges, sorted_reference_edges
 from driftwatch.engine.labels import category_label, is_missing
+from driftwatch.engine.slots import (
+    COMPARE_MAX_EDGES,
+    count_by_comparison,
+    count_by_search,
+    count_sorted,
+)
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -259,26 +265,14 @@ class NumericBins:
         Both give identical counts (tests check them against each other).
         """
         x = _as_float(values, "numeric values")
-        if self._edge_array.size <= _COMPARE_MAX_EDGES:
-            return _count_by_comparison(x, self.edges)
-        return _count_by_search(x, self._edge_array)
+        if self._edge_array.size <= COMPARE_MAX_EDGES:
+            return count_by_comparison(x, self.edges)
+        return count_by_search(x, self._edge_array)
 
     def count_sorted(self, ordered: object) -> IntArray:
         """:meth:`count` of values already in ascending order, NaN last (as ``numpy.sort``
         leaves them): binary searches for the edges instead of a pass over the values."""
-        x = _as_float(ordered, "numeric values")
-        edges = self._edge_array
-        m = edges.size
-        valid = int(np.searchsorted(x, np.nan, side="left"))  # NaN sorts after +inf
-        below = np.searchsorted(x[:valid], edges, side="left").astype(np.int64)
-        above = valid - int(np.searchsorted(x[:valid], edges[-1], side="right"))
-        counts = np.empty(m + 2, dtype=np.int64)
-        counts[0] = below[0]
-        counts[1 : m - 1] = np.diff(below[: m - 1])
-        counts[m - 1] = valid - above - below[m - 2]  # the closed last bin [e_m-2, e_m-1]
-        counts[m] = above
-        counts[m + 1] = x.size - valid
-        return counts
+        return count_sorted(_as_float(ordered, "numeric values"), self._edge_array)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form; edges are Python floats, which round-trip exactly through JSON."""
@@ -301,49 +295,6 @@ class NumericBins:
         if axis not in ("value", "time"):
             raise EngineError(f"numeric bins need 'axis' value or time, got {axis!r}")
         return cls(edges=tuple(float(e) for e in edges), strategy=strategy, axis=axis)
-
-
-_COMPARE_MAX_EDGES = 48
-_BLOCK = 1 << 16  # values per block: 512 KiB of float64, which stays in a core's L2 cache
-
-
-def _count_by_search(x: FloatArray, edges: FloatArray) -> IntArray:
-    """Counts per slot with one searchsorted and one bincount (any number of edges)."""
-    m = edges.size
-    idx = np.searchsorted(edges, x, side="right")
-    idx[x == edges[-1]] = m - 1  # the last interior bin is closed on the right
-    idx[np.isnan(x)] = m + 1
-    return np.bincount(idx, minlength=m + 2).astype(np.int64, copy=False)
-
-
-def _count_by_comparison(x: FloatArray, edges: tuple[float, ...]) -> IntArray:
-    """Counts per slot from ``below[j] = #(x < e_j)``, ``above = #(x > e_last)``, ``#(x == x)``.
-
-    NaN compares false with everything, so it is neither below, above nor equal to itself:
-    missing = n − #(x == x). ±inf land in the tails like any value beyond the edges.
-    """
-    m = len(edges)
-    below = [0] * m
-    above = valid = 0
-    scratch = np.empty(min(_BLOCK, x.size), dtype=np.bool_)
-    last = edges[-1]
-    for start in range(0, x.size, _BLOCK):
-        block = x[start : start + _BLOCK]
-        flags = scratch[: block.size]
-        for j, edge in enumerate(edges):
-            np.less(block, edge, out=flags)
-            below[j] += int(np.count_nonzero(flags))
-        np.greater(block, last, out=flags)
-        above += int(np.count_nonzero(flags))
-        np.equal(block, block, out=flags)
-        valid += int(np.count_nonzero(flags))
-    counts = np.empty(m + 2, dtype=np.int64)
-    counts[0] = below[0]
-    counts[1 : m - 1] = np.diff(np.asarray(below[: m - 1], dtype=np.int64))
-    counts[m - 1] = valid - above - below[m - 2]  # the closed last bin [e_m-2, e_m-1]
-    counts[m] = above
-    counts[m + 1] = x.size - valid
-    return counts
 
 
 def fit_numeric_bins(

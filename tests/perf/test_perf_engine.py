@@ -15,8 +15,8 @@ from driftwatch.engine import (
     fit_categorical_bins_from_counts,
     fit_numeric_bins,
 )
-from driftwatch.engine.binning import _count_by_comparison, _count_by_search
 from driftwatch.engine.parallel import run_all
+from driftwatch.engine.slots import count_by_comparison, count_by_search
 from driftwatch.sources.columns import categorical_codes, category_counts
 
 EDGE_SETS = [
@@ -35,9 +35,7 @@ def test_comparison_counts_equal_search_counts_on_awkward_values(
     edges: tuple[float, ...],
 ) -> None:
     x = np.concatenate([AWKWARD, np.asarray(edges)])
-    assert (
-        _count_by_comparison(x, edges).tolist() == _count_by_search(x, np.asarray(edges)).tolist()
-    )
+    assert count_by_comparison(x, edges).tolist() == count_by_search(x, np.asarray(edges)).tolist()
 
 
 @settings(max_examples=200, deadline=None)
@@ -55,8 +53,8 @@ def test_comparison_counts_equal_search_counts_on_awkward_values(
     ),
 )
 def test_comparison_counts_equal_search_counts(values: np.ndarray, edges: list[float]) -> None:
-    by_search = _count_by_search(values, np.asarray(edges, dtype=np.float64))
-    assert _count_by_comparison(values, tuple(edges)).tolist() == by_search.tolist()
+    by_search = count_by_search(values, np.asarray(edges, dtype=np.float64))
+    assert count_by_comparison(values, tuple(edges)).tolist() == by_search.tolist()
 
 
 def test_counts_span_several_blocks_exactly() -> None:
@@ -64,7 +62,7 @@ def test_counts_span_several_blocks_exactly() -> None:
     x = rng.normal(size=200_003)
     x[rng.random(x.size) < 0.01] = np.nan
     bins = fit_numeric_bins(x, bins=10)
-    assert bins.count(x).tolist() == _count_by_search(x, np.asarray(bins.edges)).tolist()
+    assert bins.count(x).tolist() == count_by_search(x, np.asarray(bins.edges)).tolist()
 
 
 def test_threaded_counts_equal_one_thread_counts() -> None:

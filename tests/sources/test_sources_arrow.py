@@ -12,7 +12,7 @@ import pytest
 
 from driftwatch.config import ParquetSourceConfig
 from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
-from driftwatch.engine.binning import _count_by_search
+from driftwatch.engine.slots import count_by_search
 from driftwatch.sources import open_source, parquet
 from driftwatch.sources.arrow import (
     ArrowChunk,
@@ -34,7 +34,7 @@ CATEGORIES = fit_categorical_bins(np.array(["a", "b", "zz"], dtype=object))
 
 def expected_numeric(values: list[float | None]) -> np.ndarray:
     x = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    return _count_by_search(x, EDGES)
+    return count_by_search(x, EDGES)
 
 
 @pytest.mark.parametrize(
