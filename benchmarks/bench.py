@@ -296,8 +296,8 @@ def _high_water_mib() -> float:
 def engine_throughput(rows: int, repeat: int) -> dict[str, float]:
     """Cells/s of the engine and of the naive way on the same in-memory live arrays."""
     from driftwatch.engine import fit_categorical_bins, fit_numeric_bins
-    from driftwatch.engine.slots import count_by_search
     from driftwatch.engine.parallel import run_all, thread_count
+    from driftwatch.engine.slots import count_by_search
 
     ref_path, live_path = dataset(rows)
     ref = pq.read_table(ref_path).to_pandas()
