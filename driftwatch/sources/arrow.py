@@ -6,7 +6,7 @@
   validity bitmap's count. Other numeric types (integers, float32, booleans) are cast
   to float64 first; anything else goes through the pandas conversion of
   :mod:`driftwatch.sources.columns`, which also gives its error messages.
-- String columns (plain or dictionary-encoded) are counted with ``pyarrow.compute.value_counts``
+- String columns (plain or dictionary-encoded) are counted with Arrow's ``value_counts`` kernel
   (on the dictionary's codes for a dictionary array), so Python touches each distinct value once.
   A string's label is the string itself and null is missing, as
   :func:`~driftwatch.engine.category_label` and :func:`~driftwatch.engine.is_missing` say.
@@ -15,6 +15,12 @@
 Counts are identical to the pandas path's (``searchsorted`` + ``bincount`` on the same values);
 tests check both. :class:`ArrowChunk` gives the reference fit the same columns without pandas: a
 float64 column without nulls as a zero-copy view, others cast (nulls filled with NaN) in Arrow.
+
+The Arrow kernels are called through ``call_function`` from pyarrow's compiled compute core, not
+through :mod:`pyarrow.compute`: importing that module builds a Python wrapper with a parsed
+docstring for each of its ~290 kernels (~0.1 s, as much as the rest of ``pyarrow.parquet``), a
+cost every run would pay for the three kernels counting needs. Array methods such as ``cast`` or
+``take`` would import it too, so they are not used here either.
 """
 
 from __future__ import annotations
@@ -27,7 +33,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+
+try:  # the kernels without pyarrow.compute's wrappers (it re-exports these very objects)
+    from pyarrow._compute import CastOptions, call_function
+except ImportError:  # pragma: no cover - a pyarrow that moved them
+    from pyarrow.compute import CastOptions, call_function
 
 from driftwatch.engine import CategoricalBins, Histogram, NumericBins
 from driftwatch.engine.parallel import run_all
@@ -90,7 +100,7 @@ def count_arrow_numeric(bins: NumericBins, column: pa.Array | pa.ChunkedArray) -
         if len(chunk) == 0:
             continue
         if not pa.types.is_float64(chunk.type):
-            chunk = chunk.cast(pa.float64(), safe=False)  # as pandas' to_numpy(float64)
+            chunk = _as_float64(chunk)  # as pandas' to_numpy(float64)
         values = _float_view(chunk)
         total += bins.count(values)
         nulls = chunk.null_count
@@ -120,9 +130,9 @@ def arrow_numeric_values(
         if len(chunk) == 0:
             continue
         if not pa.types.is_float64(chunk.type):
-            chunk = chunk.cast(pa.float64(), safe=False)
+            chunk = _as_float64(chunk)
         if chunk.null_count:
-            chunk = pc.fill_null(chunk, math.nan)
+            chunk = call_function("coalesce", [chunk, pa.scalar(math.nan, pa.float64())])
         parts.append(_float_view(chunk))
     if not parts:
         return np.empty(0, dtype=np.float64)
@@ -143,10 +153,11 @@ def arrow_category_counts(
         if pa.types.is_dictionary(chunk.type):
             missing += chunk.null_count
             codes = chunk.indices
-            counted = pc.value_counts(codes.drop_null() if chunk.null_count else codes)
-            labels = chunk.dictionary.take(counted.field("values")).to_pylist()
+            present = call_function("drop_null", [codes]) if chunk.null_count else codes
+            counted = call_function("value_counts", [present])
+            labels = call_function("take", [chunk.dictionary, counted.field("values")]).to_pylist()
         else:
-            counted = pc.value_counts(chunk)
+            counted = call_function("value_counts", [chunk])
             labels = counted.field("values").to_pylist()
         for label, n in zip(labels, counted.field("counts").to_pylist(), strict=True):
             if label is None:
@@ -154,6 +165,11 @@ def arrow_category_counts(
             else:
                 by_label[label] = by_label.get(label, 0) + n
     return by_label, missing
+
+
+def _as_float64(chunk: pa.Array) -> pa.Array:
+    """``chunk.cast(pa.float64(), safe=False)``, without importing pyarrow.compute."""
+    return call_function("cast", [chunk], CastOptions.unsafe(pa.float64()))
 
 
 def _count_column(column: pa.ChunkedArray, feature: FeatureBins, where: str) -> Histogram:
