@@ -1,12 +1,15 @@
 """Connecting to the results database and keeping its schema at the code's revision.
 
 The schema is created and changed only by the Alembic revisions in ``migrations/``. A brand-new
-(empty) database is migrated to head automatically when a command writes (:func:`ensure_schema`);
+(empty) database is brought to head automatically when a command writes (:func:`ensure_schema`):
+by replaying the statements those migrations execute, recorded per dialect
+(:func:`create_at_head`), or by Alembic when the recording is not of the current head;
 one that is behind is refused with a message naming ``driftwatch db upgrade``. Commands that only
 read (``status``, ``report``, ``history``, ``alerts list``) open with ``connect(url, create=False)``
 and :func:`check_schema`: a mistyped URL is one error line, never a new empty database.
 
-Alembic is imported only when it is needed: to migrate, and to name the revisions of a database
+Alembic is imported only when it is needed: to migrate an existing database (or a new one without
+a snapshot of the head), and to name the revisions of a database
 that is not at head. Opening a database that is already at head (every scheduled run) reads the
 ``alembic_version`` table with SQLAlchemy and the head from the revision files' declarations
 (:func:`head_revision`), which keeps ~0.1 s of imports off ``driftwatch run``.
@@ -34,10 +37,12 @@ if TYPE_CHECKING:
 __all__ = [
     "check_schema",
     "connect",
+    "create_at_head",
     "current_revision",
     "downgrade",
     "ensure_schema",
     "head_revision",
+    "head_snapshot",
     "is_known_revision",
     "migrations_dir",
     "one_line",
@@ -347,15 +352,67 @@ def _bad_revision(revision: str, exc: Exception) -> StoreError:
 
 
 def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None:
-    """Migrate a brand-new database to head; refuse one whose schema is behind or ahead."""
+    """Create a brand-new database at head; refuse one whose schema is behind or ahead."""
     current = current_revision(engine)
     if current == head_revision():
         return
     if current is None:
-        if not _has_driftwatch_tables(engine):
+        if not _has_driftwatch_tables(engine) and not create_at_head(engine):
             upgrade(engine)  # brand new (serialised with any other process doing the same)
-        current = current_revision(engine)  # migrated just now, by us or by another process
+        current = current_revision(engine)  # created just now, by us or by another process
     _refuse_unless_at_head(engine, current, config_hint)
+
+
+SNAPSHOTS = Path(__file__).with_name("head_schema")
+"""``<dialect>.json``: the statements Alembic executes to migrate an empty database to head
+(recorded by :mod:`driftwatch.store.snapshot`)."""
+
+
+def head_snapshot(dialect: str) -> list[str] | None:
+    """The recorded statements that create ``dialect``'s schema at head, or None when there is
+    no snapshot of the current head (a new migration not yet recorded: Alembic migrates)."""
+    path = SNAPSHOTS / f"{dialect}.json"
+    if not path.is_file():
+        return None
+    import json
+
+    snapshot = json.loads(path.read_text(encoding="utf-8"))
+    if snapshot.get("revision") != head_revision():
+        return None
+    return [str(statement) for statement in snapshot["statements"]]
+
+
+def create_at_head(engine: Engine) -> bool:
+    """Create a brand-new database's schema from the head snapshot, without Alembic.
+
+    The statements are exactly those Alembic executes when it migrates an empty database from
+    base to head (views and the ``alembic_version`` row included), replayed in one transaction:
+    the migration minus Alembic's import and its revision scripts (~0.2 s of a first run), as
+    Rails loads ``schema.rb`` into a new database. False when there is no snapshot of the head
+    for this dialect, or when the database was downgraded to base (its empty version table is
+    Alembic's to fill). On PostgreSQL the migration lock serialises it with other processes; one
+    that finds the schema created meanwhile leaves it.
+    """
+    statements = head_snapshot(engine.dialect.name)
+    if statements is None:
+        return False
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
+            if sa.inspect(connection).has_table(_VERSION_TABLE.name):
+                # Created by another process while we waited for the lock (a revision row), or
+                # downgraded to base (an empty version table, which Alembic then migrates).
+                return (
+                    connection.execute(sa.select(_VERSION_TABLE.c.version_num)).first() is not None
+                )
+            for statement in statements:
+                connection.exec_driver_sql(statement)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"creating the schema of {redact_url(str(engine.url))!r} failed: {one_line(exc)}"
+        ) from None
+    return True
 
 
 def check_schema(
