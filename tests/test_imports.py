@@ -45,6 +45,15 @@ def python(code: str, cwd: Path = REPO_ROOT) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# `driftwatch run` on the driftwatch.yaml of the current folder, which must exit 0.
+RUN = (
+    "from driftwatch.cli.main import cli\n"
+    "try:\n"
+    "    cli(['run', '--config', 'driftwatch.yaml'])\n"
+    "except SystemExit as exc:\n"
+    "    assert exc.code == 0, exc.code"
+)
+
 # What a `driftwatch --version` or `--help` must not pay for: the data, store and test stacks.
 HEAVY = ("pandas", "pyarrow", "sqlalchemy", "scipy", "alembic", "apscheduler", "httpx")
 
@@ -123,15 +132,8 @@ def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) 
         ],
     }
     (tmp_path / "driftwatch.yaml").write_text(json.dumps(config), encoding="utf-8")
-    run = (
-        "from driftwatch.cli.main import cli\n"
-        "try:\n"
-        "    cli(['run', '--config', 'driftwatch.yaml'])\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code == 0, exc.code"
-    )
-    assert imported_after(run, tmp_path) == [], "a brand-new database: the head snapshot"
-    assert imported_after(run, tmp_path) == [], "the second run finds the schema at head"
+    assert imported_after(RUN, tmp_path) == [], "a brand-new database: the head snapshot"
+    assert imported_after(RUN, tmp_path) == [], "the second run finds the schema at head"
 
 
 def test_the_default_rule_tests_drift_without_importing_scipy(tmp_path: Path) -> None:
@@ -241,13 +243,6 @@ def test_a_parquet_run_imports_neither_pandas_nor_pyarrow_compute(
         ],
     }
     (tmp_path / "driftwatch.yaml").write_text(json.dumps(config), encoding="utf-8")
-    run = (
-        "from driftwatch.cli.main import cli\n"
-        "try:\n"
-        "    cli(['run', '--config', 'driftwatch.yaml'])\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code == 0, exc.code"
-    )
     if database == "migrated":
-        imported_after(run, tmp_path)
-    assert imported_after(run, tmp_path, packages=("pandas", "pyarrow.compute")) == []
+        imported_after(RUN, tmp_path)
+    assert imported_after(RUN, tmp_path, packages=("pandas", "pyarrow.compute")) == []
