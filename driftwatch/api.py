@@ -80,6 +80,8 @@ if TYPE_CHECKING:
         validate,
     )
     from driftwatch.comparison import DriftReport, compare
+    from driftwatch.scheduler import BatchReport
+    from driftwatch.scheduler.runner import WindowResult
 
 _LAZY = {
     "driftwatch._commands.alerts": (
@@ -131,10 +133,6 @@ def __getattr__(name: str) -> object:
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY_NAMES})
 
-
-if TYPE_CHECKING:
-    from driftwatch.scheduler import BatchReport
-    from driftwatch.scheduler.runner import WindowResult
 
 __all__ = [
     "ALERT_STATES",

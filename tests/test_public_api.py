@@ -32,6 +32,16 @@ def test_the_version_is_the_installed_distributions() -> None:
     assert driftwatch.__version__ == importlib.metadata.version(DISTRIBUTION)
 
 
+def test_the_api_s_lazy_names_are_their_modules_own_and_exported() -> None:
+    """``driftwatch.api`` imports the commands a run does not use on first use (PEP 562)."""
+    import importlib
+
+    for module, names in api._LAZY.items():
+        for name in names:
+            assert getattr(api, name) is getattr(importlib.import_module(module), name), name
+            assert name in api.__all__, name
+
+
 def test_top_level_exports_the_run_api_and_every_error() -> None:
     expected = {
         "compare",
