@@ -103,17 +103,20 @@ def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
     cli_process: Callable[..., CliProcess],
     tmp_path: Path,
 ) -> None:
-    def restart_with(*monitors: dict[str, Any], until: str = '"event": "started"') -> CliProcess:
+    def restart_with(*monitors: dict[str, Any], runs: int = 0) -> CliProcess:
+        """Start a scheduler, wait for its start and ``runs`` run lines, and stop it."""
         config = write_config(config_mapping(sqlite_database, *monitors))
         process = cli_process("schedule", "--config", str(config), "--log-format", "json")
-        process.wait_for_line(until, timeout=60)
+        process.wait_for_line('"event": "started"', timeout=60)
+        wait_for(lambda: process.output().count('"event": "run"') >= runs, 60, f"{runs} runs")
         assert process.terminate() == 0
         return process
 
     started = datetime.now(UTC)
-    restart_with(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY))
-    # Stopped once its start-up catch-up has run: a SIGTERM before that run begins skips it.
-    second = restart_with(monitor_entry("a", {"cron": "30 * * * *"}), until='"event": "run"')
+    # The first start's catch-up computes each monitor's latest window; it is stopped once both
+    # have run (a SIGTERM before a catch-up run begins rightly skips it).
+    restart_with(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY), runs=2)
+    second = restart_with(monitor_entry("a", {"cron": "30 * * * *"}))
     assert '"updated": ["a"], "removed": ["b"]' in second.output()
 
     status = subprocess.run(
