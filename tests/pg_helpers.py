@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
-import sqlalchemy as sa
+from driftwatch.store.snapshot import scratch_postgresql
 
 
-@contextlib.contextmanager
-def created_pg_database(server_url: str, prefix: str = "dw_test") -> Iterator[str]:
+def created_pg_database(server_url: str, prefix: str = "dw_test") -> AbstractContextManager[str]:
     """A brand-new, empty, uniquely named PostgreSQL database on ``server_url``; dropped after."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(server_url).set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return scratch_postgresql(server_url, prefix=prefix)

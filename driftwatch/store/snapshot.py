@@ -58,9 +58,10 @@ def record(url: str) -> dict[str, Any]:
 
 
 @contextmanager
-def scratch_postgresql(server_url: str) -> Iterator[str]:
-    """A new, empty, uniquely named database on the PostgreSQL server at ``server_url``."""
-    name = f"driftwatch_snapshot_{uuid.uuid4().hex[:12]}"
+def scratch_postgresql(server_url: str, prefix: str = "driftwatch_snapshot") -> Iterator[str]:
+    """A new, empty, uniquely named database on the PostgreSQL server at ``server_url``, dropped
+    afterwards (the tests' throwaway databases are made here too)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
