@@ -30,18 +30,12 @@ import numpy.typing as npt
 __all__ = [
     "distinct_value_edges",
     "is_boolean",
-    "quantile_edges",
     "reference_edges",
     "sorted_quantiles",
     "sorted_reference_edges",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def quantile_edges(finite: FloatArray, bins: int) -> FloatArray:
-    """e_i = the i/k quantile (numpy's default linear method), duplicates dropped."""
-    return np.unique(np.quantile(finite, np.arange(bins + 1) / bins))
 
 
 def sorted_quantiles(ordered: FloatArray, quantiles: FloatArray) -> FloatArray:
@@ -66,7 +60,8 @@ def sorted_quantiles(ordered: FloatArray, quantiles: FloatArray) -> FloatArray:
 
 
 def _sorted_quantile_edges(ordered: FloatArray, bins: int) -> FloatArray:
-    """:func:`quantile_edges` of an already sorted array, without numpy's partition."""
+    """The i/k quantiles of an already sorted array (numpy's linear method), duplicates
+    dropped, without numpy's partition."""
     return np.unique(sorted_quantiles(ordered, np.arange(bins + 1) / bins))
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from driftwatch.engine.special import rel_entr
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -95,17 +96,6 @@ def _proportions(p: FloatArray, q: FloatArray, alpha: float) -> tuple[FloatArray
     return (p + alpha) / (p.sum() + alpha * k), (q + alpha) / (q.sum() + alpha * k)
 
 
-def _rel_entr(x: FloatArray, y: FloatArray) -> FloatArray:
-    """Elementwise ``x * log(x / y)`` with ``0 log 0 = 0`` and ``inf`` where ``x > 0 = y``.
-
-    The same definition as ``scipy.special.rel_entr``, so sums match ``scipy.stats.entropy``.
-    """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
-        terms = x * np.log(x / y)
-    terms = np.where(y > 0, terms, np.inf)
-    return np.where(x > 0, terms, 0.0)
-
-
 def _nonneg(value: float) -> float:
     """Clip the tiny negative values rounding can produce for a divergence that is >= 0."""
     return max(float(value), 0.0)
@@ -124,7 +114,7 @@ def kl_divergence(
     alpha = _check_alpha(alpha)
     pa, qa = as_pair(p, q)
     pp, qq = _proportions(pa, qa, alpha)
-    total = float(np.sum(_rel_entr(pp, qq)))
+    total = float(np.sum(rel_entr(pp, qq)))
     if total == math.inf:
         return math.inf
     return _nonneg(total / math.log(base))
@@ -140,7 +130,7 @@ def js_divergence(p: npt.ArrayLike, q: npt.ArrayLike, *, base: float = 2.0) -> f
     pa, qa = as_pair(p, q)
     pp, qq = pa / pa.sum(), qa / qa.sum()
     m = (pp + qq) / 2.0
-    total = float(np.sum(_rel_entr(pp, m))) + float(np.sum(_rel_entr(qq, m)))
+    total = float(np.sum(rel_entr(pp, m))) + float(np.sum(rel_entr(qq, m)))
     return _nonneg(total / math.log(base) / 2.0)
 
 
@@ -279,7 +269,7 @@ def bin_contributions(
         raise EngineError(f"got {len(names)} labels for {pa.size} bins; they must match one to one")
     pp, qq = pa / pa.sum(), qa / qa.sum()
     m = (pp + qq) / 2.0
-    terms = (_rel_entr(pp, m) + _rel_entr(qq, m)) / math.log(2.0) / 2.0
+    terms = (rel_entr(pp, m) + rel_entr(qq, m)) / math.log(2.0) / 2.0
     ranked = sorted(
         zip(names, qq.tolist(), pp.tolist(), terms.tolist(), strict=True),
         key=lambda row: (-_nonneg(row[3]), row[0]),

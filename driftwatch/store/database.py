@@ -18,6 +18,7 @@ that is not at head. Opening a database that is already at head (every scheduled
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -374,8 +375,6 @@ def head_snapshot(dialect: str) -> list[str] | None:
     path = SNAPSHOTS / f"{dialect}.json"
     if not path.is_file():
         return None
-    import json
-
     snapshot = json.loads(path.read_text(encoding="utf-8"))
     if snapshot.get("revision") != head_revision():
         return None
