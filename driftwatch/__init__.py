@@ -10,6 +10,10 @@ stored in a SQL database, with alerts.
 import gc as _gc
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from driftwatch._numpy_dispatch import prefer_avx2_on_zen4 as _prefer_avx2_on_zen4
+
+_prefer_avx2_on_zen4()  # before anything imports numpy: on AMD Zen 4 its AVX-512 sort is slow
+
 # Importing pandas, SQLAlchemy and pydantic makes a few hundred thousand objects that live as long
 # as the process. Left alone, the cyclic collector scans them in young collections and then in two
 # full ones during the import: ~0.1 s of every `driftwatch run`, nothing freed. So the collector

@@ -281,14 +281,14 @@ def _fit_group(
     sample = read.sample
 
     def fit(j: int, spec: FeatureSpec) -> tuple[NumericBins, np.ndarray | None]:
-        values = sample.values(j)
+        # One sort per column: the edges are read off it and, when the sample is the whole
+        # reference, so are its counts (binary searches for the edges, not a pass). It sorts
+        # the sample's own buffer in place: this fit is the sample's last reader.
+        ordered = sample.sorted_values(j)
         if not sample.exhaustive:  # the exact range joins the sample: edges span the reference
             span = read.ranges[spec.name]
-            extremes = [span.low, span.high] if span.low <= span.high else []
-            values = np.concatenate([values, np.asarray(extremes, dtype=np.float64)])
-        # One sort per column: the edges are read off it and, when the sample is the whole
-        # reference, so are its counts (binary searches for the edges, not a pass).
-        ordered = np.sort(values)
+            if span.low <= span.high:
+                ordered = _with_extremes(ordered, span.low, span.high)
         binning = spec.binning
         bins = fit_numeric_bins(
             ordered, strategy=binning.strategy, bins=binning.bins, presorted=True
@@ -311,6 +311,11 @@ def _fit_group(
         else:
             later.append(FeatureBins(spec.name, spec.kind, numeric_bins))
     return later
+
+
+def _with_extremes(ordered: np.ndarray, low: float, high: float) -> np.ndarray:
+    """The sorted ``ordered`` (NaN last) with ``low`` and ``high`` inserted in their places."""
+    return np.insert(ordered, np.searchsorted(ordered, [low, high], side="right"), [low, high])
 
 
 def _fixed_bins(spec: FeatureSpec) -> Bins:

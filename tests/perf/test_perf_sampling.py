@@ -8,6 +8,7 @@ import pytest
 from perf_helpers import compute, histograms, runner_for
 
 from driftwatch.engine.sampling import RowSample, quantile_rank_error
+from driftwatch.reference import _with_extremes
 
 ROWS = 200_000
 SAMPLE = 10_000
@@ -39,6 +40,28 @@ def test_sample_does_not_depend_on_chunking(skewed: np.ndarray) -> None:
     assert not whole.exhaustive
     assert whole.values(0).size == SAMPLE
     np.testing.assert_array_equal(whole.values(0), pieces.values(0))
+
+
+def test_sorted_values_sorts_the_sample_in_its_own_buffer(skewed: np.ndarray) -> None:
+    sample = RowSample(SAMPLE, 2)
+    sample.add([skewed, -skewed])
+    expected = np.sort(sample.values(1))
+    ordered = sample.sorted_values(1)
+    np.testing.assert_array_equal(ordered, expected)  # NaN last, as numpy.sort leaves them
+    assert np.shares_memory(ordered, sample.values(1))  # no second array the sample's size
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(-1e300, 1e300), (-3.0, 2.0), (0.5, 0.5), (-np.inf, np.inf)],
+    ids=["beyond-both-ends", "equal-to-sample-values", "one-value", "infinite"],
+)
+def test_the_exact_range_joins_a_sorted_sample_where_a_sort_would_put_it(
+    low: float, high: float
+) -> None:
+    values = np.array([-3.0, -1.0, 0.5, 0.5, 2.0, 7.0, np.nan, np.nan])
+    joined = _with_extremes(values, low, high)
+    np.testing.assert_array_equal(joined, np.sort(np.concatenate([values, [low, high]])))
 
 
 @pytest.mark.parametrize(
