@@ -80,17 +80,27 @@ def null_bias(metric: str, k: int, n_live: float, n_ref: float) -> float:
 
 def debiased_value(metric: str, value: float, k: int, n_live: float, n_ref: float) -> float:
     """``value`` minus its no-drift bias, floored at 0 (hellinger: on the square)."""
-    bias = null_bias(metric, k, n_live, n_ref)
+    return _debiased(metric, value, null_bias(metric, k, n_live, n_ref))
+
+
+def _debiased(metric: str, value: float, bias: float) -> float:
     if metric == "hellinger":
         return math.sqrt(max(value * value - bias, 0.0))
     return max(value - bias, 0.0)
 
 
 def _biased(metric: str, effect: float, bias: float) -> float:
-    """Inverse of :func:`debiased_value` for ``effect > 0``: the plug-in value it comes from."""
-    if metric == "hellinger":
-        return math.sqrt(effect * effect + bias)
-    return effect + bias
+    """Inverse of :func:`debiased_value` for ``effect > 0``: the least plug-in value whose
+    debiased value reaches ``effect``.
+
+    The formula alone can land a rounding short when ``effect`` is far below the bias (for
+    hellinger ``sqrt`` magnifies it: an effect of 1e-10 on a bias of 0.025 came back as 0), so
+    it steps up to the first float that reaches it — one or two steps at most.
+    """
+    value = math.sqrt(effect * effect + bias) if metric == "hellinger" else effect + bias
+    while _debiased(metric, value, bias) < effect:
+        value = math.nextafter(value, math.inf)
+    return value
 
 
 def effect_size(
