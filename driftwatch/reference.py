@@ -284,11 +284,11 @@ def _fit_group(
         # One sort per column: the edges are read off it and, when the sample is the whole
         # reference, so are its counts (binary searches for the edges, not a pass). It sorts
         # the sample's own buffer in place: this fit is the sample's last reader.
-        ordered = sample.sorted_values(j)
+        extremes: list[float] = []
         if not sample.exhaustive:  # the exact range joins the sample: edges span the reference
             span = read.ranges[spec.name]
-            if span.low <= span.high:
-                ordered = _with_extremes(ordered, span.low, span.high)
+            extremes = [span.low, span.high] if span.low <= span.high else []
+        ordered = sample.sorted_values(j, extremes)
         binning = spec.binning
         bins = fit_numeric_bins(
             ordered, strategy=binning.strategy, bins=binning.bins, presorted=True
@@ -311,11 +311,6 @@ def _fit_group(
         else:
             later.append(FeatureBins(spec.name, spec.kind, numeric_bins))
     return later
-
-
-def _with_extremes(ordered: np.ndarray, low: float, high: float) -> np.ndarray:
-    """The sorted ``ordered`` (NaN last) with ``low`` and ``high`` inserted in their places."""
-    return np.insert(ordered, np.searchsorted(ordered, [low, high], side="right"), [low, high])
 
 
 def _fixed_bins(spec: FeatureSpec) -> Bins:

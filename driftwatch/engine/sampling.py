@@ -34,6 +34,8 @@ FloatArray = npt.NDArray[np.float64]
 SEED = 20_240_601
 _FIRST_ROWS = 1 << 16
 """Rows the buffer starts with when the caller does not say how many to expect."""
+_COMPACT_BLOCK = 1 << 16
+"""Rows moved at a time when the sample is compacted (a 512 KiB temporary per block)."""
 
 
 def quantile_rank_error(sample_size: int, *, failure_probability: float = 1e-6) -> float:
@@ -109,14 +111,23 @@ class RowSample:
         self.seal()
         return self._values[column, : self._filled]
 
-    def sorted_values(self, column: int) -> FloatArray:
-        """One column's sampled values sorted in place (NaN last), without a copy.
+    def sorted_values(self, column: int, extra: Sequence[float] = ()) -> FloatArray:
+        """One column's sampled values and ``extra`` ones, sorted in place (NaN last).
 
-        The fit's one sort per column: sorting the buffer itself spares a second array the size
-        of the sample (fresh memory, which costs page faults as well as the copy). The column's
-        row order is given up, so call it only when nothing reads the sample in order after.
+        The fit's one sort per column. Sorting the buffer itself spares a second array the size
+        of the sample (fresh memory costs page faults as well as the copy), and the ``extra``
+        values (the exact range of a sampled reference) go into the buffer's spare rows, which
+        a compacted sample always has. The column's sampled values are given up: call it once
+        per column, when nothing reads the sample after.
         """
-        values = self.values(column)
+        self.seal()
+        end = self._filled + len(extra)
+        if end <= self._values.shape[1]:
+            values = self._values[column, :end]
+            values[self._filled :] = extra
+        else:  # a tiny sample without spare rows
+            held = self._values[column, : self._filled]
+            values = np.concatenate([held, np.asarray(extra, dtype=np.float64)])
         values.sort()
         return values
 
@@ -150,12 +161,31 @@ class RowSample:
         self._keys, self._values = keys, values
 
     def _compact(self) -> None:
-        """Keep the ``capacity`` smallest keys, in their arrival order."""
-        keep = np.sort(
-            np.argpartition(self._keys[: self._filled], self.capacity - 1)[: self.capacity]
-        )
-        self._threshold = float(self._keys[keep].max())
-        self._keys[: self.capacity] = self._keys[keep]
+        """Keep the ``capacity`` smallest keys, in their arrival order, compacted in place."""
+        keys = self._keys[: self._filled]
+        cut = self.capacity - 1
+        threshold = float(np.partition(keys, cut)[cut])
+        keep = keys <= threshold
+        if int(np.count_nonzero(keep)) != self.capacity:  # keys tied at the cut: by position
+            chosen = np.argpartition(keys, cut)[: self.capacity]
+            keep = np.zeros(keys.size, dtype=np.bool_)
+            keep[chosen] = True
+        self._threshold = threshold
+        _keep_in_place(self._keys, keep)
         for j in range(self._values.shape[0]):
-            self._values[j, : self.capacity] = self._values[j, keep]
+            _keep_in_place(self._values[j], keep)
         self._filled = self.capacity
+
+
+def _keep_in_place(row: FloatArray, keep: npt.NDArray[np.bool_]) -> None:
+    """Move ``row``'s values where ``keep`` is true to its front, in order, a block at a time.
+
+    ``row[keep]`` whole would be a temporary the size of the sample per column; a block's kept
+    values land at or before the block's start, so no unread value is overwritten.
+    """
+    written = 0
+    for start in range(0, keep.size, _COMPACT_BLOCK):
+        stop = min(start + _COMPACT_BLOCK, keep.size)
+        kept = row[start:stop][keep[start:stop]]
+        row[written : written + kept.size] = kept
+        written += kept.size

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from perf_helpers import compute, histograms, runner_for
 
+from driftwatch.engine import sampling
 from driftwatch.engine.sampling import RowSample, quantile_rank_error
-from driftwatch.reference import _with_extremes
 
 ROWS = 200_000
 SAMPLE = 10_000
@@ -52,16 +52,37 @@ def test_sorted_values_sorts_the_sample_in_its_own_buffer(skewed: np.ndarray) ->
 
 
 @pytest.mark.parametrize(
-    ("low", "high"),
-    [(-1e300, 1e300), (-3.0, 2.0), (0.5, 0.5), (-np.inf, np.inf)],
-    ids=["beyond-both-ends", "equal-to-sample-values", "one-value", "infinite"],
+    ("capacity", "extra"),
+    [
+        (SAMPLE, [-1e300, 1e300]),
+        (SAMPLE, [-np.inf, np.inf]),
+        (SAMPLE, []),
+        (3, [-1e300, 1e300]),
+    ],
+    ids=["range-beyond-both-ends", "infinite", "none", "no-spare-rows"],
 )
-def test_the_exact_range_joins_a_sorted_sample_where_a_sort_would_put_it(
-    low: float, high: float
+def test_extra_values_join_the_sorted_sample_where_a_sort_puts_them(
+    skewed: np.ndarray, capacity: int, extra: list[float]
 ) -> None:
-    values = np.array([-3.0, -1.0, 0.5, 0.5, 2.0, 7.0, np.nan, np.nan])
-    joined = _with_extremes(values, low, high)
-    np.testing.assert_array_equal(joined, np.sort(np.concatenate([values, [low, high]])))
+    sample = RowSample(capacity, 1)
+    sample.add([skewed])
+    expected = np.sort(np.concatenate([sample.values(0), extra]))
+    np.testing.assert_array_equal(sample.sorted_values(0, extra), expected)
+
+
+@pytest.mark.parametrize("capacity", [1, 7, SAMPLE], ids=["one", "seven", "ten-thousand"])
+def test_compaction_keeps_the_smallest_keys_in_arrival_order(
+    skewed: np.ndarray, capacity: int
+) -> None:
+    """The sample is the rows of the ``capacity`` smallest keys, in row order (keys redrawn)."""
+    sample = RowSample(capacity, 2)
+    for start in range(0, ROWS, 9_999):
+        part = skewed[start : start + 9_999]
+        sample.add([part, -part])
+    keys = np.random.default_rng(sampling.SEED).random(ROWS)
+    chosen = np.sort(np.argsort(keys, kind="stable")[:capacity])
+    np.testing.assert_array_equal(sample.values(0), skewed[chosen])
+    np.testing.assert_array_equal(sample.values(1), -skewed[chosen])
 
 
 @pytest.mark.parametrize(
