@@ -70,6 +70,24 @@ def _read_buffer(columns: int) -> int:
     return max(64 << 10, min(_READ_BUFFER, (32 << 20) // max(columns, 1)))
 
 
+def _dictionary_columns(file_schema: Any, stored: list[str], plan: ReadPlan) -> list[str]:
+    """The string columns of ``stored`` to read as dictionaries (never the timestamp column,
+    whose text is parsed row by row)."""
+    strings = (pa.types.is_string, pa.types.is_large_string)
+    return [
+        name
+        for name in stored
+        if name != plan.timestamp_column
+        and any(test(file_schema.field(name).type) for test in strings)
+    ]
+
+
+def _same_values(have: Any, want: Any) -> bool:
+    """True when a column of type ``have`` already holds ``want``'s values (a dictionary of
+    them counts: it is what :func:`_dictionary_columns` asked for)."""
+    return bool(have == want or (pa.types.is_dictionary(have) and have.value_type == want))
+
+
 _PUSHED = b"driftwatch.pushed_down"
 _BAD_FILE = re.compile(r"Could not open Parquet input source '([^']*)': (.*)")
 
@@ -164,7 +182,7 @@ class ParquetSource(BaseSource):
     def _arrow_chunks(self, plan: ReadPlan) -> Iterator[Chunk]:
         if plan.empty:
             return
-        for table in prefetch(self._tables(plan)):
+        for table in prefetch(self._tables(plan, dictionaries=True)):
             if not pushed_down(plan, table):
                 keep = self._keep(table, plan)
                 if keep is not None:
@@ -197,7 +215,7 @@ class ParquetSource(BaseSource):
         keep = time_mask(stamps, plan.lower, plan.upper)
         return None if keep.all() else keep
 
-    def _tables(self, plan: ReadPlan) -> Iterator[Any]:
+    def _tables(self, plan: ReadPlan, *, dictionaries: bool = False) -> Iterator[Any]:
         """Arrow tables of at most ``plan.chunk_rows`` rows, streamed inside row groups.
 
         Each file is opened with ``pre_buffer=False`` and a bounded read buffer and read with
@@ -205,14 +223,24 @@ class ParquetSource(BaseSource):
         file's row groups are (pyarrow's default is 1Mi rows). Row groups outside an Arrow
         time filter are skipped on their statistics, and the filter is applied to each batch
         exactly; the ``pushed_down`` mark on the table says so. Hive partition columns are added
-        as constant columns.
+        as constant columns. With ``dictionaries`` string columns (the timestamp column aside)
+        come as Arrow dictionary arrays, decoded from the file's dictionary pages without building
+        a string per row: the counting path (:mod:`driftwatch.sources.arrow`) counts their codes.
         """
         if self.path.is_file() and not plan.filters_time:
             # One file, no time filter: no dataset (pyarrow.dataset imports pandas).
             with self._errors(str(self.path)):
                 schema = pq.read_schema(self.path)
                 yield from self._file_tables(
-                    str(self.path), None, {}, schema, None, list(plan.fetch), None, plan
+                    str(self.path),
+                    None,
+                    {},
+                    schema,
+                    None,
+                    list(plan.fetch),
+                    None,
+                    plan,
+                    dictionaries,
                 )
             return
         dataset = self._dataset()
@@ -240,6 +268,7 @@ class ParquetSource(BaseSource):
                         columns,
                         groups,
                         plan,
+                        dictionaries,
                     )
 
     def _file_tables(
@@ -252,6 +281,7 @@ class ParquetSource(BaseSource):
         columns: list[str],
         groups: list[int] | None,
         plan: ReadPlan,
+        dictionaries: bool,
     ) -> Iterator[Any]:
         """One file's batches of ``columns`` (only row ``groups`` if given), with its hive
         partition ``keys`` as columns, typed as the dataset's ``schema``, filtered on
@@ -260,12 +290,24 @@ class ParquetSource(BaseSource):
         if expression is not None and plan.timestamp_column not in columns:
             read = [*columns, str(plan.timestamp_column)]
         chunk_rows = plan.chunk_rows
+        buffer_size = _read_buffer(len(read))
         handle = pq.ParquetFile(
-            path, pre_buffer=False, buffer_size=_read_buffer(len(read)), filesystem=filesystem
+            path, pre_buffer=False, buffer_size=buffer_size, filesystem=filesystem
         )
         try:
-            names = set(handle.schema_arrow.names)
-            stored = [c for c in read if c in names]
+            file_schema = handle.schema_arrow
+            stored = [c for c in read if c in set(file_schema.names)]
+            coded = _dictionary_columns(file_schema, stored, plan) if dictionaries else []
+            if coded:  # reopened to read them as dictionaries; the footer is not parsed again
+                handle.close()
+                handle = pq.ParquetFile(
+                    path,
+                    pre_buffer=False,
+                    buffer_size=buffer_size,
+                    filesystem=filesystem,
+                    metadata=handle.metadata,
+                    read_dictionary=coded,
+                )
             for batch in handle.iter_batches(
                 batch_size=_batch_rows(chunk_rows, len(stored)),
                 row_groups=groups,
@@ -293,7 +335,7 @@ class ParquetSource(BaseSource):
             kind = schema.field(name).type
             if name in table.column_names:
                 column = table.column(name)
-                arrays.append(column if column.type == kind else column.cast(kind))
+                arrays.append(column if _same_values(column.type, kind) else column.cast(kind))
             else:
                 value = keys.get(name)
                 arrays.append(

@@ -6,13 +6,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from driftwatch.config import ParquetSourceConfig
+from driftwatch.engine.binning import CategoricalBins
+from driftwatch.errors import ColumnError
 from driftwatch.sources import open_source
+from driftwatch.sources.counting import FeatureBins
 from driftwatch.sources.parquet import ParquetSource
 from driftwatch.timeutil import TimeWindow
 
@@ -135,3 +139,58 @@ def test_batches_never_exceed_chunk_rows(tmp_path: Path) -> None:
     )
     assert max(len(c) for c in chunks) <= 64
     assert pd.concat(chunks)["id"].tolist() == list(range(1000))
+
+
+def _labels(rng: Any, size: int, distinct: int) -> list[str | None]:
+    labels: list[str | None] = [f"v{int(i)}" for i in rng.integers(0, distinct, size)]
+    for i in rng.choice(size, size // 20, replace=False):
+        labels[i] = None
+    return labels
+
+
+@pytest.mark.parametrize(
+    ("distinct", "options"),
+    [
+        pytest.param(7, {"row_group_size": 700}, id="dictionary-pages-per-row-group"),
+        pytest.param(3_000, {"dictionary_pagesize_limit": 1024}, id="fallen-back-to-plain-pages"),
+        pytest.param(7, {"use_dictionary": False}, id="written-without-dictionary"),
+    ],
+)
+def test_string_columns_are_counted_on_dictionary_codes_as_the_rows_say(
+    tmp_path: Path, distinct: int, options: dict[str, Any]
+) -> None:
+    """Strings come to the counting path as Arrow dictionaries, whatever the file's encoding,
+    and count exactly as pandas counts the rows (missing apart)."""
+    rng = np.random.default_rng(5)
+    labels = _labels(rng, 3_000, distinct)
+    path = write(tmp_path / "s.parquet", {"city": labels, "n": list(range(3_000))}, **options)
+    source = open_source(ParquetSourceConfig(type="parquet", path=path))
+    kinds = {str(c.table.column("city").type) for c in source.chunks(["city"], chunk_rows=500)}
+    assert kinds == {"dictionary<values=string, indices=int32, ordered=0>"}
+    vocabulary = tuple(sorted({v for v in labels if v is not None}))
+    bins = CategoricalBins(vocabulary)
+    counted = source.count([FeatureBins("city", "categorical", bins)], chunk_rows=500)
+    expected = pd.Series(labels, dtype=object).value_counts()
+    got = counted.histograms["city"].counts
+    assert [int(got[i]) for i in range(len(vocabulary))] == [expected[v] for v in vocabulary]
+    assert int(got[bins.missing_index]) == labels.count(None)
+
+
+def test_a_string_timestamp_column_is_read_as_text_for_the_time_filter(tmp_path: Path) -> None:
+    stamps = [f"2024-01-01T{h:02d}:00:00" for h in range(24)]
+    path = write(tmp_path / "t.parquet", {"id": list(range(24)), "ts": stamps})
+    config = ParquetSourceConfig(type="parquet", path=path, timestamp_column="ts")
+    window = TimeWindow(at(3), at(6))
+    chunks = list(open_source(config).chunks(["id", "ts"], window=window))
+    assert [int(v) for c in chunks for v in c.table.column("id").to_pylist()] == [3, 4, 5]
+
+
+def test_text_in_a_numeric_feature_read_as_a_dictionary_is_parsed_or_refused(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "x.parquet", {"good": ["1.5", "2", None], "bad": ["1", "x", "2"]})
+    source = open_source(ParquetSourceConfig(type="parquet", path=path))
+    (chunk,) = source.chunks(["good", "bad"])
+    assert chunk.numeric("good", "test").tolist()[:2] == [1.5, 2.0]
+    with pytest.raises(ColumnError, match="declared numeric but holds non-numeric values"):
+        chunk.numeric("bad", "test")
