@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -114,6 +115,22 @@ def head_revision() -> str:
 _DECLARATIONS = ("revision", "down_revision", "branch_labels", "depends_on")
 
 
+_FIRST_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s", re.MULTILINE)
+
+
+def _header(source: str) -> ast.Module:
+    """The statements of a revision file before its first function or class: where Alembic's
+    template declares the revision (the bodies, most of the file, are not parsed). The whole
+    file when the cut is not valid Python on its own (a docstring line starting with ``def``)."""
+    first = _FIRST_DEFINITION.search(source)
+    if first is not None:
+        try:
+            return ast.parse(source[: first.start()])
+        except SyntaxError:
+            pass
+    return ast.parse(source)
+
+
 def _declared_head(versions: Path) -> str | None:
     """The single head of a linear chain of revision files, or None when Alembic must decide."""
     revisions: set[str] = set()
@@ -122,7 +139,7 @@ def _declared_head(versions: Path) -> str | None:
         if path.name == "__init__.py" or path.name.startswith(".#"):
             continue  # the files Alembic skips too
         declared: dict[str, Any] = {}
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for node in _header(path.read_text(encoding="utf-8")).body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:

@@ -98,6 +98,21 @@ def revision_file(folder: Path, name: str, body: str) -> None:
         pytest.param({"a": "down_revision = None"}, None, id="no-revision"),
         pytest.param({"a": 'revision = "a"\ndown_revision = "gone"'}, None, id="missing-parent"),
         pytest.param({}, None, id="no-files"),
+        pytest.param(
+            {"a": 'revision = "a"\ndown_revision = None\n\ndef upgrade() -> None:\n    x = 1'},
+            "a",
+            id="bodies-after-the-declarations",
+        ),
+        pytest.param(
+            {"a": 'def upgrade() -> None:\n    pass\nrevision = "a"\ndown_revision = None'},
+            None,
+            id="declared-after-a-function",
+        ),
+        pytest.param(
+            {"a": '"""\ndef is a word here\n"""\nrevision = "a"\ndown_revision = None'},
+            "a",
+            id="def-at-a-docstring-line-start",
+        ),
     ],
 )
 def test_only_a_plain_chain_of_revision_files_is_read_without_alembic(
