@@ -299,13 +299,14 @@ class ParquetSource(BaseSource):
             stored = [c for c in read if c in set(file_schema.names)]
             coded = _dictionary_columns(file_schema, stored, plan) if dictionaries else []
             if coded:  # reopened to read them as dictionaries; the footer is not parsed again
+                footer = handle.metadata
                 handle.close()
                 handle = pq.ParquetFile(
                     path,
                     pre_buffer=False,
                     buffer_size=buffer_size,
                     filesystem=filesystem,
-                    metadata=handle.metadata,
+                    metadata=footer,
                     read_dictionary=coded,
                 )
             for batch in handle.iter_batches(
