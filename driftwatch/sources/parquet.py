@@ -70,22 +70,28 @@ def _read_buffer(columns: int) -> int:
     return max(64 << 10, min(_READ_BUFFER, (32 << 20) // max(columns, 1)))
 
 
+def _is_text(kind: Any) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
 def _dictionary_columns(file_schema: Any, stored: list[str], plan: ReadPlan) -> list[str]:
     """The string columns of ``stored`` to read as dictionaries (never the timestamp column,
     whose text is parsed row by row)."""
-    strings = (pa.types.is_string, pa.types.is_large_string)
     return [
         name
         for name in stored
-        if name != plan.timestamp_column
-        and any(test(file_schema.field(name).type) for test in strings)
+        if name != plan.timestamp_column and _is_text(file_schema.field(name).type)
     ]
 
 
 def _same_values(have: Any, want: Any) -> bool:
-    """True when a column of type ``have`` already holds ``want``'s values (a dictionary of
-    them counts: it is what :func:`_dictionary_columns` asked for)."""
-    return bool(have == want or (pa.types.is_dictionary(have) and have.value_type == want))
+    """True when a column of type ``have`` already holds ``want``'s values. A dictionary of
+    strings holds a string column's (pyarrow decodes ``large_string`` ones, which pandas
+    writes, into a dictionary of ``string``): it is what :func:`_dictionary_columns` asked for,
+    and casting it back would build every string again."""
+    if have == want:
+        return True
+    return bool(pa.types.is_dictionary(have) and _is_text(have.value_type) and _is_text(want))
 
 
 _PUSHED = b"driftwatch.pushed_down"

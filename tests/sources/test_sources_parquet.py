@@ -194,3 +194,14 @@ def test_text_in_a_numeric_feature_read_as_a_dictionary_is_parsed_or_refused(
     assert chunk.numeric("good", "test").tolist()[:2] == [1.5, 2.0]
     with pytest.raises(ColumnError, match="declared numeric but holds non-numeric values"):
         chunk.numeric("bad", "test")
+
+
+def test_a_large_string_column_as_pandas_writes_it_stays_a_dictionary(tmp_path: Path) -> None:
+    """pyarrow decodes a ``large_string`` column into a dictionary of ``string``: it is not cast
+    back (which would build every string again, through ``pyarrow.compute``)."""
+    labels = ["a", "b", None, "a"] * 50
+    path = write(tmp_path / "l.parquet", {"city": pa.array(labels, pa.large_string())})
+    source = open_source(ParquetSourceConfig(type="parquet", path=path))
+    (chunk,) = source.chunks(["city"])
+    assert pa.types.is_dictionary(chunk.table.column("city").type)
+    assert chunk.categories("city") == ({"a": 100, "b": 50}, 50)
