@@ -51,12 +51,14 @@ __all__ = [
     "arrow_numeric_values",
     "count_arrow_numeric",
     "count_batch",
+    "is_string_type",
 ]
 
 _STRING_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
 
 
-def _is_string(kind: pa.DataType) -> bool:
+def is_string_type(kind: pa.DataType) -> bool:
+    """True for Arrow's string types, and for a dictionary of them."""
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     return any(test(kind) for test in _STRING_TYPES)
@@ -143,7 +145,7 @@ def arrow_category_counts(
     column: pa.Array | pa.ChunkedArray,
 ) -> tuple[dict[str, int], int] | None:
     """Each label's count and the missing count of a string column; None for other types."""
-    if not _is_string(column.type):
+    if not is_string_type(column.type):
         return None
     by_label: dict[str, int] = {}
     missing = 0

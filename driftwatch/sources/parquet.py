@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from driftwatch.sources._common import (
     prefetch,
     time_mask,
 )
-from driftwatch.sources.arrow import ArrowChunk
+from driftwatch.sources.arrow import ArrowChunk, is_string_type
 from driftwatch.sources.counting import Chunk, Counts, FeatureBins
 from driftwatch.timeutil import TimeWindow
 
@@ -70,17 +71,13 @@ def _read_buffer(columns: int) -> int:
     return max(64 << 10, min(_READ_BUFFER, (32 << 20) // max(columns, 1)))
 
 
-def _is_text(kind: Any) -> bool:
-    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
-
-
 def _dictionary_columns(file_schema: Any, stored: list[str], plan: ReadPlan) -> list[str]:
     """The string columns of ``stored`` to read as dictionaries (never the timestamp column,
     whose text is parsed row by row)."""
     return [
         name
         for name in stored
-        if name != plan.timestamp_column and _is_text(file_schema.field(name).type)
+        if name != plan.timestamp_column and is_string_type(file_schema.field(name).type)
     ]
 
 
@@ -91,7 +88,7 @@ def _same_values(have: Any, want: Any) -> bool:
     and casting it back would build every string again."""
     if have == want:
         return True
-    return bool(pa.types.is_dictionary(have) and _is_text(have.value_type) and _is_text(want))
+    return pa.types.is_dictionary(have) and is_string_type(have) and is_string_type(want)
 
 
 _PUSHED = b"driftwatch.pushed_down"
@@ -296,25 +293,23 @@ class ParquetSource(BaseSource):
         if expression is not None and plan.timestamp_column not in columns:
             read = [*columns, str(plan.timestamp_column)]
         chunk_rows = plan.chunk_rows
-        buffer_size = _read_buffer(len(read))
-        handle = pq.ParquetFile(
-            path, pre_buffer=False, buffer_size=buffer_size, filesystem=filesystem
+        open_file = partial(
+            pq.ParquetFile,
+            path,
+            pre_buffer=False,
+            buffer_size=_read_buffer(len(read)),
+            filesystem=filesystem,
         )
+        handle = open_file()
         try:
             file_schema = handle.schema_arrow
-            stored = [c for c in read if c in set(file_schema.names)]
+            names = set(file_schema.names)
+            stored = [c for c in read if c in names]
             coded = _dictionary_columns(file_schema, stored, plan) if dictionaries else []
             if coded:  # reopened to read them as dictionaries; the footer is not parsed again
                 footer = handle.metadata
                 handle.close()
-                handle = pq.ParquetFile(
-                    path,
-                    pre_buffer=False,
-                    buffer_size=buffer_size,
-                    filesystem=filesystem,
-                    metadata=footer,
-                    read_dictionary=coded,
-                )
+                handle = open_file(metadata=footer, read_dictionary=coded)
             for batch in handle.iter_batches(
                 batch_size=_batch_rows(chunk_rows, len(stored)),
                 row_groups=groups,
