@@ -141,6 +141,7 @@ def fit_reference(
     histograms: dict[str, Histogram] = {}
     later: list[FeatureBins] = []
     n_rows = 0
+    previous: RowSample | None = None
     for number, group in enumerate(groups):
         first = number == 0
         read = _read(
@@ -152,6 +153,7 @@ def fit_reference(
             sample_rows=sample_rows,
             expected_rows=total,
             on_rows=on_rows if first else None,
+            reuse=previous,
         )
         if first:
             n_rows = read.n_rows
@@ -163,7 +165,8 @@ def fit_reference(
             _finish_counted(read, categorical, histograms, problems)
         problems.update(read.problems)
         later += _fit_group(read, group, histograms, problems)
-        del read  # the group's sample goes before the next group's is filled
+        previous = read.sample  # its buffer holds the next group's sample
+        del read
     if later:  # the second pass: every reference row on the bins fitted from the sample
         second = source.count(later, chunk_rows=chunk_rows)
         histograms.update(second.histograms)
@@ -196,10 +199,13 @@ def _read(
     sample_rows: int,
     expected_rows: int | None,
     on_rows: RowsRead | None,
+    reuse: RowSample | None = None,
 ) -> _Pass:
-    """One pass over the reference: sample ``sampled``, count ``categorical`` and ``fixed``."""
+    """One pass over the reference: sample ``sampled``, count ``categorical`` and ``fixed``
+    (in ``reuse``'s memory: the previous pass's finished sample)."""
+    sample = RowSample(sample_rows, len(sampled), expected_rows=expected_rows, reuse=reuse)
     read = _Pass(
-        sample=RowSample(sample_rows, len(sampled), expected_rows=expected_rows),
+        sample=sample,
         ranges={s.name: _Range() for s in sampled},
         categories={s.name: _Categories() for s in categorical},
         fixed=Counts.zero(fixed),

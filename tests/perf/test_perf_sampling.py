@@ -101,6 +101,30 @@ def test_the_buffer_size_hint_changes_no_sampled_row(
         np.testing.assert_array_equal(plain.values(column), hinted.values(column))
 
 
+@pytest.mark.parametrize(
+    ("first_columns", "columns"),
+    [(3, 3), (3, 1), (1, 3)],
+    ids=["same-width", "narrower-reuses-memory", "wider-takes-new-memory"],
+)
+def test_a_sample_in_a_finished_samples_buffer_holds_the_same_rows(
+    skewed: np.ndarray, first_columns: int, columns: int
+) -> None:
+    """A later pass's sample (``reuse``) is the one a new buffer would hold, in the same pages
+    when they are large enough."""
+    finished = RowSample(SAMPLE, first_columns, expected_rows=ROWS)
+    finished.add([skewed] * first_columns)
+    finished.sorted_values(0)  # the fit's last read scrambles the buffer
+    pages = finished.values(0).base
+    parts = [skewed * (j + 1) for j in range(columns)]
+    fresh = RowSample(SAMPLE, columns, expected_rows=ROWS)
+    reused = RowSample(SAMPLE, columns, expected_rows=ROWS, reuse=finished)
+    fresh.add(parts)
+    reused.add(parts)
+    for j in range(columns):
+        np.testing.assert_array_equal(reused.values(j), fresh.values(j))
+    assert np.shares_memory(reused.values(0), pages) == (columns <= first_columns)
+
+
 def test_monitor_edges_on_a_sampled_reference_are_within_the_stated_rank_bound(
     skewed: np.ndarray,
 ) -> None:
