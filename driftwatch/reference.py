@@ -167,6 +167,7 @@ def fit_reference(
         later += _fit_group(read, group, histograms, problems)
         previous = read.sample  # its buffer holds the next group's sample
         del read
+    del previous  # the last sample's buffer goes before the second pass reads
     if later:  # the second pass: every reference row on the bins fitted from the sample
         second = source.count(later, chunk_rows=chunk_rows)
         histograms.update(second.histograms)
