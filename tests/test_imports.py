@@ -114,7 +114,8 @@ def test_the_lazy_command_list_matches_the_commands() -> None:
         assert command.get_short_help_str(200) == short_help
 
 
-def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) -> None:
+def _weather_run(tmp_path: Path) -> None:
+    """A driftwatch.yaml in ``tmp_path``: the bundled weather CSV against itself, on SQLite."""
     weather = str(DATA_DIR / "seattle-weather.csv")
     config: dict[str, Any] = {
         "database": f"sqlite:///{tmp_path / 'results.db'}",
@@ -132,8 +133,18 @@ def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) 
         ],
     }
     (tmp_path / "driftwatch.yaml").write_text(json.dumps(config), encoding="utf-8")
+
+
+def test_a_run_on_a_migrated_database_imports_only_what_it_uses(tmp_path: Path) -> None:
+    _weather_run(tmp_path)
     assert imported_after(RUN, tmp_path) == [], "a brand-new database: the head snapshot"
     assert imported_after(RUN, tmp_path) == [], "the second run finds the schema at head"
+
+
+def test_a_run_whose_stderr_is_not_a_terminal_loads_no_progress_bar(tmp_path: Path) -> None:
+    """Cron and CI runs log progress as lines: rich.progress (and rich.live) never load."""
+    _weather_run(tmp_path)
+    assert imported_after(RUN, tmp_path, packages=("rich.progress", "rich.live")) == []
 
 
 def test_the_default_rule_tests_drift_without_importing_scipy(tmp_path: Path) -> None:

@@ -16,22 +16,17 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from driftwatch.api import Progress as ProgressCallback
 from driftwatch.api import ProgressEvent
 from driftwatch.cli.main import settings
 from driftwatch.logevents import log_event
+
+if TYPE_CHECKING:  # rich.progress (and rich.live under it) only loads when a bar is drawn
+    from rich.progress import Progress, TaskID
 
 __all__ = ["LOG_EVERY", "progress_reporter"]
 
@@ -116,6 +111,15 @@ def progress_reporter(*, every: float | None = None) -> Iterator[ProgressCallbac
         return
     err = Console(stderr=True)
     if err.is_terminal and chosen.log_format == "text" and sys.stderr.isatty():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
