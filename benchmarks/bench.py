@@ -205,6 +205,12 @@ READ_SCRIPT = (
     "import pyarrow.parquet as pq, sys; cols = sys.argv[1].split(','); "
     "[pq.read_table(p, columns=cols) for p in sys.argv[2:]]"
 )
+STACK_IMPORTS = "import sqlalchemy, sqlalchemy.dialects.sqlite, pydantic, yaml"
+"""What any run that stores its results must import on this design, whatever driftwatch does:
+SQLAlchemy's core with the SQLite dialect (the store), pydantic and PyYAML (the config)."""
+STACK_READ_SCRIPT = f"{STACK_IMPORTS}; {READ_SCRIPT}"
+"""The stack floor: the bare read in a process that first imports :data:`STACK_IMPORTS`. The
+distance from the I/O floor to it is start-up that no change inside driftwatch can remove."""
 
 
 def whole_runs(rows: int, layout: str, features: int, repeat: int) -> dict[str, dict[str, float]]:
@@ -225,12 +231,17 @@ def whole_runs(rows: int, layout: str, features: int, repeat: int) -> dict[str, 
     read = [sys.executable, "-c", READ_SCRIPT, columns]
     read_both = [measure_child([*read, str(ref), str(live)]) for _ in range(repeat)]
     read_live = [measure_child([*read, str(live)]) for _ in range(repeat)]
+    stack = [sys.executable, "-c", STACK_READ_SCRIPT, columns]
+    stack_both = [measure_child([*stack, str(ref), str(live)]) for _ in range(repeat)]
+    stack_live = [measure_child([*stack, str(live)]) for _ in range(repeat)]
     start = [measure_child([sys.executable, "-c", "pass"]) for _ in range(repeat)]
     return {
         "fresh": best(fresh),
         "stored": best(stored),
         "read_both": best(read_both),
         "read_live": best(read_live),
+        "stack_both": best(stack_both),
+        "stack_live": best(stack_live),
         "interpreter": best(start),
     }
 
@@ -556,6 +567,10 @@ def main() -> None:
             f"| {_cell(r['read_both'], floor)} floor |",
             f"| I/O floor: bare pyarrow read of the live file + interpreter, {what} "
             f"| {_cell(r['read_live'], live_floor)} live floor |",
+            f"| stack floor: the bare read of both files after `{STACK_IMPORTS}`, {what} "
+            f"| {_cell(r['stack_both'], floor)} floor |",
+            f"| stack floor: the bare read of the live file after `{STACK_IMPORTS}`, {what} "
+            f"| {_cell(r['stack_live'], live_floor)} live floor |",
             f"| `driftwatch run`, fresh database (reference fitted), {what} "
             f"| {_cell(r['fresh'], floor)} floor |",
             f"| `driftwatch run`, stored reference profile, {what} "
@@ -645,6 +660,18 @@ def targets(
         row(
             f"stored-profile run / bare read of the live file, {rows:,} rows",
             stored["seconds"] / one["read_live"]["seconds"],
+            1.5,
+            "×",
+        ),
+        row(
+            f"stack floor (no driftwatch code) / bare read of both files, {rows:,} rows",
+            one["stack_both"]["seconds"] / one["read_both"]["seconds"],
+            1.5,
+            "×",
+        ),
+        row(
+            f"stack floor (no driftwatch code) / bare read of the live file, {rows:,} rows",
+            one["stack_live"]["seconds"] / one["read_live"]["seconds"],
             1.5,
             "×",
         ),

@@ -33,7 +33,8 @@ def test_engine_throughput_counts_the_same_as_the_naive_way(bench: ModuleType) -
 
 
 @pytest.mark.parametrize("layout", ["default", "small"])
-def test_whole_runs_measure_fresh_stored_and_both_floors(bench: ModuleType, layout: str) -> None:
+def test_whole_runs_measure_fresh_stored_and_the_floors(bench: ModuleType, layout: str) -> None:
     runs = bench.whole_runs(20_000, layout, 20, repeat=1)
-    assert set(runs) == {"fresh", "stored", "read_both", "read_live", "interpreter"}
+    floors = {"read_both", "read_live", "stack_both", "stack_live", "interpreter"}
+    assert set(runs) == {"fresh", "stored", *floors}
     assert all(run["seconds"] > 0 and run["peak_mib"] > 0 for run in runs.values())
