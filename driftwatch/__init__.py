@@ -7,47 +7,34 @@ stored in a SQL database, with alerts.
     >>> results = driftwatch.run_monitor("config/example.yaml", "seattle-weather")  # doctest: +SKIP
 """
 
-import gc as _gc
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from driftwatch._collector import collector_paused as _collector_paused
 from driftwatch._numpy_dispatch import prefer_avx2_on_zen4 as _prefer_avx2_on_zen4
+from driftwatch._version import __version__
+from driftwatch.errors import (
+    AlertError,
+    ColumnError,
+    ConfigError,
+    DeliveryError,
+    DriftwatchError,
+    EngineError,
+    RollupError,
+    SchedulerError,
+    SchemaOutOfDateError,
+    SourceError,
+    StoreError,
+)
+from driftwatch.timeutil import TimeWindow
 
-_prefer_avx2_on_zen4()  # before anything imports numpy: on AMD Zen 4 its AVX-512 sort is slow
-
-# Importing pandas, SQLAlchemy and pydantic makes a few hundred thousand objects that live as long
-# as the process. Left alone, the cyclic collector scans them in young collections and then in two
-# full ones during the import: ~0.1 s of every `driftwatch run`, nothing freed. So the collector
-# is paused while the package imports, and the new objects are then moved straight into the
-# oldest generation (freeze + unfreeze: no scan). They stay collectable there, at the next full
-# collection; a caller's own frozen objects (gc.freeze before a fork) are left as they are.
-_collecting = _gc.isenabled()
-_gc.disable()
-try:
-    from driftwatch._version import __version__
-    from driftwatch.config import Config, load_config, parse_config
-    from driftwatch.errors import (
-        AlertError,
-        ColumnError,
-        ConfigError,
-        DeliveryError,
-        DriftwatchError,
-        EngineError,
-        RollupError,
-        SchedulerError,
-        SchemaOutOfDateError,
-        SourceError,
-        StoreError,
-    )
-    from driftwatch.timeutil import TimeWindow
-finally:
-    if _gc.get_freeze_count() == 0:
-        _gc.freeze()
-        _gc.unfreeze()
-    if _collecting:
-        _gc.enable()
-
+# None of the modules above imports numpy, and this must run before anything does: on AMD Zen 4
+# numpy's AVX-512 sort is slow.
+_prefer_avx2_on_zen4()
 
 _LAZY = {
+    "Config": "driftwatch.config",
+    "load_config": "driftwatch.config",
+    "parse_config": "driftwatch.config",
     "DriftReport": "driftwatch.comparison",
     "compare": "driftwatch.comparison",
     "compare_stored": "driftwatch.api",
@@ -56,20 +43,17 @@ _LAZY = {
     "run_monitors": "driftwatch.api",
 }
 """Names imported on first use: ``import driftwatch`` (and so the ``driftwatch`` command's
-``--help`` and ``--version``) does not import pandas or SQLAlchemy."""
+``--help`` and ``--version``) imports neither pydantic, numpy, pandas nor SQLAlchemy."""
 
 
 def __getattr__(name: str) -> object:
-    if _LAZY.get(name) == "driftwatch.api":
-        from driftwatch import api
-
-        value: object = getattr(api, name)
-    elif _LAZY.get(name) == "driftwatch.comparison":
-        from driftwatch import comparison
-
-        value = getattr(comparison, name)
-    else:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
+    import importlib
+
+    with _collector_paused():
+        value: object = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
@@ -81,6 +65,7 @@ def __dir__() -> list[str]:
 if _TYPE_CHECKING:
     from driftwatch.api import compare_stored, open_store, run_monitor, run_monitors
     from driftwatch.comparison import DriftReport, compare
+    from driftwatch.config import Config, load_config, parse_config
 
 __all__ = [
     "AlertError",
