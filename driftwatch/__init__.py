@@ -7,6 +7,7 @@ stored in a SQL database, with alerts.
     >>> results = driftwatch.run_monitor("config/example.yaml", "seattle-weather")  # doctest: +SKIP
 """
 
+import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from driftwatch._collector import collector_paused as _collector_paused
@@ -50,10 +51,8 @@ def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
-    import importlib
-
     with _collector_paused():
-        value: object = getattr(importlib.import_module(module), name)
+        value: object = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 
