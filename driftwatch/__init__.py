@@ -10,8 +10,6 @@ stored in a SQL database, with alerts.
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from driftwatch._collector import collector_paused as _collector_paused
-from driftwatch._numpy_dispatch import prefer_avx2_on_zen4 as _prefer_avx2_on_zen4
 from driftwatch._version import __version__
 from driftwatch.errors import (
     AlertError,
@@ -28,10 +26,6 @@ from driftwatch.errors import (
 )
 from driftwatch.timeutil import TimeWindow
 
-# None of the modules above imports numpy, and this must run before anything does: on AMD Zen 4
-# numpy's AVX-512 sort is slow.
-_prefer_avx2_on_zen4()
-
 _LAZY = {
     "Config": "driftwatch.config",
     "load_config": "driftwatch.config",
@@ -43,16 +37,16 @@ _LAZY = {
     "run_monitor": "driftwatch.api",
     "run_monitors": "driftwatch.api",
 }
-"""Names imported on first use: ``import driftwatch`` (and so the ``driftwatch`` command's
-``--help`` and ``--version``) imports neither pydantic, numpy, pandas nor SQLAlchemy."""
+"""Names imported on first use (PEP 562). The CLI lives inside this package, so this file is
+part of its one start-up budget (``--help``, ``--version``, ``validate``): it imports only the
+error and time types."""
 
 
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'driftwatch' has no attribute {name!r}")
-    with _collector_paused():
-        value: object = getattr(_importlib.import_module(module), name)
+    value: object = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -16,19 +16,18 @@ A failure is reported once, by whoever shows the outcome (the CLI's error line, 
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from driftwatch._commands.progress import Progress, ProgressEvent
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
 from driftwatch.engine import Histogram
-from driftwatch.errors import DriftwatchError, SchedulerError
+from driftwatch.errors import DriftwatchError
 from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
+from driftwatch.progress import Progress, ProgressEvent
 from driftwatch.results import (
     FeatureOutcome,
     Problem,
@@ -42,7 +41,8 @@ from driftwatch.sources.base import RowsRead
 from driftwatch.sources.counting import FeatureBins
 from driftwatch.store.repository import Store, TransactionHook
 from driftwatch.store.rollups import dynamic_reference
-from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
+from driftwatch.timeutil import Clock, TimeWindow, system_clock
+from driftwatch.windows import aligned_window, scheduled_window
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,32 +50,6 @@ if TYPE_CHECKING:
 __all__ = ["MonitorRunner", "Scored", "score_window"]
 
 log = logging.getLogger("driftwatch.monitor")
-
-
-def _aligned_window(now: datetime, length: timedelta) -> TimeWindow:
-    """The window of ``length`` ending at ``now`` floored to a multiple of ``length`` (UTC epoch).
-
-    Flooring makes a manual ``driftwatch run`` land on the same window key as a scheduled one.
-    """
-    seconds = length.total_seconds()
-    epoch = as_utc(now).timestamp()
-    end = datetime.fromtimestamp(math.floor(epoch / seconds) * seconds, tz=as_utc(now).tzinfo)
-    return TimeWindow(end - length, end)
-
-
-def _scheduled_window(monitor: MonitorConfig, span: TimeWindow, now: datetime) -> TimeWindow:
-    """The schedule's window holding the live data's latest row, or the latest one that has
-    ended by ``now`` when the data runs on past it; the span itself if the schedule has none."""
-    from driftwatch.scheduler.planning import MonitorSchedule, next_fire_time
-
-    try:
-        schedule = MonitorSchedule(monitor)
-        after_data = next_fire_time(schedule.trigger, span.end)  # first fire after the last row
-        latest = schedule.latest_fire(now)
-        fire = latest if after_data is None or (latest and after_data > latest) else after_data
-        return schedule.window_ending(fire) if fire is not None else span
-    except SchedulerError:
-        return span
 
 
 def _all_failed(features: Sequence[FeatureOutcome]) -> str | None:
@@ -184,7 +158,7 @@ class MonitorRunner:
         """
         live = monitor.live
         if live.window is not None:
-            return _aligned_window(now, live.window)
+            return aligned_window(now, live.window)
         if live.start is not None or live.end is not None:
             start = live.start or now
             end = live.end or now
@@ -194,7 +168,7 @@ class MonitorRunner:
         span = self._open(monitor, "live").time_span()
         if span is None or monitor.schedule is None:
             return span
-        return _scheduled_window(monitor, span, now)
+        return scheduled_window(monitor, span, now)
 
     # --- the run -------------------------------------------------------------------------------
 

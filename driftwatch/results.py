@@ -25,6 +25,8 @@ __all__ = [
     "DISPLAY_ORDER",
     "RESULT_COLUMNS",
     "SEVERITY_ORDER",
+    "AlertState",
+    "Event",
     "FeatureOutcome",
     "MetricOutcome",
     "Problem",
@@ -32,6 +34,7 @@ __all__ = [
     "ReferenceUsed",
     "RunOutcome",
     "RunStatus",
+    "State",
     "Status",
     "Trigger",
     "Verdict",
@@ -319,3 +322,33 @@ def worst(statuses: Iterable[Status]) -> Status:
         if SEVERITY_ORDER.get(status, 0) > SEVERITY_ORDER[best]:
             best = status
     return best
+
+
+# --- the alert lifecycle's vocabulary (shared by the pure lifecycle and the store) ---------------
+
+State = Literal["ok", "pending", "firing", "no_data"]
+"""An alert's lifecycle state (the ``alerts.state`` column)."""
+
+Event = Literal["firing", "escalated", "repeat", "resolved", "no_data", "test"]
+"""What a notification announces (the ``notifications.event`` column)."""
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What the ``alerts`` table remembers of one (monitor, feature, metric)."""
+
+    state: State = "ok"
+    severity: str | None = None
+    breach_count: int = 0
+    since: datetime | None = None
+    last_notified_at: datetime | None = None
+
+    @property
+    def episode_open(self) -> bool:
+        """Firing, or in no_data after firing: a later breach continues the same episode."""
+        return self.state == "firing" or (self.state == "no_data" and self.severity is not None)
+
+    def notified_since_start(self) -> bool:
+        return self.last_notified_at is not None and (
+            self.since is None or self.last_notified_at >= self.since
+        )

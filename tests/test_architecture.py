@@ -2,8 +2,9 @@
 
 The graph is built from every ``import`` statement in the package's source — module level, inside
 functions (lazy imports) and under ``TYPE_CHECKING`` alike — because a lazy arrow is still an
-arrow: it is what makes a change in one layer break another. Importing a module does not count as
-importing its package's ``__init__`` here (that is Python's mechanics, not a design choice).
+arrow: it is what makes a change in one layer break another. Importing ``a.b.c`` also imports the
+packages ``a`` and ``a.b`` (their ``__init__`` runs first), so those edges count too, except to the
+importer's own enclosing packages, which Python has already begun importing by the time it runs.
 
 Rules (DESIGN.md §2, issue 10): no import cycle; the engine is pure numpy and imports only
 ``errors``; the store knows nothing of how results are made or sent; config knows nothing of the
@@ -73,10 +74,22 @@ def import_graph() -> Graph:
             for candidate in candidates:
                 if candidate == "driftwatch" or candidate.startswith("driftwatch."):
                     resolved = resolve(candidate)
-                    if resolved is not None and resolved != name:
-                        targets.add(resolved)
+                    if resolved is not None:
+                        targets.update(_with_packages(resolved, name, modules))
+        targets.discard(name)
         graph[name] = targets
     return graph
+
+
+def _with_packages(target: str, importer: str, modules: dict[str, Path]) -> set[str]:
+    """``target`` and the packages above it that importing it runs, except ``importer``'s own."""
+    own = set(_enclosing(importer))
+    return {target} | {p for p in _enclosing(target) if p in modules and p not in own}
+
+
+def _enclosing(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def edges(graph: Graph) -> Iterator[tuple[str, str]]:
@@ -136,6 +149,26 @@ def test_the_graph_sees_lazy_and_type_checking_imports() -> None:
 
 def test_the_package_has_no_import_cycle() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_the_graph_counts_the_packages_an_import_runs() -> None:
+    # `runs` imports `driftwatch.alerts._apply`, which runs `driftwatch/alerts/__init__.py` first.
+    graph = import_graph()
+    assert {"driftwatch.alerts._apply", "driftwatch.alerts"} <= graph["driftwatch.runs"]
+    assert "driftwatch.engine" not in graph["driftwatch.engine.binning"]  # its own package
+
+
+def test_only_the_cli_and_the_api_import_the_commands() -> None:
+    """The command layer is the top: everything else is below it (DESIGN.md §2)."""
+    callers = ("driftwatch.cli", "driftwatch.commands", "driftwatch.api")
+    broken = sorted(
+        f"{source} → {target}"
+        for source, target in edges(import_graph())
+        if (in_layer(target, "driftwatch.commands") or target == "driftwatch.api")
+        and source != "driftwatch"  # the package's lazy public names
+        and not any(in_layer(source, c) for c in callers)
+    )
+    assert broken == []
 
 
 def test_cycle_detection_finds_a_planted_cycle() -> None:
@@ -204,7 +237,7 @@ FORBIDDEN = [
         id="deadlines-is-low",
     ),
     pytest.param(
-        "driftwatch.limits",
+        "driftwatch.name_lengths",
         ["driftwatch"],
         "the store's column lengths: config and store share them without importing each other",
         id="limits-imports-nothing",
@@ -227,7 +260,7 @@ ALLOWED = {
     "driftwatch.engine": {"driftwatch.errors"},
     "driftwatch.timeutil": set(),
     "driftwatch.deadlines": set(),
-    "driftwatch.limits": set(),
+    "driftwatch.name_lengths": set(),
     "driftwatch._version": set(),
 }
 

@@ -26,7 +26,7 @@ from driftwatch import api, queries
 from driftwatch.cli import cli
 from driftwatch.config import Config, load_config
 from driftwatch.engine import get_metric
-from driftwatch.engine.metrics import metric_names
+from driftwatch.engine.divergences import metric_names
 from driftwatch.errors import RollupError, StoreError
 from driftwatch.timeutil import TimeWindow
 from tests.conftest import EXAMPLE_CONFIG

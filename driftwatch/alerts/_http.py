@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 import httpx
@@ -12,12 +11,6 @@ from driftwatch.errors import DeliveryError
 __all__ = ["RETRYABLE_STATUS", "post"]
 
 RETRYABLE_STATUS = frozenset({408, 429})
-
-# httpx and httpcore log every request line with its full URL at INFO/DEBUG, and a Slack
-# incoming-webhook URL is itself a credential: keep those loggers at WARNING or above.
-for _name in ("httpx", "httpcore"):
-    _logger = logging.getLogger(_name)
-    _logger.setLevel(max(_logger.getEffectiveLevel(), logging.WARNING))
 
 
 def post(

@@ -21,8 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from driftwatch.results import SEVERITY_ORDER, Status
-from driftwatch.store.alerts import AlertState, Event
+from driftwatch.results import SEVERITY_ORDER, AlertState, Event, Status
 
 __all__ = ["BREACHING", "AlertState", "Decision", "LifecycleSettings", "decide"]
 

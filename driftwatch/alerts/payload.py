@@ -22,8 +22,7 @@ from urllib.parse import quote
 from driftwatch.alerts._observations import DATASET_FEATURE, Observation
 from driftwatch.alerts.lifecycle import BREACHING
 from driftwatch.config import LinksConfig
-from driftwatch.results import SEVERITY_ORDER, RunOutcome
-from driftwatch.store.alerts import AlertState, Event
+from driftwatch.results import SEVERITY_ORDER, AlertState, Event, RunOutcome
 from driftwatch.store.outbox import NewNotification
 
 __all__ = [

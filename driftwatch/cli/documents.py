@@ -12,7 +12,7 @@ from driftwatch import api
 from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome
 
 if TYPE_CHECKING:
-    from driftwatch.scheduler import MonitorStatus
+    from driftwatch.scheduler.status import MonitorStatus
 
 __all__ = [
     "RUN_SCHEMA",

@@ -59,7 +59,10 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 def configure_logging(log_format: str, level: int) -> None:
     """Send driftwatch's and APScheduler's records to stderr in ``log_format`` (text or json).
 
-    APScheduler's own chatter (job added, job executed) is kept at WARNING and above.
+    APScheduler's own chatter (job added, job executed) is kept at WARNING and above, and so are
+    httpx and httpcore, which log every request line with its full URL at INFO/DEBUG: a Slack
+    incoming-webhook URL is itself a credential. A process-wide choice, so the CLI makes it; a
+    program importing driftwatch keeps its own logging settings.
     """
     handler = _StderrHandler()
     handler.setFormatter(
@@ -72,3 +75,6 @@ def configure_logging(log_format: str, level: int) -> None:
         logger.addHandler(handler)
         logger.setLevel(logger_level)
         logger.propagate = False
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))

@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from driftwatch._collector import collector_paused
 from driftwatch.cli.logs import configure_logging
 from driftwatch.errors import DriftwatchError
 from driftwatch.timeutil import as_utc, parse_duration, system_clock
@@ -105,8 +104,7 @@ class DriftwatchGroup(click.Group):
         if command is not None or cmd_name not in self._lazy:
             return command
         module, _, attribute = self._lazy[cmd_name][0].partition(":")
-        with collector_paused():  # a command's module brings the config, data and store stacks
-            loaded = getattr(importlib.import_module(module), attribute)
+        loaded = getattr(importlib.import_module(module), attribute)
         if not isinstance(loaded, click.Command):
             raise TypeError(f"{module}:{attribute} is not a click command")
         self.add_command(loaded, cmd_name)

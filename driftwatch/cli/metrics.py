@@ -18,6 +18,6 @@ def metrics(config_path: str, database: str | None) -> None:
     For node_exporter's textfile collector, write to a temporary file and rename it into the
     collector's directory (see README "Operations").
     """
-    from driftwatch.ops.prometheus import metrics_text
+    from driftwatch.exporter import metrics_text
 
     click.echo(metrics_text(config_path, database=database), nl=False)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from driftwatch.api import Progress as ProgressCallback
-from driftwatch.api import ProgressEvent
 from driftwatch.cli.main import settings
 from driftwatch.logevents import log_event
+from driftwatch.progress import Progress as ProgressCallback
+from driftwatch.progress import ProgressEvent
 
 if TYPE_CHECKING:  # rich.progress (and rich.live under it) only loads when a bar is drawn
     from rich.progress import Progress, TaskID

@@ -237,7 +237,7 @@ def run(
             enabled = outcome.monitor in done.dataset_drift_monitors
             render_outcome(outcome, out, dataset_drift_enabled=enabled)
     if pushgateway:
-        from driftwatch.ops.prometheus import push_metrics  # prometheus_client only when asked
+        from driftwatch.exporter import push_metrics  # prometheus_client only when asked
 
         ran = list(dict.fromkeys(o.monitor for o in done.outcomes))
         push_metrics(config_path, pushgateway, ran, database=database)

@@ -32,7 +32,7 @@ from driftwatch.cli.progress import progress_reporter
 # driftwatch.scheduler (and through it APScheduler) is imported inside the commands that use it, so
 # that `driftwatch run` and `--help` do not pay for the scheduler.
 if TYPE_CHECKING:
-    from driftwatch.scheduler import MonitorStatus
+    from driftwatch.scheduler.status import MonitorStatus
 
 __all__ = ["backfill", "schedule", "status"]
 

@@ -2,7 +2,7 @@
 
 Kept apart from ``driftwatch run`` so that it loads neither the command layer nor the results
 store: it calls :func:`driftwatch.api.validate` from its own module
-(``driftwatch._commands.validate``), which imports only what reading each source's column names
+(``driftwatch.commands.validate``), which imports only what reading each source's column names
 needs (see there). A test checks that a validate of a CSV or Parquet config imports no
 SQLAlchemy and no scipy, and of a Parquet config no pandas.
 """
@@ -15,11 +15,11 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from driftwatch._commands.validate import ValidationReport
-from driftwatch._commands.validate import validate as validate_config
 from driftwatch.cli import output, render
 from driftwatch.cli.main import EXIT_USER_ERROR, config_option, example, fail
 from driftwatch.cli.output import Column, Row
+from driftwatch.commands.validate import ValidationReport
+from driftwatch.commands.validate import validate as validate_config
 from driftwatch.config import FeatureSpec
 
 __all__ = ["render_validation", "validate", "validation_document"]

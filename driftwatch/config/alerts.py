@@ -15,7 +15,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from driftwatch.config._common import Duration, Model, UtcDatetime, type_tags
 from driftwatch.errors import redact_url
-from driftwatch.limits import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH, SINK_NAME_LENGTH
+from driftwatch.name_lengths import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH, SINK_NAME_LENGTH
 
 __all__ = [
     "LINK_PLACEHOLDERS",

@@ -34,9 +34,9 @@ from driftwatch.config.references import (
 )
 from driftwatch.config.schedule import ScheduleConfig
 from driftwatch.config.sources import SourceConfig
-from driftwatch.engine.metrics import METRICS, metric_names
+from driftwatch.engine.divergences import METRICS, metric_names
 from driftwatch.errors import ConfigError
-from driftwatch.limits import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH
+from driftwatch.name_lengths import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH
 from driftwatch.thresholds import threshold_rule
 
 __all__ = [

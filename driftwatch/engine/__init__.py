@@ -26,6 +26,18 @@ from driftwatch.engine.binning import (
     fit_categorical_bins_from_counts,
     fit_numeric_bins,
 )
+from driftwatch.engine.divergences import (
+    METRICS,
+    Metric,
+    bin_contributions,
+    get_metric,
+    hellinger,
+    js_divergence,
+    kl_divergence,
+    metric_names,
+    psi,
+    total_variation,
+)
 from driftwatch.engine.drift_test import (
     ComponentTest,
     DriftTestResult,
@@ -46,18 +58,6 @@ from driftwatch.engine.effect import (
 )
 from driftwatch.engine.histogram import Histogram, histogram
 from driftwatch.engine.labels import category_label, is_missing
-from driftwatch.engine.metrics import (
-    METRICS,
-    Metric,
-    bin_contributions,
-    get_metric,
-    hellinger,
-    js_divergence,
-    kl_divergence,
-    metric_names,
-    psi,
-    total_variation,
-)
 from driftwatch.engine.stats import (
     GTestResult,
     benjamini_hochberg,

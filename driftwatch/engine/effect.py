@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftwatch.engine import special
-from driftwatch.engine.metrics import as_pair, get_metric
+from driftwatch.engine.divergences import as_pair, get_metric
 from driftwatch.errors import EngineError
 
 __all__ = [

@@ -16,7 +16,7 @@
   carry sampling error; comparing a subsample of the reference with the reference itself would
   leave out the reference's own error and shrink the null as n approaches N (variance ∝ 1/n − 1/N
   instead of 1/n + 1/N), which is why reference-chunk thresholds flag everything at large n.
-* :func:`metric_rows` — the five divergences of :mod:`driftwatch.engine.metrics`, row-wise on
+* :func:`metric_rows` — the five divergences of :mod:`driftwatch.engine.divergences`, row-wise on
   matrices of counts (same definitions, vectorised; the tests check they agree).
 
 Everything is seeded: the same inputs and seed give the same p-value and the same threshold.
@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from driftwatch.engine import special
-from driftwatch.engine.metrics import as_pair, as_vector
+from driftwatch.engine.divergences import as_pair, as_vector
 from driftwatch.errors import EngineError
 
 __all__ = [

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from driftwatch.engine.metrics import bin_contributions
+from driftwatch.engine.divergences import bin_contributions
 from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome
 from driftwatch.store import queries
 from driftwatch.store.repository import Store

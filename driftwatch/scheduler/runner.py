@@ -10,7 +10,7 @@ heartbeat renews the claim's lease, release the claim, and log one structured li
 
 A claim is a lease: a scheduler that dies mid-run stops renewing it, and another one takes the
 window over once the lease has expired. "Last done window" counts runs of
-:data:`~driftwatch.scheduler.planning.SCHEDULER_TRIGGERS` only.
+:data:`~driftwatch.windows.SCHEDULER_TRIGGERS` only.
 """
 
 from __future__ import annotations
@@ -26,17 +26,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from driftwatch._commands.runs import run_monitors
-from driftwatch.alerts import dispatch_pending
+from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError, SchedulerError
 from driftwatch.logevents import Outage, log_event
 from driftwatch.results import RunOutcome, RunStatus, Trigger
-from driftwatch.scheduler.planning import SCHEDULER_TRIGGERS, MonitorSchedule
+from driftwatch.runs import run_monitors
 from driftwatch.store import claims
 from driftwatch.store.repository import Store
 from driftwatch.store.status import notifications_of_run
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
+from driftwatch.windows import SCHEDULER_TRIGGERS, MonitorSchedule
 
 __all__ = [
     "BatchReport",

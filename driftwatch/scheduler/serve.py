@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from driftwatch.errors import SchedulerError
 from driftwatch.logevents import log_event
-from driftwatch.scheduler.planning import MonitorSchedule
 from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.scheduler.service import SchedulerService
 from driftwatch.timeutil import format_duration
+from driftwatch.windows import MonitorSchedule
 
 if TYPE_CHECKING:
-    from driftwatch.ops.prometheus import MetricsServer
+    from driftwatch.exporter import MetricsServer
 
 __all__ = ["serve"]
 
@@ -118,7 +118,7 @@ def serve(
 def _serve_metrics(runner: WindowRunner, address: tuple[str, int] | None) -> MetricsServer | None:
     if address is None:
         return None
-    from driftwatch.ops.prometheus import start_server  # prometheus_client only when asked
+    from driftwatch.exporter import start_server  # prometheus_client only when asked
 
     host, port = address
     try:

@@ -31,8 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import SchedulerError
 from driftwatch.logevents import Outage, RepeatFilter
-from driftwatch.scheduler.planning import MonitorSchedule
 from driftwatch.timeutil import as_utc
+from driftwatch.windows import MonitorSchedule
 
 if TYPE_CHECKING:
     from driftwatch.config import Config

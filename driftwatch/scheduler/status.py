@@ -1,7 +1,7 @@
 """What ``driftwatch status`` shows per monitor: its job, last run, owed windows, gaps, alerts.
 
 Read-only: it reads the stored jobs, runs, alerts and outbox, and plans with
-:class:`~driftwatch.scheduler.planning.MonitorSchedule` what the scheduler would compute next.
+:class:`~driftwatch.windows.MonitorSchedule` what the scheduler would compute next.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import Literal
 
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import SchedulerError
-from driftwatch.scheduler.planning import SCHEDULER_TRIGGERS, MonitorSchedule
 from driftwatch.scheduler.service import StoredJob, stored_jobs
 from driftwatch.store import claims
 from driftwatch.store.repository import Store
 from driftwatch.store.status import LastRun, alert_states, last_run, outbox_counts
 from driftwatch.timeutil import Clock, system_clock
+from driftwatch.windows import SCHEDULER_TRIGGERS, MonitorSchedule
 
 __all__ = ["JobState", "MonitorStatus", "monitor_statuses"]
 

@@ -8,13 +8,13 @@ from the same previous state. The lifecycle itself (what the next state is) is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from driftwatch.results import AlertState
 from driftwatch.store.models import Alert, Silence
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock
@@ -24,11 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALERT_COLUMNS",
-    "AlertState",
-    "Event",
     "MonitorAlerts",
     "SilenceWindow",
-    "State",
     "add_silence",
     "alert_states",
     "alerts_frame",
@@ -38,34 +35,7 @@ __all__ = [
     "silences_in_force",
 ]
 
-State = Literal["ok", "pending", "firing", "no_data"]
-"""An alert's lifecycle state (the ``alerts.state`` column)."""
-
-Event = Literal["firing", "escalated", "repeat", "resolved", "no_data", "test"]
-"""What a notification announces (the ``notifications.event`` column)."""
-
 _STATE_ORDER: dict[str, int] = {"firing": 0, "pending": 1, "no_data": 2, "ok": 3}
-
-
-@dataclass(frozen=True)
-class AlertState:
-    """What the ``alerts`` table remembers of one (monitor, feature, metric)."""
-
-    state: State = "ok"
-    severity: str | None = None
-    breach_count: int = 0
-    since: datetime | None = None
-    last_notified_at: datetime | None = None
-
-    @property
-    def episode_open(self) -> bool:
-        """Firing, or in no_data after firing: a later breach continues the same episode."""
-        return self.state == "firing" or (self.state == "no_data" and self.severity is not None)
-
-    def notified_since_start(self) -> bool:
-        return self.last_notified_at is not None and (
-            self.since is None or self.last_notified_at >= self.since
-        )
 
 
 SilenceWindow = tuple[str | None, datetime, datetime]

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from driftwatch.limits import (
+from driftwatch.name_lengths import (
     FEATURE_NAME_LENGTH,
     METRIC_NAME_LENGTH,
     MONITOR_NAME_LENGTH,

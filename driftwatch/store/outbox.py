@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftwatch.store.alerts import Event
+from driftwatch.results import Event
 from driftwatch.store.models import Notification
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, system_clock

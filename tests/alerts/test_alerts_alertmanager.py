@@ -14,7 +14,7 @@ import httpx
 import pytest
 from conftest import FakeClock, config_dict, free_port, run_levels
 
-from driftwatch.alerts import dispatch_pending
+from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.config import Config, parse_config
 from driftwatch.errors import ConfigError
 from driftwatch.store import Store

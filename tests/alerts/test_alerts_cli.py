@@ -9,7 +9,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
-from driftwatch.alerts import dispatch_pending
+from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.cli import cli
 from driftwatch.config import load_config
 from driftwatch.store import Store

@@ -13,11 +13,12 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from driftwatch.alerts import dispatch_pending, retry_dead, send_test
+from driftwatch.alerts.outbox import dispatch_pending, send_test
 from driftwatch.config import Config
 from driftwatch.errors import DeliveryError
 from driftwatch.store import Store
 from driftwatch.store.models import Notification
+from driftwatch.store.outbox import retry_dead
 from tests.alerts.conftest import FakeClock, Receiver, free_port, run_levels
 
 SECRET = "whsec-test-0123456789"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from driftwatch.alerts import send_test
+from driftwatch.alerts.outbox import send_test
 from driftwatch.config import Config
 from driftwatch.errors import DeliveryError
 from tests.alerts.conftest import SMTP_USER, free_port

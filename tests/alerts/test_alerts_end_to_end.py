@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from driftwatch.alerts import dispatch_pending
+from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.config import load_config
 from driftwatch.data import DATA_DIR
 from driftwatch.store import Store

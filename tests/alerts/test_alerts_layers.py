@@ -46,10 +46,3 @@ def test_the_alert_stores_import_nothing_from_alerts(name: str) -> None:
     tree = ast.parse((STORE / name).read_text())
     modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert not {m for m in modules if m.startswith("driftwatch.alerts")}
-
-
-def test_alerts_all_is_sorted_and_importable() -> None:
-    names = driftwatch.alerts.__all__
-    assert names == sorted(names)
-    for name in names:
-        assert getattr(driftwatch.alerts, name) is not None

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driftwatch.alerts import AlertState, LifecycleSettings, decide
+from driftwatch.alerts.lifecycle import LifecycleSettings, decide
+from driftwatch.results import AlertState
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import FakeClock, Receiver, SmtpServer, config_dict, run_levels
 
-from driftwatch.alerts import dispatch_pending
+from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.alerts.slack import SECTION_LIMIT, escape, slack_message
 from driftwatch.config import Config, parse_config
 from driftwatch.errors import ConfigError

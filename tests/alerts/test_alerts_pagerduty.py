@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import FakeClock, config_dict, run_levels
 
-from driftwatch.alerts import dispatch_pending
+from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.config import Config, load_config
 from driftwatch.store import Store
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from driftwatch.alerts import add_silence, alerts_frame, end_silences
 from driftwatch.api import run_monitors
 from driftwatch.config import Config
 from driftwatch.store import Store
+from driftwatch.store.alerts import add_silence, alerts_frame, end_silences
 from driftwatch.store.models import Alert, Notification
 from tests.alerts.conftest import REFERENCE, FakeClock, live_frame, run_levels
 

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 import pytest
 
-from driftwatch.alerts import dispatch_pending, send_test, sink_types
+from driftwatch.alerts._registry import sink_types
+from driftwatch.alerts.outbox import dispatch_pending, send_test
 from driftwatch.config import Config
 from driftwatch.errors import AlertError, ConfigError, DeliveryError
 from driftwatch.store import Store
@@ -39,7 +40,7 @@ def test_registry_lists_every_sink_type() -> None:
 
 
 _REGISTER_FIRST = """
-from driftwatch.alerts import register_sink, sink_class, sink_types
+from driftwatch.alerts._registry import register_sink, sink_class, sink_types
 from driftwatch.alerts.webhook import WebhookSink
 
 class TeamsSink:
@@ -80,7 +81,7 @@ def test_the_config_accepts_exactly_the_registered_sink_types() -> None:
 
 
 def test_unknown_sink_type_error_lists_the_accepted_names() -> None:
-    from driftwatch.alerts import sink_class
+    from driftwatch.alerts._registry import sink_class
 
     with pytest.raises(
         AlertError,

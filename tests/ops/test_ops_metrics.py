@@ -12,7 +12,7 @@ from ops_helpers import free_port, make_monitor_files
 from prometheus_client.parser import text_string_to_metric_families
 
 from driftwatch.cli import cli
-from driftwatch.ops.prometheus import exposition
+from driftwatch.exporter import exposition
 from driftwatch.store import Store
 
 

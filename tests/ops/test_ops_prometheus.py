@@ -19,8 +19,8 @@ import httpx
 import pytest
 from ops_helpers import REPO_ROOT, free_port, make_monitor_files, wait_until
 
-from driftwatch.ops.prometheus import SEVERITY_VALUE
-from driftwatch.store.metrics import snapshot
+from driftwatch.exporter import SEVERITY_VALUE
+from driftwatch.store.prometheus import snapshot
 from driftwatch.store.queries import open_readonly
 
 PROMETHEUS = "/usr/bin/prometheus"

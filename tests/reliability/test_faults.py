@@ -663,7 +663,7 @@ def test_a_failing_sink_defers_its_other_notifications_and_delays_no_other_sink(
 ) -> None:
     import httpx
 
-    from driftwatch.alerts import dispatch_pending
+    from driftwatch.alerts.outbox import dispatch_pending
     from driftwatch.config import Config
     from driftwatch.store.outbox import NewNotification, queue
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from scheduler_helpers import REPO_ROOT, stored_runs
 
 from driftwatch.config import Config, load_config
-from driftwatch.scheduler import WindowRunner
+from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.store import Store
 from driftwatch.store.models import Run
 

@@ -15,7 +15,8 @@ from scheduler_helpers import BASE, config_mapping, monitor_entry, stored_runs
 from driftwatch import TimeWindow
 from driftwatch.config import load_config
 from driftwatch.results import RunOutcome
-from driftwatch.scheduler import WindowRunner, monitor_statuses
+from driftwatch.scheduler.runner import WindowRunner
+from driftwatch.scheduler.status import monitor_statuses
 from driftwatch.store import Store
 from driftwatch.store.claims import (
     claim_window,

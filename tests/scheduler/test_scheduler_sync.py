@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from scheduler_helpers import REPO_ROOT, CliProcess, config_mapping, monitor_entry, wait_for
 
 from driftwatch.config import Config, load_config
-from driftwatch.scheduler import SchedulerService, SyncReport, WindowRunner, stored_jobs
+from driftwatch.scheduler.runner import WindowRunner
+from driftwatch.scheduler.service import SchedulerService, SyncReport, stored_jobs
 from driftwatch.store import Store
 from driftwatch.store.models import Notification
 

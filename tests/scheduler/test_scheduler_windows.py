@@ -12,12 +12,7 @@ from pydantic import ValidationError
 from driftwatch import SchedulerError, TimeWindow
 from driftwatch.config import MonitorConfig, ScheduleConfig
 from driftwatch.config.schedule import build_trigger
-from driftwatch.scheduler import (
-    MonitorSchedule,
-    count_fire_times,
-    fire_times,
-    latest_fire_time,
-)
+from driftwatch.windows import MonitorSchedule, count_fire_times, fire_times, latest_fire_time
 
 
 def at(*args: int) -> datetime:

@@ -12,7 +12,8 @@ import pytest
 
 import driftwatch
 from driftwatch.config import CsvSourceConfig, ParquetSourceConfig
-from driftwatch.sources import categorical_codes, numeric_values, open_source
+from driftwatch.sources import open_source
+from driftwatch.sources.columns import categorical_codes, numeric_values
 from driftwatch.timeutil import TimeWindow
 
 DATA = Path(driftwatch.__file__).parent / "data"

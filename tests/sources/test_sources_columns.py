@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from driftwatch.errors import ColumnError
-from driftwatch.sources import categorical_codes, numeric_values
+from driftwatch.sources.columns import categorical_codes, numeric_values
 
 NAN = float("nan")
 

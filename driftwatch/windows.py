@@ -1,4 +1,4 @@
-"""The window maths of a schedule: fire times, the window each fire computes, what is owed.
+"""Window maths: fire times, the window each fire computes, what is owed; a manual run's window.
 
 A monitor's schedule (a 5-field cron or an interval, in a timezone) fires at instants T. The live
 window a fire at T computes is the one *ending* at T: for a cron, ``[previous fire time, T)``; for
@@ -12,10 +12,13 @@ multiples of the interval since 1970-01-01 UTC), the same alignment ``driftwatch
 
 Everything here is a pure function of the trigger and explicit instants: no I/O, no clock (tests
 and callers pass ``now``). The triggers come from :func:`driftwatch.config.schedule.build_trigger`.
+A low-layer module: it imports only the time types and the config, so the scheduler, the monitor
+and the commands share it without importing each other (nor SQLAlchemy or APScheduler).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,20 +26,22 @@ from typing import TYPE_CHECKING, Any
 
 from driftwatch.config.schedule import build_trigger, trigger_period
 from driftwatch.errors import SchedulerError
-from driftwatch.results import Trigger
 from driftwatch.timeutil import TimeWindow, as_utc, format_duration
 
 if TYPE_CHECKING:
     from driftwatch.config import MonitorConfig
+    from driftwatch.results import Trigger
 
 __all__ = [
     "SCHEDULER_TRIGGERS",
     "MonitorSchedule",
     "WindowPlan",
+    "aligned_window",
     "count_fire_times",
     "fire_times",
     "latest_fire_time",
     "next_fire_time",
+    "scheduled_window",
 ]
 
 SCHEDULER_TRIGGERS: tuple[Trigger, ...] = ("scheduled", "catchup", "backfill")
@@ -219,3 +224,30 @@ class MonitorSchedule:
             return 0
         expected = count_fire_times(self.trigger, as_utc(first_end) - _MICROSECOND, latest)
         return max(0, expected - done)
+
+
+# --- the window of a manual run ----------------------------------------------------------------
+
+
+def aligned_window(now: datetime, length: timedelta) -> TimeWindow:
+    """The window of ``length`` ending at ``now`` floored to a multiple of ``length`` (UTC epoch).
+
+    Flooring makes a manual ``driftwatch run`` land on the same window key as a scheduled one.
+    """
+    seconds = length.total_seconds()
+    epoch = as_utc(now).timestamp()
+    end = datetime.fromtimestamp(math.floor(epoch / seconds) * seconds, tz=as_utc(now).tzinfo)
+    return TimeWindow(end - length, end)
+
+
+def scheduled_window(monitor: MonitorConfig, span: TimeWindow, now: datetime) -> TimeWindow:
+    """The schedule's window holding the live data's latest row, or the latest one that has
+    ended by ``now`` when the data runs on past it; the span itself if the schedule has none."""
+    try:
+        schedule = MonitorSchedule(monitor)
+        after_data = next_fire_time(schedule.trigger, span.end)  # first fire after the last row
+        latest = schedule.latest_fire(now)
+        fire = latest if after_data is None or (latest and after_data > latest) else after_data
+        return schedule.window_ending(fire) if fire is not None else span
+    except SchedulerError:
+        return span

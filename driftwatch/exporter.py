@@ -1,6 +1,6 @@
 """Prometheus metrics computed from the results database, so any process can serve them.
 
-A custom collector (:class:`DriftCollector`) reads :func:`driftwatch.store.metrics.snapshot` at
+A custom collector (:class:`DriftCollector`) reads :func:`driftwatch.store.prometheus.snapshot` at
 every scrape; nothing is kept in process memory, so the scheduler, a one-off ``driftwatch
 metrics`` (node_exporter's textfile collector) and a ``driftwatch run --pushgateway`` all expose
 the same figures. One series per monitor × feature × metric (the latest finished run only):
@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from driftwatch._commands.stores import ConfigLike, database_of, open_readonly_store
 from driftwatch.errors import DriftwatchError, redact_url
-from driftwatch.store.metrics import MetricsSnapshot, snapshot
+from driftwatch.store.connect import ConfigLike, database_of, open_readonly_store
+from driftwatch.store.prometheus import MetricsSnapshot, snapshot
 from driftwatch.store.repository import Store
 
 if TYPE_CHECKING:

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from driftwatch._commands.stores import ConfigLike, as_config, database_of, open_readonly_store
+from driftwatch.store.connect import ConfigLike, as_config, database_of, open_readonly_store
 from driftwatch.timeutil import Clock, system_clock
 
 if TYPE_CHECKING:
-    from driftwatch.scheduler import MonitorStatus
+    from driftwatch.scheduler.status import MonitorStatus
 
 __all__ = ["StatusReport", "status"]
 
@@ -33,7 +33,7 @@ def status(
     config: ConfigLike, *, database: str | None = None, clock: Clock = system_clock
 ) -> StatusReport:
     """The state of every monitor of the config in its results database."""
-    from driftwatch.scheduler import monitor_statuses
+    from driftwatch.scheduler.status import monitor_statuses
 
     cfg = as_config(config)
     with open_readonly_store(database_of(cfg, database)) as store:

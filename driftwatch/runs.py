@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from driftwatch._commands.progress import Progress, ProgressEvent
-from driftwatch.alerts import apply_run
+from driftwatch.alerts._apply import apply_run
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.deadlines import Abandoned, Guard, Task, run_bounded
 from driftwatch.errors import DriftwatchError
 from driftwatch.monitor import MonitorRunner
+from driftwatch.progress import Progress, ProgressEvent
 from driftwatch.results import RunOutcome, Trigger
 from driftwatch.store.repository import Store
 from driftwatch.timeutil import Clock, TimeWindow, format_duration, system_clock
@@ -64,7 +64,7 @@ def run_monitors(
     transaction (a skipped re-run changes nothing); sending them is :func:`dispatch_pending`'s job.
     ``claimed_by`` names the scheduler that claimed the window (stored in ``runs.claimed_by``).
     ``progress`` hears of each monitor as it finishes, and of the rows each one reads (see
-    :mod:`driftwatch._commands.progress`).
+    :mod:`driftwatch.progress`).
     """
     monitors = [config.monitor(n) for n in names] if names else list(config.monitors)
     heard = _serialized(progress)

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from driftwatch._commands.stores import ConfigLike, as_config, database_of, open_readonly_store
 from driftwatch.comparison import DriftReport
 from driftwatch.config import resolve_features
 from driftwatch.errors import RollupError
 from driftwatch.monitor import score_window
 from driftwatch.profile import Profile
 from driftwatch.results import ReferenceKind, ReferenceUsed, RunOutcome
+from driftwatch.store.connect import ConfigLike, as_config, database_of, open_readonly_store
 from driftwatch.store.rollups import Rollup, rollup, rollup_before, same_bins, span_label
 from driftwatch.timeutil import Clock, TimeWindow, as_utc, system_clock
 

@@ -13,26 +13,19 @@ from typing import Literal
 
 import pandas as pd
 
-from driftwatch._commands.stores import (
+from driftwatch.alerts._apply import silences_frame
+from driftwatch.alerts.outbox import DispatchReport, dispatch_pending, send_test
+from driftwatch.alerts.payload import Message
+from driftwatch.store.alerts import add_silence, alerts_frame, end_silences
+from driftwatch.store.connect import (
     ConfigLike,
     as_config,
     database_of,
     open_readonly_store,
     open_store,
 )
-from driftwatch.alerts import (
-    DispatchReport,
-    Message,
-    add_silence,
-    alerts_frame,
-    dispatch_pending,
-    end_silences,
-    notifications_frame,
-    retry_dead,
-    send_test,
-    silences_frame,
-)
 from driftwatch.store.models import Silence
+from driftwatch.store.outbox import notifications_frame, retry_dead
 from driftwatch.timeutil import Clock, system_clock
 
 __all__ = [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from driftwatch._commands.stores import ConfigLike, database_of
 from driftwatch.errors import redact_url
 from driftwatch.store import database as schema
+from driftwatch.store.connect import ConfigLike, database_of
 
 __all__ = ["SchemaChange", "SchemaRevision", "db_current", "db_downgrade", "db_upgrade"]
 

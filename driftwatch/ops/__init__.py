@@ -1,1 +1,0 @@
-"""Operations: what driftwatch exposes to the ops stack (Prometheus metrics from the store)."""
