@@ -284,17 +284,17 @@ def _print_records(
     """The layout of last resort, when even the kept columns are too wide: one block per row.
 
     The first cell heads the block; every other column is a ``header: value`` line of its own,
-    so nothing is cut however narrow the width.
+    printed whole, however narrow the width (a line wider than it is left to the terminal).
     """
     _print_title(out, title)
     label = max((len(c.header) for c in columns[1:]), default=0)
     for row in rows:
         head = _text(row.cells[0])
         head.stylize("bold")
-        out.print(head, crop=False)
+        out.print(head, no_wrap=True, overflow="ignore", crop=False)
         for column, cell in zip(columns[1:], row.cells[1:], strict=True):
             line = Text(f"  {_safe(column.header).ljust(label)}  ").append_text(_text(cell))
-            out.print(line, crop=False)
+            out.print(line, no_wrap=True, overflow="ignore", crop=False)
         if row.note:
             out.print(Text(f"  {note_header.ljust(label)}  {_safe(row.note)}", row.note_style))
 
