@@ -25,7 +25,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
+from rich.segment import Segment, Segments
+from rich.table import Table
 from rich.text import Text
 
 from driftwatch.cli.render import pandas_missing
@@ -37,11 +41,13 @@ __all__ = [
     "COMPACT_WIDTH",
     "Cell",
     "Column",
+    "Fit",
     "Row",
     "console",
     "emit_csv",
     "emit_json",
     "emit_ndjson",
+    "fit_columns",
     "format_option",
     "frame_records",
     "is_compact",
@@ -89,6 +95,9 @@ def is_compact(out: Console) -> bool:
 
 # --- tables --------------------------------------------------------------------------------------
 
+GAP = 2
+"""Spaces between two columns of a table."""
+
 Cell = str | tuple[str, str]
 """A table cell: its text, or (text, rich style)."""
 
@@ -117,14 +126,61 @@ class Row:
     note_style: str = "dim"
 
 
-def _plain(cell: Cell) -> str:
-    return cell if isinstance(cell, str) else cell[0]
+@dataclass(frozen=True)
+class Fit:
+    """What a table shows at a width: the ``kept`` columns (indices, in order), the ``dropped``
+    ones (headers, in the order they went), the kept ones' ``width`` with the gaps (above the
+    width asked for when even the columns that always stay do not fit), and whether the notes
+    go in a last column (``notes_inline``) rather than under their rows."""
+
+    kept: list[int]
+    dropped: list[str]
+    width: int
+    notes_inline: bool = False
+
+    @property
+    def footer(self) -> str | None:
+        """The line under the table naming the columns left out; None when every column shows."""
+        if not self.dropped:
+            return None
+        return f"(not shown: {', '.join(self.dropped)}; see --format json)"
 
 
-def _styled(cell: Cell, width: int, align: str) -> Text:
-    value, style = (cell, "") if isinstance(cell, str) else cell
-    padded = value.rjust(width) if align == "right" else value.ljust(width)
-    return Text(padded, style=style)
+def fit_columns(
+    columns: Sequence[Column],
+    rows: Sequence[Row],
+    width: int,
+    *,
+    compact: bool,
+    note_header: str = "reason",
+) -> Fit:
+    """The layout policy of every table: which ``columns`` fit ``width`` (rich only draws them).
+
+    A column is as wide as its widest cell (header included, in terminal cells): nothing is
+    wrapped or truncated. The compact layout leaves the detail columns out; then the droppable
+    columns go, lowest ``drop`` first, until the rest fits with ``GAP`` between columns. Notes
+    go in a last column when the layout is wide and they fit too.
+    """
+    widths = [
+        max(cell_len(_safe(c.header)), *(cell_len(_safe(_plain(r.cells[i]))) for r in rows))
+        for i, c in enumerate(columns)
+    ]
+    kept = [i for i, c in enumerate(columns) if not (compact and c.detail)]
+    dropped = [c.header for c in columns if compact and c.detail]
+
+    def total() -> int:
+        return sum(widths[i] for i in kept) + GAP * max(len(kept) - 1, 0)
+
+    droppable = [i for i in kept if columns[i].drop is not None]
+    for i in sorted(droppable, key=lambda i: columns[i].drop or 0):
+        if total() <= width:
+            break
+        kept.remove(i)
+        dropped.append(columns[i].header)
+    notes = [cell_len(_safe(r.note)) for r in rows if r.note]
+    note_width = max([cell_len(note_header), *notes])
+    inline = bool(notes) and not compact and total() + GAP + note_width <= width
+    return Fit(kept, dropped, total(), inline)
 
 
 def print_table(
@@ -134,69 +190,87 @@ def print_table(
     *,
     title: str | Text | None = None,
     note_header: str = "reason",
-    gap: int = 2,
 ) -> None:
-    """Print ``rows`` under ``columns`` at ``out``'s width: whole cells, notes below when need be.
+    """Print ``rows`` under the ``columns`` that :func:`fit_columns` keeps at ``out``'s width,
+    drawn by a ``rich.table.Table``, then the footer naming the others.
 
-    A column is as wide as its widest cell. Columns are dropped (lowest ``drop`` first) until the
-    table fits; notes become a last column when the layout is wide and they fit, else each goes on
-    its own line below its row, wrapped at the width (notes are prose; numbers and names never
-    wrap).
+    Notes not in a last column go on their own indented lines under their row, wrapped at the
+    width (notes are prose; numbers and names never wrap). When even the columns that always stay
+    are too wide, each row becomes a block of its own.
     """
-    width = out.width
-    compact = is_compact(out)
-    keep = [i for i, c in enumerate(columns) if not (compact and c.detail)]
-    widths = {
-        i: max([len(columns[i].header), *(len(_plain(r.cells[i])) for r in rows)]) for i in keep
-    }
-
-    def total(kept: Iterable[int]) -> int:
-        kept = list(kept)
-        return sum(widths[i] for i in kept) + gap * max(len(kept) - 1, 0)
-
-    dropped = [columns[i].header for i in range(len(columns)) if i not in keep]
-    while total(keep) > width:
-        candidates = [i for i in keep if columns[i].drop is not None]
-        if not candidates:
-            break
-        victim = min(candidates, key=lambda i: columns[i].drop or 0)
-        keep.remove(victim)
-        dropped.append(columns[victim].header)
-    if total(keep) > width:
+    fit = fit_columns(columns, rows, out.width, compact=is_compact(out), note_header=note_header)
+    if fit.width > out.width:
         _print_records(out, columns, rows, title=title, note_header=note_header)
         return
-    notes = [r.note for r in rows if r.note]
-    note_width = max([len(note_header), *(len(n) for n in notes)]) if notes else 0
-    inline_notes = bool(notes) and not compact and total(keep) + gap + note_width <= width
-    if title is not None:
-        out.print(title)
-    sep = " " * gap
-    heads = [_styled((columns[i].header, "bold"), widths[i], columns[i].align) for i in keep]
-    header = Text(sep).join(heads)
-    if inline_notes:
-        header.append(sep + note_header, style="bold")
-    header.rstrip()
-    out.print(header, no_wrap=True, overflow="ignore", crop=False)
-    rule_width = total(keep) + (gap + note_width if inline_notes else 0)
-    out.print(Text("─" * min(rule_width, width), style="dim"), crop=False)
-    indent = "    "
+    table = _table(columns, rows, fit, note_header)
+    _print_title(out, title)
+    # The header, its rule, then one line per row (cells hold no line break); notes under rows.
+    header_line, rule, *body = out.render_lines(table, pad=False)
+    _print_line(out, header_line)
+    _print_line(out, rule)
+    for line, row in zip(body, rows, strict=True):
+        _print_line(out, line)
+        if row.note and not fit.notes_inline:
+            for piece in textwrap.wrap(_safe(row.note), max(out.width - 4, 20)):
+                out.print(Text(f"    {piece}", style=row.note_style), crop=False)
+    if fit.footer:
+        out.print(Text(fit.footer, style="dim"), crop=False)
+
+
+def _table(columns: Sequence[Column], rows: Sequence[Row], fit: Fit, note_header: str) -> Table:
+    """The rich table of the kept columns (and of the notes, when inline): today's look, a bold
+    header over a dim rule, ``GAP`` spaces between columns, no other line."""
+    table = Table(
+        box=box.SIMPLE_HEAD,  # a rule under the header, no other line
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, GAP - 1, 0, 0),  # with the one-space divider, GAP spaces between columns
+        header_style="bold",
+        border_style="dim",
+    )
+    # The fit keeps every column as wide as its widest cell, so rich never narrows one; were it
+    # to, the cut would show as "…" (overflow="ignore" would not right-align, and rich crops a
+    # table cell at its edge whatever the overflow).
+    for i in fit.kept:
+        header = Text(_safe(columns[i].header))
+        table.add_column(header, justify=columns[i].align, no_wrap=True, overflow="ellipsis")
+    if fit.notes_inline:
+        table.add_column(Text(note_header), no_wrap=True, overflow="ellipsis")
     for row in rows:
-        line = Text(sep).join(_styled(row.cells[i], widths[i], columns[i].align) for i in keep)
-        if inline_notes and row.note:
-            line.append(sep + row.note, style=row.note_style)
-        line.rstrip()
-        out.print(line, no_wrap=True, overflow="ignore", crop=False)
-        if row.note and not inline_notes:
-            for piece in textwrap.wrap(row.note, max(width - len(indent), 20)):
-                out.print(Text(indent + piece, style=row.note_style), crop=False)
-    if dropped:
-        out.print(
-            Text(
-                f"(not shown: {', '.join(dropped)}; see --format json)",
-                style="dim",
-            ),
-            crop=False,
-        )
+        note = [Text(_safe(row.note or ""), style=row.note_style)] if fit.notes_inline else []
+        table.add_row(*(_text(row.cells[i]) for i in fit.kept), *note)
+    return table
+
+
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_CONTROL.update(dict.fromkeys(map(ord, "\t\n\r"), " "))
+
+
+def _safe(text: str) -> str:
+    """User data on one line, and no control character reaching the terminal: a tab or line
+    break becomes a space, any other control character its escape (``\\x1b``)."""
+    return text.translate(_CONTROL)
+
+
+def _plain(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else cell[0]
+
+
+def _text(cell: Cell) -> Text:
+    """A cell as rich text, its characters literally (a ``[bold]`` in a name is not markup)."""
+    value, style = (cell, "") if isinstance(cell, str) else cell
+    return Text(_safe(value), style=style)
+
+
+def _print_title(out: Console, title: str | Text | None) -> None:
+    if title is not None:
+        out.print(_text(title) if isinstance(title, str) else title)
+
+
+def _print_line(out: Console, line: list[Segment]) -> None:
+    """A line rich rendered, without the blanks padding its last cell."""
+    length = cell_len("".join(segment.text for segment in line).rstrip())
+    out.print(Segments([*Segment.adjust_line_length(line, length), Segment.line()]), crop=False)
 
 
 def _print_records(
@@ -210,21 +284,19 @@ def _print_records(
     """The layout of last resort, when even the kept columns are too wide: one block per row.
 
     The first cell heads the block; every other column is a ``header: value`` line of its own,
-    so nothing is cut however narrow the width.
+    printed whole, however narrow the width (a line wider than it is left to the terminal).
     """
-    if title is not None:
-        out.print(title)
-    label = max(len(c.header) for c in columns[1:]) if len(columns) > 1 else 0
+    _print_title(out, title)
+    label = max((len(c.header) for c in columns[1:]), default=0)
     for row in rows:
-        head = _styled(row.cells[0], 0, "left")
+        head = _text(row.cells[0])
         head.stylize("bold")
-        out.print(head, crop=False)
+        out.print(head, no_wrap=True, overflow="ignore", crop=False)
         for column, cell in zip(columns[1:], row.cells[1:], strict=True):
-            line = Text(f"  {column.header.ljust(label)}  ")
-            line.append_text(_styled(cell, 0, "left"))
-            out.print(line, crop=False)
+            line = Text(f"  {_safe(column.header).ljust(label)}  ").append_text(_text(cell))
+            out.print(line, no_wrap=True, overflow="ignore", crop=False)
         if row.note:
-            out.print(Text(f"  {note_header.ljust(label)}  {row.note}", style=row.note_style))
+            out.print(Text(f"  {note_header.ljust(label)}  {_safe(row.note)}", row.note_style))
 
 
 # --- JSON, NDJSON, CSV ---------------------------------------------------------------------------

@@ -13,9 +13,6 @@ import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from rich import box
-from rich.table import Table
-
 from driftwatch.timeutil import format_duration
 
 if TYPE_CHECKING:
@@ -30,10 +27,8 @@ __all__ = [
     "is_missing",
     "number",
     "p_value",
-    "plain_table",
     "records",
     "share",
-    "status",
     "text",
     "threshold",
     "when",
@@ -111,12 +106,6 @@ def duration(value: timedelta) -> str:
     return format_duration(value)
 
 
-def status(value: str) -> str:
-    """A status word in its style (rich markup)."""
-    style = STATUS_STYLE.get(value, "")
-    return f"[{style}]{value}[/]" if style else value
-
-
 def text(value: Any) -> str:
     """Free text (a reason, an error), empty when missing."""
     return "" if is_missing(value) else str(value)
@@ -136,10 +125,3 @@ def cell(value: Any) -> str:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of a frame as dicts keyed by column name."""
     return [{str(k): v for k, v in row.items()} for row in frame.to_dict(orient="records")]
-
-
-def plain_table(title: str) -> Table:
-    """The borderless table style of the store's reports."""
-    return Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False
-    )
