@@ -1,5 +1,5 @@
-// Each feature's plot is drawn from its JSON island (<script type="application/json" id="…-spec">)
-// when its section is open: on load for the first sections, on opening for the rest.
+// Each feature's plot is drawn from its figure's JSON island (the element with the plot's id
+// and "-spec") when its section is open: on load for the first sections, on opening for the rest.
 function dwPlot(id){
   var el=document.getElementById(id);
   if(!el||el.getAttribute('data-drawn'))return;
