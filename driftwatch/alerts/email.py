@@ -6,25 +6,30 @@ email's ``Message-ID`` is derived from (sink, monitor, episode start), and the r
 resolved emails of that episode name it in ``In-Reply-To`` and ``References``.
 SMTP replies 5xx (a refused recipient or sender, failed authentication) are permanent; 4xx
 replies, timeouts and refused connections are retried.
+The HTML part is ``templates/email.html.j2``, autoescaped: a feature or bin named like markup is
+shown as text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Any, ClassVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import EmailSinkConfig
 from driftwatch.errors import DeliveryError
 from driftwatch.timeutil import system_clock
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["EmailSink", "render_email", "thread_id"]
 
@@ -109,6 +114,14 @@ def _rows(payload: Mapping[str, Any]) -> list[tuple[str, ...]]:
 _HEAD = ("feature", "metric", "value", "threshold", "status", "n_live", "moved most")
 
 
+@cache
+def _html_template() -> jinja2.Template:
+    # Jinja2 costs ~0.1 s to import: paid by the first email, not by every run that loads sinks.
+    from driftwatch import templating
+
+    return templating.environment("driftwatch.alerts").get_template("email.html.j2")
+
+
 def render_email(
     payload: Mapping[str, Any],
     sender: str,
@@ -131,23 +144,16 @@ def render_email(
     text_lines += [" | ".join(r) for r in [_HEAD, *rows]] if rows else []
     text_lines += [""] + [f"{name}: {url}" for name, url in links.items()]
     text_lines += ["", f"idempotency key: {payload.get('idempotency_key')}"]
-    anchors = " · ".join(
-        f"<a href='{html.escape(url, quote=True)}'>{html.escape(name)}</a>"
-        for name, url in links.items()
-    )
-    cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in _HEAD)
-    body_html = (
-        f"<html><body><p><b>{html.escape(str(payload.get('summary', subject)))}</b></p>"
-        f"<p>monitor <b>{html.escape(str(payload.get('monitor')))}</b>, window "
-        f"{html.escape(str(window.get('start')))} → {html.escape(str(window.get('end')))}, "
-        f"severity <b>{html.escape(str(payload.get('severity')))}</b></p>"
-        + (f"<table border='1' cellpadding='4'><tr>{head}</tr>{cells}</table>" if rows else "")
-        + (f"<p>{anchors}</p>" if anchors else "")
-        + f"<p><small>idempotency key {html.escape(str(payload.get('idempotency_key')))}"
-        "</small></p></body></html>"
+    body_html = _html_template().render(
+        summary=str(payload.get("summary", subject)),
+        monitor=str(payload.get("monitor")),
+        start=str(window.get("start")),
+        end=str(window.get("end")),
+        severity=str(payload.get("severity")),
+        head=_HEAD,
+        rows=rows,
+        links=links,
+        idempotency_key=str(payload.get("idempotency_key")),
     )
     message = EmailMessage()
     message["Subject"] = subject

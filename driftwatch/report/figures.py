@@ -7,6 +7,10 @@ words, so a new category, a rising missing rate or values past the reference's r
 a glance. Right (when the store has history): the metric per window, coloured by its status, with
 the warn and critical thresholds and, when stored, the decision threshold (the value at which the
 rule fires at that window's n) as lines.
+
+Plotly reads a few HTML tags (``<b>``, ``<br>``, ``<a href>``…) and entities in the text it draws,
+so every name from the data — bin and category labels, metric names and units — goes in through
+:func:`plot_text`: a category called ``<b>x</b>`` is drawn as those seven characters.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ import plotly.graph_objects as go
 
 from driftwatch.report.model import FeatureView, Series
 
-__all__ = ["STATUS_COLORS", "bin_label", "feature_figure", "feature_spec", "is_special"]
+__all__ = [
+    "STATUS_COLORS",
+    "bin_label",
+    "feature_figure",
+    "feature_spec",
+    "is_special",
+    "plot_text",
+]
 
 STATUS_COLORS = {
     "critical": "#d62728",
@@ -52,11 +63,16 @@ def is_special(label: str) -> bool:
     return label in _SPECIAL or label.startswith("(-inf,") or label.endswith("+inf)")
 
 
+def plot_text(text: str) -> str:
+    """``text`` for plotly to show literally: ``&``, ``<`` and ``>`` as the entities it decodes."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 Spec = dict[str, Any]
 
 
 def _histogram_traces(feature: FeatureView) -> list[Spec]:
-    x = [bin_label(label) for label in feature.labels]
+    x = [plot_text(bin_label(label)) for label in feature.labels]
     pattern = ["/" if is_special(label) else "" for label in feature.labels]
     hover = "%{x}<br>%{fullData.name}: %{y:.2%}<extra></extra>"
     return [
@@ -144,10 +160,11 @@ def _threshold(spec: Spec, name: str, xs: list[str], ys: tuple[float | None, ...
 
 def _history(spec: Spec, series: Series) -> None:
     xs = [end[:16].replace("T", " ") for end in series.window_end]
+    metric, unit = plot_text(series.metric), plot_text(series.unit)
     spec["data"].append(
         {
             "type": "scatter",
-            "name": f"{series.metric} per window",
+            "name": f"{metric} per window",
             "x": xs,
             "y": list(series.value),
             "xaxis": "x2",
@@ -180,7 +197,7 @@ def _history(spec: Spec, series: Series) -> None:
         **_GRID,
         "anchor": "x2",
         "rangemode": "tozero",
-        "title": {"text": f"{series.metric} ({series.unit})"},
+        "title": {"text": f"{metric} ({unit})"},
     }
 
 

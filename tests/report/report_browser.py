@@ -3,9 +3,10 @@
 Debian's ``/usr/bin/chromium`` is started with a fresh profile, no network services of its own
 (no sync, no component updates, no background networking, no QUIC) and
 ``--remote-debugging-port=0``; the port it picked is read from ``DevToolsActivePort``. One page
-is opened; every console error, uncaught exception, log error and network request is recorded,
-so a test can fail on any of them. Everything is bounded by deadlines, and the browser is killed
-(by its own process id) when the context exits.
+is opened; every console error, uncaught exception, log error, network request and JavaScript
+dialog (``alert``, ``confirm``, ``prompt``: dismissed at once, so a page cannot hang the test) is
+recorded, so a test can fail on any of them. Everything is bounded by deadlines, and the browser
+is killed (by its own process id) when the context exits.
 """
 
 from __future__ import annotations
@@ -48,21 +49,31 @@ class Page:
     events: list[dict[str, Any]] = field(default_factory=list)
     _next_id: int = 0
 
-    def send(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30) -> Any:
+    def _post(self, method: str, params: dict[str, Any] | None = None) -> int:
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if self.session:
             message["sessionId"] = self.session
         self.socket.send(json.dumps(message))
+        return self._next_id
+
+    def _keep(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        if event["method"] == "Page.javascriptDialogOpening":
+            # An open dialog blocks the page (and every evaluate): dismiss it, keep the record.
+            self._post("Page.handleJavaScriptDialog", {"accept": False})
+
+    def send(self, method: str, params: dict[str, Any] | None = None, timeout: float = 30) -> Any:
+        wanted = self._post(method, params)
         deadline = time.monotonic() + timeout
         while True:
             reply = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
-            if reply.get("id") == self._next_id:
+            if reply.get("id") == wanted:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply.get("result", {})
             if "method" in reply:
-                self.events.append(reply)
+                self._keep(reply)
 
     def wait_for(self, method: str, timeout: float = 30) -> dict[str, Any]:
         for event in self.events:
@@ -72,7 +83,7 @@ class Page:
         while True:
             event = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
             if "method" in event:
-                self.events.append(event)
+                self._keep(event)
                 if event["method"] == method:
                     return event
 
@@ -106,6 +117,15 @@ class Page:
             e["params"]["request"]["url"]
             for e in self.events
             if e["method"] == "Network.requestWillBeSent"
+        ]
+
+    @property
+    def dialogs(self) -> list[str]:
+        """The message of every JavaScript dialog the page opened (each dismissed)."""
+        return [
+            e["params"]["message"]
+            for e in self.events
+            if e["method"] == "Page.javascriptDialogOpening"
         ]
 
     @property

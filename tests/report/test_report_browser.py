@@ -3,7 +3,9 @@
 ``driftwatch run`` and ``driftwatch report --html`` run as subprocesses (the commands a person
 types) into a temporary database; the file is opened in Debian's Chromium over the DevTools
 protocol, and the test fails on any console error, uncaught exception or browser error-log entry,
-and on any request but the file itself. The screenshot is kept under the test's temporary
+and on any request but the file itself. A report whose features and categories are named like
+markup is opened with ``alert`` and its kin trapped: nothing may run, load or be created from the
+names. The screenshot is kept under the test's temporary
 directory (and written to ``$DRIFTWATCH_REPORT_SCREENSHOT`` when set, to refresh
 ``docs/report.png``).
 """
@@ -17,8 +19,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_browser import CHROMIUM, chromium, open_file
-from report_helpers import EXAMPLE, REPO_ROOT, example_features
+from report_browser import CHROMIUM, Page, chromium, open_file
+from report_helpers import BOLD, EXAMPLE, IMG, REPO_ROOT, SCRIPT, example_features, hostile_frames
+
+from driftwatch import compare
 
 pytestmark = [
     pytest.mark.slow,
@@ -98,3 +102,96 @@ def test_the_browser_check_sees_console_errors_and_network_requests(tmp_path: Pa
     assert "http://127.0.0.1:9/pixel.png" in requests
     assert any("boom" in e for e in errors)
     assert any("thrown" in e for e in errors)
+
+
+TRAP = """
+window.__dwCalls = [];
+['alert', 'confirm', 'prompt', 'print', 'open'].forEach(function (name) {
+  window[name] = function () {
+    window.__dwCalls.push(name + '(' + Array.prototype.join.call(arguments, ',') + ')');
+  };
+});
+"""
+"""Run before any script of every page: calls of the dialog functions are recorded, not shown."""
+
+HANDLERS = (
+    "Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes)"
+    ".filter(a => a.name.startsWith('on')).map(a => e.tagName.toLowerCase() + ' ' + a.name))"
+)
+"""Every event-handler attribute in the document, as ``"tag attribute"``."""
+
+
+def settle(page: Page, milliseconds: int = 500) -> None:
+    """Let timers and late events of the page run (an image's error comes after its request)."""
+    page.send(
+        "Runtime.evaluate",
+        {"expression": f"new Promise(r => setTimeout(r, {milliseconds}))", "awaitPromise": True},
+    )
+
+
+def test_markup_in_feature_and_category_names_runs_nothing_in_chromium(tmp_path: Path) -> None:
+    reference, live = hostile_frames()
+    report = tmp_path / "hostile.html"
+    compare(reference, live).to_html(report)
+    with chromium() as page:
+        page.send("Page.addScriptToEvaluateOnNewDocument", {"source": TRAP})
+        open_file(page, report, timeout=120)
+        drawn = page.poll(
+            "document.querySelectorAll('.plot[data-drawn] .main-svg').length > 0 && "
+            "document.querySelectorAll('.plot.js-plotly-plot').length",
+            2,
+            timeout=120,
+        )
+        settle(page)
+        calls = page.evaluate("window.__dwCalls")
+        handlers = page.evaluate(HANDLERS)
+        images = page.evaluate("document.querySelectorAll('img').length")
+        scripts = page.evaluate("document.scripts.length")
+        headings = page.evaluate(
+            "Array.from(document.querySelectorAll('section.feature h3')).map(h => h.textContent)"
+        )
+        ticks = page.evaluate(
+            "Array.from(document.querySelectorAll('.xtick text')).map(t => t.textContent)"
+        )
+        styled_ticks = page.evaluate("document.querySelectorAll('.xtick text tspan').length")
+        requests, errors, dialogs = page.requests, page.errors, page.dialogs
+    assert drawn == 2
+    assert calls == [] and dialogs == []  # no alert ran, trapped or shown
+    assert errors == []
+    assert requests == [report.resolve().as_uri()]  # no image "x" was fetched
+    assert handlers == [] and images == 0  # no onerror, no img made from a name
+    assert scripts == 4  # plotly.js, the page script, two figure islands
+    assert sorted(headings) == sorted([IMG, SCRIPT])  # the names shown as text
+    assert {IMG, SCRIPT, BOLD} <= set(ticks)  # the categories too, in the plot
+    assert styled_ticks == 0  # plotly read no tag in a label: <b>bold</b> is not bold
+
+
+def test_the_browser_check_sees_markup_that_runs(tmp_path: Path) -> None:
+    """The harness itself: a dialog is seen (and dismissed); the names pasted raw are caught."""
+    dialog = tmp_path / "dialog.html"
+    dialog.write_text(
+        "<!DOCTYPE html><html><head><link rel=icon href='data:,'></head><body>"
+        "<script>alert('shown')</script></body></html>",
+        encoding="utf-8",
+    )
+    raw = tmp_path / "raw.html"
+    raw.write_text(
+        "<!DOCTYPE html><html><head><link rel=icon href='data:,'></head><body>"
+        f"<h3>{IMG}</h3><h3>{SCRIPT}</h3><b>{BOLD}</b></body></html>",
+        encoding="utf-8",
+    )
+    with chromium() as page:
+        open_file(page, dialog)
+        dialogs = page.dialogs
+        alive = page.evaluate("1 + 1")  # the dismissed dialog no longer blocks the page
+        page.send("Page.addScriptToEvaluateOnNewDocument", {"source": TRAP})
+        open_file(page, raw)
+        calls = page.poll("window.__dwCalls.length", 2, timeout=30)
+        calls = page.evaluate("window.__dwCalls")
+        handlers = page.evaluate(HANDLERS)
+        requests = page.requests
+    assert dialogs == ["shown"]
+    assert alive == 2
+    assert sorted(calls) == ["alert(1)", "alert(1)"]
+    assert handlers == ["img onerror"]
+    assert (tmp_path / "x").as_uri() in requests

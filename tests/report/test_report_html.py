@@ -120,8 +120,8 @@ def test_features_beyond_the_first_n_are_listed_and_drawn_when_opened() -> None:
 def test_overview_lists_features_most_severe_first() -> None:
     outcome = frames_outcome(n_features=6)
     html = render_run_html(outcome)
-    overview = html.split("<table class=overview>")[1].split("</table>")[0]
-    shown = re.findall(r"<a href='#m0-f\d+'>([^<]+)</a>", overview)
+    overview = html.split('<table class="overview">')[1].split("</table>")[0]
+    shown = re.findall(r'<a href="#m0-f\d+">([^<]+)</a>', overview)
     order = {"critical": 0, "warn": 1, "error": 2, "no_data": 3, "ok": 4}
     ranks = [order[next(f.status for f in outcome.features if f.name == n)] for n in shown]
     assert sorted(shown) == sorted(f.name for f in outcome.features)
