@@ -276,7 +276,7 @@ def test_a_schema_behind_is_refused_and_not_migrated(
         engine.dispose()
     config = write_config(weather_config(tmp_path))
     line = refused(read_only_commands(config, database_url)[command])
-    assert f"behind this driftwatch's {schema.head_revision()}" in line
+    assert f"behind this driftwatch's {schema.HEAD_REVISION}" in line
     assert "run `driftwatch db upgrade --database URL`" in line
     engine = schema.connect(database_url)
     try:

@@ -28,10 +28,10 @@ EXAMPLE_CONFIG = REPO_ROOT / "config" / "example.yaml"
 
 pytestmark = pytest.mark.slow  # every check starts a fresh interpreter
 
-# Needed only to send an HTTP notification, migrate a database, schedule, or test significance.
+# Needed only to send an HTTP notification, migrate a database, schedule, or compute divergences
+# and tests (scipy.special, imported by the engine's functions that use it).
 LAZY = ("httpx", "alembic", "apscheduler", "scipy")
-
-
+# What a run does not need: it computes divergences, so it loads scipy.
 def python(code: str, cwd: Path = REPO_ROOT) -> Any:
     """Run ``code`` in a fresh interpreter importing this source tree; the JSON it prints last."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}

@@ -83,7 +83,7 @@ def db_current(config: ConfigLike | None = None, *, database: str | None = None)
     A SQLite file that does not exist is reported as empty (it is not created to find out).
     """
     target = database_of(config, database)
-    head = schema.head_revision()
+    head = schema.HEAD_REVISION
     path = schema.sqlite_file(target.url)
     if path is not None and not path.is_file():
         return SchemaRevision(target.shown, None, head)

@@ -1,8 +1,9 @@
 """Divergences between a live and a reference distribution over the same bins.
 
 Every function takes two 1-D vectors of counts (or probabilities) over identical bins, ``p`` = live
-and ``q`` = reference, and normalizes them itself. Pure numpy: ``scipy.stats.entropy`` and
-``scipy.spatial.distance.jensenshannon`` are the tests' oracles, not dependencies.
+and ``q`` = reference, and normalizes them itself. numpy and ``scipy.special.rel_entr`` (imported
+where it is used: importing the engine loads no scipy); ``scipy.stats.entropy`` and
+``scipy.spatial.distance.jensenshannon`` are the tests' oracles.
 
 Smoothing (``alpha > 0``, used by KL and PSI) is additive and works in *count* units: bins empty in
 both vectors are dropped, then each side becomes ``(count + alpha) / (n + alpha * k)``. Pass counts,
@@ -20,7 +21,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from driftwatch.engine.special import rel_entr
 from driftwatch.errors import EngineError
 
 __all__ = [
@@ -110,6 +110,8 @@ def kl_divergence(
     holds live mass but no reference mass. With ``alpha > 0`` bins empty in both are dropped and
     both sides are additively smoothed, so the result is always finite.
     """
+    from scipy.special import rel_entr
+
     base = _check_base(base)
     alpha = _check_alpha(alpha)
     pa, qa = as_pair(p, q)
@@ -126,6 +128,8 @@ def js_divergence(p: npt.ArrayLike, q: npt.ArrayLike, *, base: float = 2.0) -> f
     This is the *divergence* (0 ≤ js ≤ 1 in base 2), not scipy's Jensen-Shannon *distance*:
     ``scipy.spatial.distance.jensenshannon`` returns its square root. Always finite, no smoothing.
     """
+    from scipy.special import rel_entr
+
     base = _check_base(base)
     pa, qa = as_pair(p, q)
     pp, qq = pa / pa.sum(), qa / qa.sum()
@@ -261,6 +265,8 @@ def bin_contributions(
     contributions of all bins add up to :func:`js_divergence`. Sorted by contribution descending,
     ties by label.
     """
+    from scipy.special import rel_entr
+
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
         raise EngineError(f"top must be a positive integer, got {top!r}")
     pa, qa = as_pair(live_counts, reference_counts)

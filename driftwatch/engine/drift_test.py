@@ -35,7 +35,7 @@ components, each with a valid null, and combines them:
   strict but needs positive dependence, which the two tails of a multinomial do not have; at
   alpha = 0.01 the two differ by less than 0.5 %.
 
-Pure functions of the counts; log Γ and log B come from :mod:`driftwatch.engine.special`, not scipy.
+Pure functions of the counts; log Γ and log B are scipy.special's, imported where they are used.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from driftwatch.engine import special
 from driftwatch.engine.binning import CategoricalBins, NumericBins
 from driftwatch.engine.histogram import Histogram
 from driftwatch.engine.stats import GTestResult, g_test
@@ -101,6 +100,8 @@ def beyond_range_p(k: int, n: int, n_ref: int, ref_count: int = 0) -> float:
 
 def _log_choose(a: float | np.ndarray, b: float | np.ndarray) -> np.ndarray:
     """log C(a, b) through log-gamma (exact to a few ulps in the log)."""
+    from scipy import special
+
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return np.asarray(special.gammaln(a + 1) - special.gammaln(b + 1) - special.gammaln(a - b + 1))
 
@@ -135,6 +136,8 @@ def unseen_p(k: int, n: int, n_ref: int, singletons: int, doubletons: int = 0) -
     singletons the rate is Beta(1, N), the tails' null. The live count is beta-binomial with that
     rate. 1 when ``k`` is 0.
     """
+    from scipy import special
+
     k, n = _count(k, "k"), _count(n, "n")
     a, b = unseen_rate_law(n_ref, singletons, doubletons)
     if k > n:

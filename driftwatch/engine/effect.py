@@ -33,7 +33,6 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from driftwatch.engine import special
 from driftwatch.engine.divergences import as_pair, get_metric
 from driftwatch.errors import EngineError
 
@@ -127,8 +126,10 @@ def critical_value(
         raise EngineError(f"Williams' divisor q must be >= 1, got {williams}")
     if dof < 1:
         return math.inf
-    # χ²'s upper quantile as scipy.stats.chi2.isf computes it, without importing scipy.stats.
-    quantile = 2.0 * float(special.gammaincc_inv(dof / 2.0, alpha))
+    from scipy import special
+
+    # χ²'s upper quantile as scipy.stats.chi2.isf computes it, without scipy.stats's import.
+    quantile = 2.0 * float(special.gammainccinv(dof / 2.0, alpha))
     x2 = williams * quantile * _sizes(n_live, n_ref)
     value = _factor(metric) * x2
     return math.sqrt(value) if metric == "hellinger" else value

@@ -1,28 +1,20 @@
 """Connecting to the results database and keeping its schema at the code's revision.
 
 The schema is created and changed only by the Alembic revisions in ``migrations/``. A brand-new
-(empty) database is brought to head automatically when a command writes (:func:`ensure_schema`):
-by replaying the statements those migrations execute, recorded per dialect
-(:func:`create_at_head`), or by Alembic when the recording is not of the current head;
+(empty) database is migrated to head by Alembic when a command writes (:func:`ensure_schema`);
 one that is behind is refused with a message naming ``driftwatch db upgrade``. Commands that only
 read (``status``, ``report``, ``history``, ``alerts list``) open with ``connect(url, create=False)``
 and :func:`check_schema`: a mistyped URL is one error line, never a new empty database.
 
-Alembic is imported only when it is needed: to migrate an existing database (or a new one without
-a snapshot of the head), and to name the revisions of a database
-that is not at head. Opening a database that is already at head (every scheduled run) reads the
-``alembic_version`` table with SQLAlchemy and the head from the revision files' declarations
-(:func:`head_revision`), which keeps ~0.1 s of imports off ``driftwatch run``.
+Alembic is imported only when it is needed: to create or migrate a database, and to name the
+revisions of one that is not at head. Opening a database that is already at head (every scheduled
+run) compares its ``alembic_version`` row, read with SQLAlchemy, with :data:`HEAD_REVISION`.
 """
 
 from __future__ import annotations
 
-import ast
-import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +29,12 @@ if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 __all__ = [
+    "HEAD_REVISION",
     "check_schema",
     "connect",
-    "create_at_head",
     "current_revision",
     "downgrade",
     "ensure_schema",
-    "head_revision",
-    "head_snapshot",
     "is_known_revision",
     "migrations_dir",
     "one_line",
@@ -93,80 +83,9 @@ def is_known_revision(revision: str) -> bool:
     return revision in _script_revisions()
 
 
-@cache
-def head_revision() -> str:
-    """The newest schema revision this version of driftwatch knows.
-
-    Read from the ``revision`` / ``down_revision`` declarations of the files in
-    ``migrations/versions/`` (parsed, not imported) when they form one plain chain; anything else
-    (branches, ``depends_on``, computed values) is left to Alembic's ``ScriptDirectory``. A test
-    checks both give the same head.
-    """
-    head = _declared_head(migrations_dir() / "versions")
-    if head is not None:
-        return head
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-_DECLARATIONS = ("revision", "down_revision", "branch_labels", "depends_on")
-
-
-_FIRST_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s", re.MULTILINE)
-
-
-def _header(source: str) -> ast.Module:
-    """The statements of a revision file before its first function or class: where Alembic's
-    template declares the revision (the bodies, most of the file, are not parsed). The whole
-    file when the cut is not valid Python on its own (a docstring line starting with ``def``)."""
-    first = _FIRST_DEFINITION.search(source)
-    if first is not None:
-        try:
-            return ast.parse(source[: first.start()])
-        except SyntaxError:
-            pass
-    return ast.parse(source)
-
-
-def _declared_head(versions: Path) -> str | None:
-    """The single head of a linear chain of revision files, or None when Alembic must decide."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in sorted(versions.glob("*.py")):
-        if path.name == "__init__.py" or path.name.startswith(".#"):
-            continue  # the files Alembic skips too
-        declared: dict[str, Any] = {}
-        for node in _header(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target, value = node.targets[0], node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                target, value = node.target, node.value
-            else:
-                continue
-            if isinstance(target, ast.Name) and target.id in _DECLARATIONS:
-                try:
-                    declared[target.id] = ast.literal_eval(value)
-                except (ValueError, TypeError, SyntaxError):
-                    return None
-        revision, down = declared.get("revision"), declared.get("down_revision")
-        if (
-            not isinstance(revision, str)
-            or revision in revisions
-            or not (down is None or isinstance(down, str))
-            or declared.get("branch_labels")
-            or declared.get("depends_on")
-        ):
-            return None
-        revisions.add(revision)
-        if down is not None:
-            parents.add(down)
-    heads = revisions - parents
-    if len(heads) != 1 or not parents <= revisions:
-        return None
-    return heads.pop()
+HEAD_REVISION = "0006"
+"""The newest revision in ``migrations/versions/``: the schema this driftwatch reads and writes.
+Bump it with every new migration (a test checks it is Alembic's head)."""
 
 
 _CONFIG_ORIGIN = "the 'database' key of the config"
@@ -372,63 +291,12 @@ def _bad_revision(revision: str, exc: Exception) -> StoreError:
 def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None:
     """Create a brand-new database at head; refuse one whose schema is behind or ahead."""
     current = current_revision(engine)
-    if current == head_revision():
+    if current == HEAD_REVISION:
         return
-    if current is None:
-        if not _has_driftwatch_tables(engine) and not create_at_head(engine):
-            upgrade(engine)  # brand new (serialised with any other process doing the same)
+    if current is None and not _has_driftwatch_tables(engine):
+        upgrade(engine)  # brand new (serialised with any other process doing the same)
         current = current_revision(engine)  # created just now, by us or by another process
     _refuse_unless_at_head(engine, current, config_hint)
-
-
-SNAPSHOTS = Path(__file__).with_name("head_schema")
-"""``<dialect>.json``: the statements Alembic executes to migrate an empty database to head
-(recorded by :mod:`driftwatch.store.snapshot`)."""
-
-
-def head_snapshot(dialect: str) -> list[str] | None:
-    """The recorded statements that create ``dialect``'s schema at head, or None when there is
-    no snapshot of the current head (a new migration not yet recorded: Alembic migrates)."""
-    path = SNAPSHOTS / f"{dialect}.json"
-    if not path.is_file():
-        return None
-    snapshot = json.loads(path.read_text(encoding="utf-8"))
-    if snapshot.get("revision") != head_revision():
-        return None
-    return [str(statement) for statement in snapshot["statements"]]
-
-
-def create_at_head(engine: Engine) -> bool:
-    """Create a brand-new database's schema from the head snapshot, without Alembic.
-
-    The statements are exactly those Alembic executes when it migrates an empty database from
-    base to head (views and the ``alembic_version`` row included), replayed in one transaction:
-    the migration minus Alembic's import and its revision scripts (~0.2 s of a first run), as
-    Rails loads ``schema.rb`` into a new database. False when there is no snapshot of the head
-    for this dialect, or when the database was downgraded to base (its empty version table is
-    Alembic's to fill). On PostgreSQL the migration lock serialises it with other processes; one
-    that finds the schema created meanwhile leaves it.
-    """
-    statements = head_snapshot(engine.dialect.name)
-    if statements is None:
-        return False
-    try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
-            if sa.inspect(connection).has_table(_VERSION_TABLE.name):
-                # Created by another process while we waited for the lock (a revision row), or
-                # downgraded to base (an empty version table, which Alembic then migrates).
-                return (
-                    connection.execute(sa.select(_VERSION_TABLE.c.version_num)).first() is not None
-                )
-            for statement in statements:
-                connection.exec_driver_sql(statement)
-    except SQLAlchemyError as exc:
-        raise StoreError(
-            f"creating the schema of {redact_url(str(engine.url))!r} failed: {one_line(exc)}"
-        ) from None
-    return True
 
 
 def check_schema(
@@ -454,8 +322,7 @@ def _has_driftwatch_tables(engine: Engine) -> bool:
 
 
 def _refuse_unless_at_head(engine: Engine, current: str | None, config_hint: str) -> None:
-    head = head_revision()
-    if current == head:
+    if current == HEAD_REVISION:
         return
     shown = redact_url(str(engine.url))
     if current is None:
@@ -466,7 +333,7 @@ def _refuse_unless_at_head(engine: Engine, current: str | None, config_hint: str
     if is_known_revision(current):
         raise SchemaOutOfDateError(
             f"database {shown!r} is at schema revision {current}, behind this driftwatch's "
-            f"{head}; run `driftwatch db upgrade {config_hint}`"
+            f"{HEAD_REVISION}; run `driftwatch db upgrade {config_hint}`"
         )
     raise SchemaOutOfDateError(
         f"database {shown!r} is at schema revision {current}, which this driftwatch does not "

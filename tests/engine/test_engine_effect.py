@@ -187,3 +187,21 @@ def test_critical_value_uses_scipys_chi_square_quantile(dof: int, alpha: float) 
         return cut / float(stats.chi2.isf(alpha, dof))
 
     assert ratio(dof, alpha) == pytest.approx(ratio(1, 0.05), rel=1e-10)
+
+
+@SETTINGS
+@given(
+    dof=st.integers(1, 5_000),
+    alpha=st.floats(1e-300, 0.999),
+    n_live=st.integers(1, 10**7),
+    n_ref=st.integers(1, 10**7),
+)
+def test_critical_psi_is_scipys_chi_square_quantile_times_the_inverse_sizes(
+    dof: int, alpha: float, n_live: int, n_ref: int
+) -> None:
+    """psi ≈ X², so its critical value is χ².isf(alpha, dof)·(1/n + 1/N) to the last digits."""
+    from scipy import stats
+
+    expected = float(stats.chi2.isf(alpha, dof)) * (1 / n_live + 1 / n_ref)
+    cut = critical_value("psi", dof=dof, n_live=n_live, n_ref=n_ref, alpha=alpha)
+    assert math.isclose(cut, expected, rel_tol=1e-12)

@@ -43,7 +43,7 @@ def _reset(url: str, *, empty: bool) -> None:
     engine = sa.create_engine(url)
     try:
         try:
-            at_head = not empty and schema.current_revision(engine) == schema.head_revision()
+            at_head = not empty and schema.current_revision(engine) == schema.HEAD_REVISION
         except StoreError:  # a case left several revisions behind
             at_head = False
         with engine.begin() as connection:

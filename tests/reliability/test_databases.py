@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from driftwatch.store.database import head_revision, migrations_dir
+from driftwatch.store.database import HEAD_REVISION, migrations_dir
 from tests.reliability.harness import BASE_CONFIG, Backend, Case, DbState, case_params
 
 RUN = ("run", "--config", "{config}", "--database")
@@ -135,7 +135,7 @@ READ_ONLY = (
     ]
 )
 
-HEAD = head_revision()  # the schema this driftwatch writes: the cases follow new migrations
+HEAD = HEAD_REVISION  # the schema this driftwatch writes: the cases follow new migrations
 REVISIONS = sorted(p.name[:4] for p in (migrations_dir() / "versions").glob("[0-9]*.py"))
 
 SCHEMA = [

@@ -91,6 +91,17 @@ def test_chi2_p_value_is_scipys_for_g_divided_by_williams_q(
 
 
 @SETTINGS
+@given(table=tables(), williams=st.booleans())
+def test_chi2_p_value_is_scipys_tail_of_its_own_statistic_to_the_last_digits(
+    table: tuple[list[int], list[int]], williams: bool
+) -> None:
+    """Relative, so the far tail counts too (p down to 1e-300 on drifted tables)."""
+    result = g_test(*table, method="chi2", williams=williams)
+    expected = float(scipy.stats.chi2.sf(result.statistic / result.williams, result.dof))
+    assert math.isclose(result.p_value, expected, rel_tol=1e-12, abs_tol=0.0)
+
+
+@SETTINGS
 @given(table=tables())
 def test_williams_correction_only_makes_the_test_more_conservative(
     table: tuple[list[int], list[int]],

@@ -94,6 +94,6 @@ def test_two_processes_opening_a_brand_new_database_both_migrate_it(pg_database:
 
     engine = schema.connect(pg_database)
     try:
-        assert schema.current_revision(engine) == schema.head_revision()
+        assert schema.current_revision(engine) == schema.HEAD_REVISION
     finally:
         engine.dispose()

@@ -34,7 +34,7 @@ def alembic_config(connection: sa.Connection) -> AlembicConfig:
 
 def revisions_before_head() -> list[str]:
     script = ScriptDirectory(str(schema.migrations_dir()))
-    return [r.revision for r in script.walk_revisions() if r.revision != schema.head_revision()]
+    return [r.revision for r in script.walk_revisions() if r.revision != schema.HEAD_REVISION]
 
 
 def previous_revision() -> str:
@@ -125,7 +125,7 @@ def same_rows(before: dict[str, list[dict[str, Any]]], after: dict[str, list[dic
 def test_a_brand_new_database_is_migrated_to_head_on_open(database_url: str) -> None:
     opened = Store.open(database_url)
     try:
-        assert schema.current_revision(opened.engine) == schema.head_revision()
+        assert schema.current_revision(opened.engine) == schema.HEAD_REVISION
         views = set(sa.inspect(opened.engine).get_view_names())
     finally:
         opened.close()
@@ -142,7 +142,7 @@ def test_upgrade_to_head_keeps_every_row_written_at_an_older_revision(
 
     schema.upgrade(engine)
 
-    assert schema.current_revision(engine) == schema.head_revision()
+    assert schema.current_revision(engine) == schema.HEAD_REVISION
     same_rows(before, snapshot(engine))
 
 
@@ -198,7 +198,7 @@ def test_a_schema_behind_the_code_is_refused_naming_driftwatch_db_upgrade(
     schema.upgrade(engine, previous_revision())
     expected = (
         f"database {redact_url(str(engine.url))!r} is at schema revision {previous_revision()}, "
-        f"behind this driftwatch's {schema.head_revision()}; "
+        f"behind this driftwatch's {schema.HEAD_REVISION}; "
         "run `driftwatch db upgrade --config prod.yaml`"
     )
     with pytest.raises(SchemaOutOfDateError) as refused:
@@ -237,7 +237,7 @@ def test_db_commands_upgrade_report_and_downgrade_a_real_database(
     database_url: str, tmp_path: Path
 ) -> None:
     shown = redact_url(database_url)
-    head = schema.head_revision()
+    head = schema.HEAD_REVISION
 
     def db(*args: str) -> str:
         result = invoke("db", *args, "--database", database_url)
