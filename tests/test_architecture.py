@@ -204,6 +204,12 @@ FORBIDDEN = [
         id="deadlines-is-low",
     ),
     pytest.param(
+        "driftwatch.text",
+        ["driftwatch"],
+        "the low layer imports nothing above it",
+        id="text-is-low",
+    ),
+    pytest.param(
         "driftwatch.limits",
         ["driftwatch"],
         "the store's column lengths: config and store share them without importing each other",
@@ -227,6 +233,7 @@ ALLOWED = {
     "driftwatch.engine": {"driftwatch.errors"},
     "driftwatch.timeutil": set(),
     "driftwatch.deadlines": set(),
+    "driftwatch.text": set(),
     "driftwatch.limits": set(),
     "driftwatch._version": set(),
 }
