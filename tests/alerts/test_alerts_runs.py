@@ -14,7 +14,8 @@ from driftwatch.api import run_monitors
 from driftwatch.config import Config
 from driftwatch.store import Store
 from driftwatch.store.models import Alert, Notification
-from tests.alerts.conftest import REFERENCE, FakeClock, live_frame, run_levels
+from tests.alerts.conftest import REFERENCE, live_frame, run_levels
+from tests.helpers import FakeClock
 
 
 def queued(store: Store) -> list[tuple[str, str | None]]:

@@ -3,17 +3,15 @@ there); on every other CPU, or when the user set numpy's own variables, numpy ch
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from driftwatch._numpy_dispatch import AVX512_FEATURES, avx2_on_zen4
+from tests.helpers import printed_json, run_python
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 AVX512_TARGETS = set(AVX512_FEATURES.split())
 
 
@@ -67,17 +65,9 @@ def _numpy_after_driftwatch(extra_env: dict[str, str]) -> dict[str, object]:
         "print(json.dumps({'found': simd['found'], "
         "'leaked': 'NPY_DISABLE_CPU_FEATURES' in os.environ}))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NPY_")}
-    env.update(PYTHONPATH=str(REPO_ROOT), **extra_env)
-    done = subprocess.run(
-        [sys.executable, "-W", "error::ImportWarning", "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    env = {**{k: None for k in os.environ if k.startswith("NPY_")}, **extra_env}
+    done = run_python("-W", "error::ImportWarning", "-c", code, env=env, check=True)
+    result: dict[str, object] = printed_json(done)
     return result
 
 

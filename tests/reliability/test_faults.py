@@ -32,9 +32,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from tests.helpers import python_env, run_cli
 from tests.scheduler.scheduler_helpers import wait_for
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = {"js": {"kind": "constant", "warn": 0.2, "critical": 0.5}}
 
 
@@ -86,26 +86,9 @@ def config_file(folder: Path, database: str, *monitors: dict[str, Any], **top: A
     return path
 
 
-def environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200"}
-    env.pop("DRIFTWATCH_DB", None)
-    return env
-
-
 def driftwatch(folder: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     """``python -m driftwatch ARGS`` in ``folder``; a test failure if it outlives ``timeout``."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "driftwatch", *args],
-            cwd=folder,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"driftwatch {' '.join(args)} still running after {timeout} s: {exc.stderr}")
+    return run_cli(*args, cwd=folder, timeout=timeout)
 
 
 def rows_of(database: str, sql: str) -> list[Any]:
@@ -145,7 +128,7 @@ class Scheduler:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "driftwatch", "schedule", "--config", "driftwatch.yaml", *args],
             cwd=folder,
-            env=environment(),
+            env=python_env(),
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
         )
