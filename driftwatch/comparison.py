@@ -25,11 +25,11 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from driftwatch.config import Config, parse_config
-from driftwatch.config._common import did_you_mean
 from driftwatch.engine import Histogram
 from driftwatch.errors import ColumnError, ConfigError, SourceError, StoreError
 from driftwatch.monitor import MonitorRunner
 from driftwatch.results import DISPLAY_ORDER, RunOutcome, Status
+from driftwatch.text import did_you_mean
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go

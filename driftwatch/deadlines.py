@@ -18,9 +18,11 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 __all__ = ["Abandoned", "Guard", "Task", "run_bounded"]
 
@@ -74,14 +76,21 @@ class Task(Generic[T]):
     name: str = "task"
 
 
-@dataclass
-class _Slot(Generic[T]):
-    task: Task[T]
-    guard: Guard = field(default_factory=Guard)
-    started: float = 0.0
-    done: bool = False
-    value: T | None = None
-    error: BaseException | None = None
+def _start(task: Task[T], guard: Guard) -> Future[T]:
+    """``task`` running on a new daemon thread (an executor's workers would be joined at exit)."""
+    future: Future[T] = Future()
+    future.set_running_or_notify_cancel()
+
+    def body() -> None:
+        try:
+            future.set_result(task.run(guard))
+        except Abandoned:  # the caller gave up on it: its value is never read
+            future.set_result(cast(T, None))
+        except BaseException as exc:  # handed to the caller's thread
+            future.set_exception(exc)
+
+    threading.Thread(target=body, name=task.name, daemon=True).start()
+    return future
 
 
 def run_bounded(
@@ -96,65 +105,38 @@ def run_bounded(
     longer counts against ``workers``). ``on_result(index, value)`` is called on the caller's thread
     as each task ends. An exception raised by a task is re-raised here once the others are done.
     """
-    slots = [_Slot(task) for task in tasks]
+    guards = [Guard() for _ in tasks]
     results: dict[int, T] = {}
-    changed = threading.Condition()
-    waiting = list(range(len(slots)))
-    running: list[int] = []
+    waiting = deque(range(len(tasks)))
+    running: dict[Future[T], tuple[int, float]] = {}  # → the task's index and its deadline
     failure: BaseException | None = None
-
-    def body(slot: _Slot[T]) -> None:
-        try:
-            slot.value = slot.task.run(slot.guard)
-        except Abandoned:
-            pass
-        except BaseException as exc:  # handed to the caller's thread
-            slot.error = exc
-        with changed:
-            slot.done = True
-            changed.notify_all()
 
     def finish(index: int, value: T) -> None:
         results[index] = value
         if on_result is not None:
             on_result(index, value)
 
-    with changed:
-        while waiting or running:
-            now = time.monotonic()
-            for index in list(running):
-                slot = slots[index]
-                if slot.done:
-                    running.remove(index)
-                    if slot.error is not None:
-                        failure = failure or slot.error
-                    elif not slot.guard.abandoned:
-                        finish(index, slot.value)  # type: ignore[arg-type]
-                elif now >= slot.started + slot.task.deadline and slot.guard._abandon():
-                    running.remove(index)
-                    changed.release()  # on_timeout may write to a store: not under our lock
-                    try:
-                        finish(index, slot.task.on_timeout())
-                    finally:
-                        changed.acquire()
-            # Settle what ended before filling the freed places, so every free place is filled.
-            while waiting and len(running) < max(1, workers):
-                index = waiting.pop(0)
-                slot = slots[index]
-                slot.started = time.monotonic()
-                thread = threading.Thread(
-                    target=body, args=(slot,), name=slot.task.name, daemon=True
-                )
-                thread.start()
-                running.append(index)
-            if running and not any(slots[i].done for i in running):
-                ends = [
-                    slots[i].started + slots[i].task.deadline
-                    for i in running
-                    if not slots[i].guard.committed and math.isfinite(slots[i].task.deadline)
-                ]
-                # A committed task is waited for without a deadline (its write is bounded).
-                changed.wait(max(0.0, min(ends) - time.monotonic()) + 0.001 if ends else None)
+    while waiting or running:
+        while waiting and len(running) < max(1, workers):
+            index = waiting.popleft()
+            ends_at = time.monotonic() + tasks[index].deadline  # counted from its start
+            running[_start(tasks[index], guards[index])] = index, ends_at
+        # A committed task is waited for without a deadline (its write is bounded).
+        ends = [end for i, end in running.values() if not guards[i].committed and end < math.inf]
+        timeout = max(0.0, min(ends) - time.monotonic()) if ends else None
+        done, _ = wait(running, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            index, _ = running.pop(future)
+            error = future.exception()
+            if error is not None:
+                failure = failure or error
+            else:
+                finish(index, future.result())
+        now = time.monotonic()
+        for future, (index, end) in list(running.items()):
+            if now >= end and guards[index]._abandon():
+                del running[future]
+                finish(index, tasks[index].on_timeout())
     if failure is not None:
         raise failure
-    return [results[i] for i in range(len(slots))]
+    return [results[i] for i in range(len(tasks))]

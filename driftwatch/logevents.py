@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from driftwatch.text import one_line
+
 __all__ = [
     "FIELDS_ATTRIBUTE",
     "Outage",
@@ -138,7 +140,7 @@ class Outage:
         if first:
             self.logger.error("%s failed: %s", self.what, reason, exc_info=exc_info)
             return
-        line = " ".join(str(reason).split())
+        line = one_line(reason)
         self.logger.warning(
             "%s still failing: %d failures in %.0f s; latest: %s",
             self.what,

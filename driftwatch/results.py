@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, get_args
 
 import numpy as np
 
@@ -38,8 +38,10 @@ __all__ = [
     "Status",
     "Trigger",
     "Verdict",
+    "VerdictColumns",
     "results_frame",
     "sort_results",
+    "verdict_columns",
     "worst",
 ]
 
@@ -80,6 +82,41 @@ class Verdict:
     """The metric's (plug-in) value at which the rule fires at this window's n; None if unknown."""
     effect: float | None = None
     """The bias-corrected effect size the magnitudes were compared with (not stored)."""
+
+
+class VerdictColumns(TypedDict):
+    """A verdict's stored numbers, named as the result columns; all None without a verdict."""
+
+    threshold_kind: str | None
+    warn_threshold: float | None
+    critical_threshold: float | None
+    decision_threshold: float | None
+    p_value: float | None
+    test: str | None
+    dof: int | None
+
+
+def verdict_columns(verdict: Verdict | None) -> VerdictColumns:
+    """The columns of ``verdict`` (a metric's verdict is None when it has no value to grade)."""
+    if verdict is None:
+        return VerdictColumns(
+            threshold_kind=None,
+            warn_threshold=None,
+            critical_threshold=None,
+            decision_threshold=None,
+            p_value=None,
+            test=None,
+            dof=None,
+        )
+    return VerdictColumns(
+        threshold_kind=verdict.kind,
+        warn_threshold=verdict.warn,
+        critical_threshold=verdict.critical,
+        decision_threshold=verdict.decision_threshold,
+        p_value=verdict.p_value,
+        test=verdict.test,
+        dof=verdict.dof,
+    )
 
 
 @dataclass(frozen=True)
@@ -261,7 +298,6 @@ class RunOutcome:
         rows = []
         for feature in self.features:
             for metric in feature.metrics:
-                verdict = metric.verdict
                 rows.append(
                     {
                         "monitor": self.monitor,
@@ -273,14 +309,8 @@ class RunOutcome:
                         "value": metric.value,
                         "unit": metric.unit,
                         "status": metric.status,
-                        "threshold_kind": verdict.kind if verdict else None,
-                        "warn_threshold": verdict.warn if verdict else None,
-                        "critical_threshold": verdict.critical if verdict else None,
-                        "decision_threshold": verdict.decision_threshold if verdict else None,
-                        "p_value": verdict.p_value if verdict else None,
+                        **verdict_columns(metric.verdict),
                         "p_value_adjusted": metric.p_value_adjusted,
-                        "test": verdict.test if verdict else None,
-                        "dof": verdict.dof if verdict else None,
                         "n_reference": feature.n_reference,
                         "n_live": feature.n_live,
                         "missing_share": feature.missing_share,

@@ -114,9 +114,5 @@ class TimeWindow:
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
-    def contains(self, moment: datetime) -> bool:
-        """Whether ``moment`` (naive = UTC) lies in ``[start, end)``."""
-        return self.start <= as_utc(moment) < self.end
-
     def __str__(self) -> str:
         return f"[{self.start.isoformat()}, {self.end.isoformat()})"

@@ -237,6 +237,12 @@ FORBIDDEN = [
         id="deadlines-is-low",
     ),
     pytest.param(
+        "driftwatch.text",
+        ["driftwatch"],
+        "the low layer imports nothing above it",
+        id="text-is-low",
+    ),
+    pytest.param(
         "driftwatch.name_lengths",
         ["driftwatch"],
         "the store's column lengths: config and store share them without importing each other",
@@ -260,6 +266,7 @@ ALLOWED = {
     "driftwatch.engine": {"driftwatch.errors"},
     "driftwatch.timeutil": set(),
     "driftwatch.deadlines": set(),
+    "driftwatch.text": set(),
     "driftwatch.name_lengths": set(),
     "driftwatch._version": set(),
 }

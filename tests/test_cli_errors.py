@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from driftwatch.cli import cli
 from driftwatch.data import DATA_DIR
 from driftwatch.store import database as schema
-from tests.test_run_example import run_cli
+from tests.helpers import run_cli
 
 
 def invoke(*args: str) -> Any:

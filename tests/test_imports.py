@@ -13,15 +13,13 @@ Each check runs in a fresh interpreter (this test process has imported everythin
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from driftwatch.data import DATA_DIR
+from tests.helpers import printed_json, run_python
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CONFIG = REPO_ROOT / "config" / "example.yaml"
@@ -31,22 +29,14 @@ pytestmark = pytest.mark.slow  # every check starts a fresh interpreter
 # Needed only to send an HTTP notification, migrate a database, schedule, or compute divergences
 # and tests (scipy.special, imported by the engine's functions that use it).
 LAZY = ("httpx", "alembic", "apscheduler", "scipy")
+
+
 # What a run does not need: it computes divergences, so it loads scipy.
 def python(code: str, cwd: Path = REPO_ROOT) -> Any:
     """Run ``code`` in a fresh interpreter importing this source tree; the JSON it prints last."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    env.pop("DRIFTWATCH_DB", None)
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_python("-c", code, cwd=cwd)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return printed_json(done)
 
 
 # What a `driftwatch --version` or `--help` must not pay for: the data, store and test stacks.

@@ -9,7 +9,6 @@ still be serving after a few seconds, and stop cleanly (exit 0) on SIGTERM.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -20,6 +19,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import python_env, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,11 +86,7 @@ def repo_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
-def _environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120"}
-    env.pop("DRIFTWATCH_DB", None)
-    env.pop("DRIFTWATCH_CONFIG", None)
-    return env
+_COLUMNS = {"COLUMNS": "120"}
 
 
 def _argv(command: str) -> list[str]:
@@ -101,7 +98,7 @@ def _serve_briefly(command: str, cwd: Path) -> None:
     process = subprocess.Popen(
         _argv(command),
         cwd=cwd,
-        env=_environment(),
+        env=python_env(_COLUMNS),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -141,14 +138,7 @@ def test_every_readme_command_runs_as_printed(repo_copy: Path) -> None:
         if " ".join(command.split()[:2]) in SERVES:
             _serve_briefly(command, repo_copy)
             continue
-        done = subprocess.run(
-            _argv(command),
-            cwd=repo_copy,
-            env=_environment(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = run_cli(*shlex.split(command)[1:], cwd=repo_copy, env=_COLUMNS, timeout=300)
         if done.returncode != 0:
             failures.append(f"`{command}` exited {done.returncode}: {done.stderr.strip()[-500:]}")
     assert not failures, "\n".join(failures)

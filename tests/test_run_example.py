@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,23 +14,7 @@ import scipy.stats
 
 from driftwatch.config import load_config
 from driftwatch.data import DATA_DIR
-
-
-def run_cli(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``python -m driftwatch ARGS`` in a subprocess, importing this source tree."""
-    root = Path(__file__).resolve().parents[1]
-    full_env = {**os.environ, "PYTHONPATH": str(root), "COLUMNS": "200", **(env or {})}
-    full_env.pop("DRIFTWATCH_DB", None)
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.helpers import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from typing import Any
 
 from driftwatch.alerts.lifecycle import BREACHING, LifecycleSettings
 from driftwatch.config import AlertsConfig, Config, MonitorConfig, resolve_features
-from driftwatch.results import RunOutcome, Status
+from driftwatch.results import RunOutcome, Status, verdict_columns
 from driftwatch.store.alerts import SilenceWindow
 
 __all__ = [
@@ -65,7 +65,7 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
         spec = specs.get(feature.name)
         for metric in feature.metrics:
             threshold = spec.thresholds.get(metric.metric) if spec else None
-            verdict = metric.verdict
+            columns = verdict_columns(metric.verdict)
             decides = spec is None or metric.metric in spec.decision_metrics
             result.append(
                 Observation(
@@ -79,10 +79,10 @@ def observations(config: Config, outcome: RunOutcome) -> list[Observation]:
                     ),
                     value=metric.value,
                     unit=metric.unit,
-                    warn=verdict.warn if verdict else None,
-                    critical=verdict.critical if verdict else None,
-                    threshold_kind=verdict.kind if verdict else None,
-                    p_value=verdict.p_value if verdict else None,
+                    warn=columns["warn_threshold"],
+                    critical=columns["critical_threshold"],
+                    threshold_kind=columns["threshold_kind"],
+                    p_value=columns["p_value"],
                     n_live=feature.n_live,
                     n_reference=feature.n_reference,
                     reason=(metric.reason or feature.reason)

@@ -23,12 +23,11 @@ Alertmanager expects (it merges by fingerprint), so an outbox retry is harmless.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from driftwatch.alerts.base import SinkOptions
-from driftwatch.alerts.payload import Message
+from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import AlertmanagerSinkConfig
 from driftwatch.errors import redact_url
 
@@ -38,21 +37,17 @@ SEVERITY_LABEL = {"warn": "warning", "critical": "critical"}
 TEST_ENDS_AFTER = timedelta(minutes=5)
 
 
-def _number(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
-
-
 def _parse(moment: Any) -> datetime | None:
     return datetime.fromisoformat(moment) if isinstance(moment, str) else None
 
 
-def _annotations(payload: Mapping[str, Any], alert: Mapping[str, Any]) -> dict[str, str]:
+def _annotations(payload: Payload, alert: AlertItem) -> dict[str, str]:
     feature = "dataset drift" if alert["feature"] == "*" else f"feature {alert['feature']}"
     threshold = alert.get("threshold")
-    limit = f" (threshold {_number(threshold)})" if threshold is not None else ""
+    limit = f" (threshold {show_number(threshold)})" if threshold is not None else ""
     summary = (
         f"monitor {payload['monitor']}, {feature}: {alert['metric']} = "
-        f"{_number(alert.get('value'))}{limit}, {alert['status']}"
+        f"{show_number(alert.get('value'))}{limit}, {alert['status']}"
     )
     window = payload.get("window") or {}
     parts = [
@@ -60,7 +55,7 @@ def _annotations(payload: Mapping[str, Any], alert: Mapping[str, Any]) -> dict[s
         f"n_reference {alert.get('n_reference')}."
     ]
     if alert.get("p_value") is not None:
-        parts.append(f"p-value {_number(alert['p_value'])}.")
+        parts.append(f"p-value {show_number(alert['p_value'])}.")
     bins = alert.get("top_bins") or []
     if bins:
         top = bins[0]
@@ -71,7 +66,7 @@ def _annotations(payload: Mapping[str, Any], alert: Mapping[str, Any]) -> dict[s
     if alert.get("reason"):
         parts.append(str(alert["reason"]))
     annotations = {"summary": summary, "description": " ".join(parts)}
-    links: Mapping[str, str] = alert.get("links") or {}
+    links = alert.get("links") or {}
     annotations.update(
         {name: links[name] for name in ("report_url", "dashboard_url") if name in links}
     )
@@ -79,7 +74,7 @@ def _annotations(payload: Mapping[str, Any], alert: Mapping[str, Any]) -> dict[s
 
 
 def alertmanager_alerts(
-    payload: Mapping[str, Any], *, alertname: str, now: datetime, ends_after: timedelta
+    payload: Payload, *, alertname: str, now: datetime, ends_after: timedelta
 ) -> list[dict[str, Any]]:
     """The API v2 body (a list of postable alerts) for a notification payload sent at ``now``."""
     event = str(payload.get("event"))

@@ -209,7 +209,7 @@ def _send(target: _Target, name: str, claimed: Claimed) -> _Sent:
     sink = target.sink
     if sink is None:
         return _Sent(target.problem, permanent=True)
-    message = Message(claimed.idempotency_key, claimed.event, claimed.payload)
+    message = Message.stored(claimed.idempotency_key, claimed.event, claimed.payload)
 
     def attempt(_guard: Guard) -> _Sent:
         try:

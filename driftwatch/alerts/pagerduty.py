@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from driftwatch.alerts.base import SinkOptions
-from driftwatch.alerts.payload import Message
+from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import PagerDutySinkConfig
 from driftwatch.errors import redact_url
 
@@ -38,20 +38,16 @@ def dedup_key(monitor: str, feature: str, metric: str) -> str:
     return "driftwatch:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _number(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
-
-
 def _links(links: Mapping[str, str]) -> list[dict[str, str]]:
     text = {"report_url": "driftwatch report", "dashboard_url": "dashboard"}
     return [{"href": links[name], "text": label} for name, label in text.items() if name in links]
 
 
-def _trigger(payload: Mapping[str, Any], alert: Mapping[str, Any], source: str) -> dict[str, Any]:
+def _trigger(payload: Payload, alert: AlertItem, source: str) -> dict[str, Any]:
     feature = "dataset drift" if alert["feature"] == "*" else f"feature {alert['feature']}"
     summary = (
         f"driftwatch: monitor {payload['monitor']}, {feature}: {alert['metric']} = "
-        f"{_number(alert.get('value'))} (threshold {_number(alert.get('threshold'))}), "
+        f"{show_number(alert.get('value'))} (threshold {show_number(alert.get('threshold'))}), "
         f"{alert['status']}"
     )
     window = payload.get("window") or {}
@@ -76,7 +72,7 @@ def _trigger(payload: Mapping[str, Any], alert: Mapping[str, Any], source: str) 
 
 
 def pagerduty_events(
-    payload: Mapping[str, Any], *, routing_key: str, source: str, now: datetime
+    payload: Payload, *, routing_key: str, source: str, now: datetime
 ) -> list[dict[str, Any]]:
     """The Events API v2 bodies for a notification payload (one per alert it carries)."""
     event = str(payload.get("event"))

@@ -8,6 +8,9 @@ for receivers that handle one alert per message.
 
 Webhook and log sinks get one notification per (feature, event); human sinks (Slack, email) get one
 digest per (run, event) listing every feature, most severe first.
+
+:class:`Payload` types that JSON object (as built here and as stored in the outbox); sinks show its
+numbers with :func:`show_number`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import quote
 
 from driftwatch.alerts._observations import DATASET_FEATURE, Observation
@@ -28,10 +31,15 @@ from driftwatch.store.outbox import NewNotification
 __all__ = [
     "PAYLOAD_SCHEMA",
     "AlertEvent",
+    "AlertItem",
+    "DriftedFeature",
     "Message",
+    "Payload",
+    "PayloadWindow",
     "build_notifications",
     "idempotency_key",
     "render_links",
+    "show_number",
     "summary",
     "test_message",
 ]
@@ -52,13 +60,90 @@ class AlertEvent:
     """When the episode began (for ``resolved``, the episode just closed): threads and startsAt."""
 
 
+class AlertItem(TypedDict):
+    """One alert of a notification (an element of ``alerts``)."""
+
+    links: dict[str, str]
+    feature: str
+    metric: str
+    event: Event
+    status: str
+    state: str
+    previous_state: str
+    severity: str
+    value: float | None
+    unit: str | None
+    threshold: float | None
+    warn_threshold: float | None
+    critical_threshold: float | None
+    threshold_kind: str | None
+    p_value: float | None
+    n_live: int | None
+    n_reference: int | None
+    since: str | None
+    reason: str | None
+    top_bins: list[dict[str, Any]]
+
+
+class DriftedFeature(TypedDict):
+    """One line of ``top_drifted_features``: a feature's worst metric in the run."""
+
+    feature: str
+    metric: str
+    status: str
+    value: float | None
+    unit: str | None
+    threshold: float | None
+    n_live: int | None
+
+
+class PayloadWindow(TypedDict):
+    start: str | None
+    end: str | None
+
+
+class Payload(TypedDict):
+    """The notification payload (schema :data:`PAYLOAD_SCHEMA`); the head fields repeat the most
+    severe alert, or are None when there is none (a test notification)."""
+
+    schema: str
+    idempotency_key: str
+    event: Event
+    sink: str
+    monitor: str
+    window: PayloadWindow
+    run_id: int | None
+    created_at: str | None
+    severity: str
+    feature: str | None
+    metric: str | None
+    value: float | None
+    threshold: float | None
+    n_live: int | None
+    top_bins: list[dict[str, Any]]
+    alerts: list[AlertItem]
+    top_drifted_features: list[DriftedFeature]
+    links: dict[str, str]
+    summary: str
+
+
 @dataclass(frozen=True)
 class Message:
     """A notification as a sink receives it: the stored payload and its idempotency key."""
 
     idempotency_key: str
     event: Event
-    payload: Mapping[str, Any]
+    payload: Payload
+
+    @classmethod
+    def stored(cls, idempotency_key: str, event: Event, payload: Mapping[str, Any]) -> Message:
+        """A message from an outbox row (whose JSON payload :func:`build_notifications` wrote)."""
+        return cls(idempotency_key, event, cast(Payload, payload))
+
+
+def show_number(value: object) -> str:
+    """A payload number as the sinks show it: 4 significant digits, or ``n/a`` when absent."""
+    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -100,42 +185,42 @@ def _threshold(obs: Observation) -> float | None:
     return obs.warn if obs.warn is not None else obs.critical
 
 
-def _item(event: AlertEvent, links: dict[str, str]) -> dict[str, Any]:
+def _item(event: AlertEvent, links: dict[str, str]) -> AlertItem:
     obs = event.observation
-    return {
-        "links": links,
-        "feature": obs.feature,
-        "metric": obs.metric,
-        "event": event.event,
-        "status": obs.status,
-        "state": event.state.state,
-        "previous_state": event.previous_state,
-        "severity": event.state.severity or obs.status,
-        "value": obs.value,
-        "unit": obs.unit,
-        "threshold": _threshold(obs),
-        "warn_threshold": obs.warn,
-        "critical_threshold": obs.critical,
-        "threshold_kind": obs.threshold_kind,
-        "p_value": obs.p_value,
-        "n_live": obs.n_live,
-        "n_reference": obs.n_reference,
-        "since": _iso(event.episode_since or event.state.since),
-        "reason": obs.reason,
-        "top_bins": [dict(b) for b in obs.top_bins],
-    }
-
-
-def _sort_key(item: Mapping[str, Any]) -> tuple[int, float, str, str]:
-    return (
-        -SEVERITY_ORDER.get(str(item["status"]), 0),
-        -(item["value"] or 0.0),
-        str(item["feature"]),
-        str(item["metric"]),
+    return AlertItem(
+        links=links,
+        feature=obs.feature,
+        metric=obs.metric,
+        event=event.event,
+        status=obs.status,
+        state=event.state.state,
+        previous_state=event.previous_state,
+        severity=event.state.severity or obs.status,
+        value=obs.value,
+        unit=obs.unit,
+        threshold=_threshold(obs),
+        warn_threshold=obs.warn,
+        critical_threshold=obs.critical,
+        threshold_kind=obs.threshold_kind,
+        p_value=obs.p_value,
+        n_live=obs.n_live,
+        n_reference=obs.n_reference,
+        since=_iso(event.episode_since or event.state.since),
+        reason=obs.reason,
+        top_bins=[dict(b) for b in obs.top_bins],
     )
 
 
-def _top_drifted(context: Sequence[Observation]) -> list[dict[str, Any]]:
+def _sort_key(item: AlertItem) -> tuple[int, float, str, str]:
+    return (
+        -SEVERITY_ORDER.get(item["status"], 0),
+        -(item["value"] or 0.0),
+        item["feature"],
+        item["metric"],
+    )
+
+
+def _top_drifted(context: Sequence[Observation]) -> list[DriftedFeature]:
     """The run's most drifted features (one line per feature: its worst metric)."""
     best: dict[str, Observation] = {}
     for obs in context:
@@ -151,15 +236,15 @@ def _top_drifted(context: Sequence[Observation]) -> list[dict[str, Any]]:
         best.values(), key=lambda o: (-SEVERITY_ORDER[o.status], -(o.value or 0.0), o.feature)
     )
     return [
-        {
-            "feature": o.feature,
-            "metric": o.metric,
-            "status": o.status,
-            "value": o.value,
-            "unit": o.unit,
-            "threshold": _threshold(o),
-            "n_live": o.n_live,
-        }
+        DriftedFeature(
+            feature=o.feature,
+            metric=o.metric,
+            status=o.status,
+            value=o.value,
+            unit=o.unit,
+            threshold=_threshold(o),
+            n_live=o.n_live,
+        )
         for o in ranked[:TOP_FEATURES]
     ]
 
@@ -172,39 +257,40 @@ def _payload(
     monitor: str,
     window: tuple[datetime, datetime],
     run_id: int | None,
-    items: list[dict[str, Any]],
-    top: list[dict[str, Any]],
+    items: list[AlertItem],
+    top: list[DriftedFeature],
     now: datetime,
     links: dict[str, str],
-) -> dict[str, Any]:
+) -> Payload:
     items = sorted(items, key=_sort_key)
-    head = items[0] if items else {}
+    head: Mapping[str, Any] = items[0] if items else {}
     severity = "ok" if event == "resolved" else head.get("severity", "ok")
-    payload: dict[str, Any] = {
-        "schema": PAYLOAD_SCHEMA,
-        "idempotency_key": key,
-        "event": event,
-        "sink": sink,
-        "monitor": monitor,
-        "window": {"start": _iso(window[0]), "end": _iso(window[1])},
-        "run_id": run_id,
-        "created_at": _iso(now),
-        "severity": severity,
-        "feature": head.get("feature"),
-        "metric": head.get("metric"),
-        "value": head.get("value"),
-        "threshold": head.get("threshold"),
-        "n_live": head.get("n_live"),
-        "top_bins": head.get("top_bins", []),
-        "alerts": items,
-        "top_drifted_features": top,
-        "links": links,
-    }
+    payload = Payload(
+        schema=PAYLOAD_SCHEMA,
+        idempotency_key=key,
+        event=event,
+        sink=sink,
+        monitor=monitor,
+        window=PayloadWindow(start=_iso(window[0]), end=_iso(window[1])),
+        run_id=run_id,
+        created_at=_iso(now),
+        severity=severity,
+        feature=head.get("feature"),
+        metric=head.get("metric"),
+        value=head.get("value"),
+        threshold=head.get("threshold"),
+        n_live=head.get("n_live"),
+        top_bins=head.get("top_bins", []),
+        alerts=items,
+        top_drifted_features=top,
+        links=links,
+        summary="",  # made from the fields above, next
+    )
     payload["summary"] = summary(payload)
     return payload
 
 
-def summary(payload: Mapping[str, Any]) -> str:
+def summary(payload: Payload) -> str:
     """One human line: what happened, where, how bad."""
     alerts = payload.get("alerts") or []
     event = str(payload.get("event", "")).upper()
@@ -215,8 +301,7 @@ def summary(payload: Mapping[str, Any]) -> str:
     if len(features) == 1:
         head = alerts[0]
         what = "dataset drift" if features[0] == "*" else f"feature {features[0]}"
-        value = head.get("value")
-        shown = f"{value:.4g}" if isinstance(value, float) else "n/a"
+        shown = show_number(head.get("value"))
         threshold = head.get("threshold")
         limit = f" (threshold {threshold:g})" if isinstance(threshold, float) else ""
         detail = f"{what}: {head['metric']} = {shown}{limit}"
@@ -304,25 +389,16 @@ def build_notifications(
 def test_message(sink: str, now: datetime) -> Message:
     """A recognisable notification for ``driftwatch alerts test --sink NAME``."""
     key = idempotency_key("test", sink, now.isoformat())
-    payload: dict[str, Any] = {
-        "schema": PAYLOAD_SCHEMA,
-        "idempotency_key": key,
-        "event": "test",
-        "sink": sink,
-        "monitor": "driftwatch-test",
-        "window": {"start": _iso(now), "end": _iso(now)},
-        "run_id": None,
-        "created_at": _iso(now),
-        "severity": "ok",
-        "feature": None,
-        "metric": None,
-        "value": None,
-        "threshold": None,
-        "n_live": None,
-        "top_bins": [],
-        "alerts": [],
-        "top_drifted_features": [],
-        "links": {},
-    }
-    payload["summary"] = summary(payload)
+    payload = _payload(
+        key=key,
+        event="test",
+        sink=sink,
+        monitor="driftwatch-test",
+        window=(now, now),
+        run_id=None,
+        items=[],
+        top=[],
+        now=now,
+        links={},
+    )
     return Message(key, "test", payload)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from driftwatch.alerts.base import SinkOptions
-from driftwatch.alerts.payload import Message
+from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import SlackSinkConfig
 
 __all__ = ["SECTION_LIMIT", "SlackSink", "escape", "slack_message"]
@@ -38,15 +38,11 @@ def escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _number(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
-
-
-def _line(alert: Mapping[str, Any]) -> str:
+def _line(alert: AlertItem) -> str:
     name = "dataset drift" if alert["feature"] == "*" else f"`{escape(alert['feature'])}`"
     line = (
-        f"• {name} {alert['metric']} = *{_number(alert['value'])}* {alert.get('unit') or ''}"
-        f" (threshold {_number(alert.get('threshold'))}, {alert['status']}, "
+        f"• {name} {alert['metric']} = *{show_number(alert['value'])}* {alert.get('unit') or ''}"
+        f" (threshold {show_number(alert.get('threshold'))}, {alert['status']}, "
         f"n_live {alert.get('n_live') if alert.get('n_live') is not None else 'n/a'})"
     )
     bins: Sequence[Mapping[str, Any]] = alert.get("top_bins") or []
@@ -88,7 +84,7 @@ def _link_text(links: Mapping[str, str]) -> str:
     return " · ".join(f"<{escape(links[k])}|{v}>" for k, v in names.items() if k in links)
 
 
-def slack_message(payload: Mapping[str, Any], top_features: int) -> dict[str, Any]:
+def slack_message(payload: Payload, top_features: int) -> dict[str, Any]:
     """The Slack incoming-webhook body for a notification payload."""
     event = str(payload["event"])
     window = payload.get("window") or {}
@@ -96,7 +92,7 @@ def slack_message(payload: Mapping[str, Any], top_features: int) -> dict[str, An
         f"{_EMOJI.get(event, '')} *{event.upper()}* ({escape(payload.get('severity'))}) — monitor "
         f"*{escape(payload.get('monitor'))}*, window {window.get('start')} → {window.get('end')}"
     ).strip()
-    alerts: Sequence[Mapping[str, Any]] = payload.get("alerts") or []
+    alerts = payload.get("alerts") or []
     features = list(dict.fromkeys(str(a["feature"]) for a in alerts))  # most severe first
     groups = [
         "\n".join(_line(a) for a in alerts if str(a["feature"]) == feature)
@@ -111,7 +107,7 @@ def slack_message(payload: Mapping[str, Any], top_features: int) -> dict[str, An
     top = payload.get("top_drifted_features") or []
     if event != "resolved" and top and any(a["feature"] == "*" for a in alerts):
         drifted = ", ".join(
-            f"{escape(t['feature'])} {t['metric']}={_number(t['value'])}"
+            f"{escape(t['feature'])} {t['metric']}={show_number(t['value'])}"
             for t in top[:top_features]
         )
         blocks.append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from driftwatch import api
-from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome
+from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome, verdict_columns
 
 if TYPE_CHECKING:
     from driftwatch.scheduler.status import MonitorStatus
@@ -35,6 +35,7 @@ def feature_p_value(feature: FeatureOutcome) -> float | None:
 
 def _metric(metric: MetricOutcome) -> dict[str, Any]:
     verdict = metric.verdict
+    columns = verdict_columns(verdict)
     return {
         "metric": metric.metric,
         "value": metric.value,
@@ -43,9 +44,9 @@ def _metric(metric: MetricOutcome) -> dict[str, Any]:
         "thresholds": None
         if verdict is None
         else {"kind": verdict.kind, "warn": verdict.warn, "critical": verdict.critical},
-        "p_value": None if verdict is None else verdict.p_value,
+        "p_value": columns["p_value"],
         "p_value_adjusted": metric.p_value_adjusted,
-        "test": None if verdict is None else verdict.test,
+        "test": columns["test"],
         "reason": metric.reason or (None if verdict is None else verdict.note),
     }
 

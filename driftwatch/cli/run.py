@@ -22,7 +22,13 @@ from driftwatch.cli.main import (
 )
 from driftwatch.cli.output import Column, Row
 from driftwatch.cli.progress import progress_reporter
-from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome, Status
+from driftwatch.results import (
+    DISPLAY_ORDER,
+    FeatureOutcome,
+    RunOutcome,
+    Status,
+    verdict_columns,
+)
 from driftwatch.timeutil import TimeWindow
 
 __all__ = ["render_outcome", "run", "run_exit_code"]
@@ -37,7 +43,7 @@ _FAIL_LEVELS: dict[str, tuple[Status, ...]] = {
 def _fires_at(feature: FeatureOutcome, metric: str) -> float | None:
     """The stored decision threshold of ``metric``: its value at which the rule fires at this n."""
     verdict = next((m.verdict for m in feature.metrics if m.metric == metric), None)
-    return verdict.decision_threshold if verdict is not None else None
+    return verdict_columns(verdict)["decision_threshold"]
 
 
 def _moved_most(feature: FeatureOutcome) -> str | None:

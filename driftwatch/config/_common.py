@@ -1,4 +1,4 @@
-"""What every config model shares: the frozen base model, the field types, "did you mean".
+"""What every config model shares: the frozen base model, the field types.
 
 Kept apart so that each part of the config (sources, alerts, schedule, monitors) can sit in its own
 module without importing the others.
@@ -6,8 +6,6 @@ module without importing the others.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Annotated, Any, get_args
 
@@ -15,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from driftwatch.timeutil import as_utc, parse_duration
 
-__all__ = ["Duration", "Model", "UtcDatetime", "did_you_mean", "type_tags"]
+__all__ = ["Duration", "Model", "UtcDatetime", "type_tags"]
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 """A duration from YAML (``90s``, ``1h``, ``2d``) as a timedelta."""
@@ -28,12 +26,6 @@ class Model(BaseModel):
     """Frozen, and every key known: a typo is an error, never a silently ignored setting."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-def did_you_mean(word: str, choices: Sequence[str] | set[str]) -> str:
-    """``"; did you mean 'x'?"`` for the closest of ``choices``, or ``""`` when none is close."""
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def type_tags(union: Any) -> frozenset[str]:

@@ -16,12 +16,12 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from driftwatch.config._common import did_you_mean
 from driftwatch.config.alerts import SINK_TYPES
 from driftwatch.config.models import Config, resolve_sqlite_path
 from driftwatch.config.references import DYNAMIC_REFERENCE_TYPES
 from driftwatch.config.sources import SOURCE_TYPES
 from driftwatch.errors import ConfigError, mask_secrets
+from driftwatch.text import did_you_mean
 
 __all__ = ["load_config", "parse_config"]
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from driftwatch.config._common import Duration, Model, did_you_mean
+from driftwatch.config._common import Duration, Model
 from driftwatch.config.alerts import AlertsConfig, DatasetDriftConfig, SinkConfig
 from driftwatch.config.references import (
     DynamicReferenceConfig,
@@ -37,6 +37,7 @@ from driftwatch.config.sources import SourceConfig
 from driftwatch.engine.divergences import METRICS, metric_names
 from driftwatch.errors import ConfigError
 from driftwatch.name_lengths import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH
+from driftwatch.text import did_you_mean
 from driftwatch.thresholds import threshold_rule
 
 __all__ = [

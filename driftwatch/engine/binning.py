@@ -18,7 +18,7 @@ factorization whose Python work is per *distinct* value, never per row.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -449,27 +449,10 @@ class CategoricalBins:
     def count(self, values: object) -> IntArray:
         """Counts per slot of a 1-D array of categories (object, str, bool, int or float).
 
-        Python work is per distinct value; callers that already hold codes (``pandas.factorize``)
-        should use :meth:`count_codes`, which skips the factorization.
+        Python work is per distinct value.
         """
         labels, codes = _factorize(values, "categorical values")
         return self._count_labelled(labels, codes)
-
-    def count_codes(self, codes: np.ndarray, categories: Collection[object]) -> IntArray:
-        """Counts per slot from integer ``codes`` into ``categories``; code −1 means missing.
-
-        This is what ``pandas.factorize`` returns (categories may be a list, an array or an Index,
-        and may contain missing values). Categories are labelled like :meth:`count` labels values,
-        so pass the raw categories, not their ``str()`` (``3.0`` is known as "3").
-        """
-        arr = _as_1d(codes, "category codes")
-        if arr.dtype.kind not in "iu":
-            raise EngineError(f"category codes must be integers, got dtype {arr.dtype}")
-        n = len(categories)
-        if arr.size and (arr.min() < -1 or arr.max() >= n):
-            raise EngineError(f"category codes must lie in [-1, {n}), for {n} categories")
-        labels = [None if is_missing(v) else category_label(v) for v in categories]
-        return self._count_labelled(labels, arr.astype(np.intp, copy=False))
 
     def count_labels(self, counts: Mapping[str, int], missing: int = 0) -> IntArray:
         """Counts per slot from each category label's count and the number of missing values."""

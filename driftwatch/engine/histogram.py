@@ -6,7 +6,7 @@ reads, SQL pushdown and Dask partitions all produce the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,14 +57,6 @@ class Histogram:
     def of(cls, values: object, bins: Bins) -> Histogram:
         """Count the 1-D array ``values`` on ``bins``."""
         return cls(bins, bins.count(values))
-
-    @classmethod
-    def merge(cls, bins: Bins, histograms: Iterable[Histogram]) -> Histogram:
-        """Sum of ``histograms``, all over ``bins``; the empty histogram if there are none."""
-        total = cls.empty(bins)
-        for h in histograms:
-            total = total + h
-        return total
 
     def __add__(self, other: object) -> Histogram:
         """The merge: counts add slot by slot, over bins that must agree.

@@ -22,7 +22,7 @@ from typing import Any, cast
 import pandas as pd
 
 from driftwatch.engine.divergences import bin_contributions
-from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome
+from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome, verdict_columns
 from driftwatch.store import queries
 from driftwatch.store.repository import Store
 
@@ -162,17 +162,17 @@ def feature_from_outcome(feature: FeatureOutcome) -> FeatureView:
     """The section of one computed feature (histograms empty when it has none, e.g. an error)."""
     metrics = []
     for metric in feature.metrics:
-        verdict = metric.verdict
+        columns = verdict_columns(metric.verdict)
         metrics.append(
             MetricView(
                 metric=metric.metric,
                 value=_number(metric.value),
                 unit=metric.unit,
                 status=metric.status,
-                warn=verdict.warn if verdict else None,
-                critical=verdict.critical if verdict else None,
-                p_value=verdict.p_value if verdict else None,
-                decision_threshold=_number(getattr(verdict, "decision_threshold", None)),
+                warn=columns["warn_threshold"],
+                critical=columns["critical_threshold"],
+                p_value=columns["p_value"],
+                decision_threshold=_number(columns["decision_threshold"]),
                 reason=metric.reason or feature.reason,
             )
         )

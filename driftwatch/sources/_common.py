@@ -9,7 +9,6 @@ every backend behaves the same way.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -26,6 +25,7 @@ import numpy as np
 
 from driftwatch.errors import ColumnError, SourceError
 from driftwatch.sources.counting import Chunk, Counts, FeatureBins, FrameChunk, count_chunks
+from driftwatch.text import did_you_mean, shorten
 from driftwatch.timeutil import TimeWindow, as_utc
 
 if TYPE_CHECKING:  # pandas is imported where frames are made: opening a source needs none
@@ -156,11 +156,6 @@ def intersect(
     return lower, upper
 
 
-def _show(value: object) -> str:
-    text = value if isinstance(value, str) else str(value)
-    return repr(text if len(text) <= 60 else text[:57] + "...")
-
-
 def parse_timestamps(values: pd.Series, *, column: str, where: str, role: str) -> pd.Series:
     """``values`` as tz-aware UTC datetimes (naive ones are taken as UTC).
 
@@ -204,7 +199,7 @@ def parse_timestamps(values: pd.Series, *, column: str, where: str, role: str) -
 def _not_timestamps(role: str, column: str, where: str, example: object) -> SourceError:
     return SourceError(
         f"{role}: column {column!r} of {where} holds values that are not timestamps, such as "
-        f"{_show(example)}; fix 'timestamp_column' or the data"
+        f"{shorten(str(example))!r}; fix 'timestamp_column' or the data"
     )
 
 
@@ -399,7 +394,7 @@ class BaseSource(ABC):
         if missing:
             raise ColumnError(f"{self.role}: {self._missing_message(missing, available)}")
         if filters and timestamp not in known:
-            hint = _did_you_mean(str(timestamp), available)
+            hint = did_you_mean(str(timestamp), available)
             raise ColumnError(
                 f"{self.role}: timestamp column {timestamp!r} not found in {self.describe()}"
                 f"{hint}; fix 'timestamp_column'; available columns: {listing(available)}"
@@ -417,7 +412,7 @@ class BaseSource(ABC):
     def _missing_message(self, missing: list[str], available: list[str]) -> str:
         names = ", ".join(repr(c) for c in missing)
         noun = "column" if len(missing) == 1 else "columns"
-        hint = _did_you_mean(missing[0], available) if len(missing) == 1 else ""
+        hint = did_you_mean(missing[0], available) if len(missing) == 1 else ""
         return (
             f"{noun} {names} not found in {self.describe()}{hint}; "
             f"available columns: {listing(available)}"
@@ -432,11 +427,6 @@ class BaseSource(ABC):
                 continue
             chunk = frame[selection].reset_index(drop=True)
             yield from split_rows(chunk, plan.chunk_rows)
-
-
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def split_rows(frame: pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFrame]:

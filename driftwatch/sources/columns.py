@@ -22,6 +22,7 @@ from pandas.api.types import (
 
 from driftwatch.engine.labels import category_label, is_missing
 from driftwatch.errors import ColumnError
+from driftwatch.text import shorten
 
 __all__ = [
     "categorical_codes",
@@ -79,8 +80,7 @@ def datetime_values(series: pd.Series, *, column: str, where: str) -> np.ndarray
         suspects = series[failed]
         suspects = suspects[suspects.astype(str).str.strip() != ""]
         if len(suspects):
-            shown = str(suspects.iloc[0])
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            shown = shorten(str(suspects.iloc[0]))
             raise ColumnError(
                 f"{where}: column {column!r} is declared datetime but holds values that are "
                 f"not timestamps, such as {shown!r}"
@@ -127,8 +127,7 @@ def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
         blank = (suspects.astype(str).str.strip() == "").to_numpy(dtype=bool)
         if not blank.all():
             example = suspects[~blank].iloc[0]
-            shown = example if isinstance(example, str) else str(example)
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            shown = shorten(str(example))
             raise ColumnError(
                 f"{where}: column {column!r} is declared numeric but holds non-numeric values "
                 f"such as {shown!r}; declare it under 'categorical' or fix the data"

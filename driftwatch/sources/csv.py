@@ -21,6 +21,7 @@ import pandas as pd
 
 from driftwatch.config import CsvSourceConfig
 from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest
+from driftwatch.text import one_line, shorten
 
 __all__ = ["CsvSource"]
 
@@ -63,8 +64,8 @@ class CsvSource(BaseSource):
         for candidate in (";", "\t", "|", ","):
             if candidate != self.config.delimiter and candidate in name:
                 raise self._fail(
-                    f"csv file '{self.path}' has one column {name[:60]!r} in its header: it looks "
-                    f"{candidate!r}-delimited, not {self.config.delimiter!r}; set "
+                    f"csv file '{self.path}' has one column {shorten(name)!r} in its header: it "
+                    f"looks {candidate!r}-delimited, not {self.config.delimiter!r}; set "
                     f"delimiter: {candidate!r} on this source"
                 )
 
@@ -88,7 +89,7 @@ class CsvSource(BaseSource):
             more = f" (and {len(bad) - 1} more rows)" if len(bad) > 1 else ""
             raise self._fail(
                 f"csv file '{self.path}' {line} has {first.actual_columns} fields where the header "
-                f"has {first.expected_columns}{more}: {first.text[:60]!r}; fix the row (quote "
+                f"has {first.expected_columns}{more}: {shorten(first.text)!r}; fix the row (quote "
                 f"fields that contain {self.config.delimiter!r}) or the 'delimiter' key"
             )
 
@@ -177,7 +178,7 @@ class CsvSource(BaseSource):
                 f"csv file '{self.path}' is empty; it needs a header row naming the columns"
             ) from None
         except pd.errors.ParserError as exc:
-            reason = " ".join(str(exc).split())
+            reason = one_line(exc)
             raise self._fail(
                 f"csv file '{self.path}' is not valid CSV: {reason}; check the file and the "
                 f"'delimiter' key (now {self.config.delimiter!r})"

@@ -36,6 +36,7 @@ from driftwatch.sources._common import (
     time_mask,
 )
 from driftwatch.sources.counting import Counts, FeatureBins, count_frame
+from driftwatch.text import one_line
 from driftwatch.timeutil import TimeWindow
 
 __all__ = ["DaskSource"]
@@ -162,7 +163,7 @@ class DaskSource(BaseSource):
         try:
             yield
         except (OSError, ValueError, TimeoutError) as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = one_line(exc) or type(exc).__name__
             raise self._fail(
                 f"{self.describe()} cannot be read: {reason}; check the 'path', 'format' and "
                 "'scheduler' keys"

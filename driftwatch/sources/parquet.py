@@ -39,6 +39,7 @@ from driftwatch.sources._common import (
 )
 from driftwatch.sources.arrow import ArrowChunk, is_string_type
 from driftwatch.sources.counting import Chunk, Counts, FeatureBins
+from driftwatch.text import one_line
 from driftwatch.timeutil import TimeWindow
 
 if TYPE_CHECKING:
@@ -400,7 +401,7 @@ class ParquetSource(BaseSource):
         try:
             yield
         except (pa.ArrowException, OSError) as exc:
-            reason = " ".join(str(exc).split())
+            reason = one_line(exc)
             culprit = _BAD_FILE.search(reason)
             what = self.describe()
             if culprit:  # name the damaged file and keep only Arrow's own diagnosis

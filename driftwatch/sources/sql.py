@@ -48,6 +48,7 @@ from driftwatch.sources._common import (
 )
 from driftwatch.sources.counting import Counts, FeatureBins, FrameChunk, count_chunks
 from driftwatch.sources.pushdown import count_statements, counts_from_rows
+from driftwatch.text import one_line, shorten
 from driftwatch.timeutil import TimeWindow
 
 __all__ = ["SqlSource", "dispose_engines", "timeout_args"]
@@ -151,9 +152,7 @@ class SqlSource(BaseSource):
 
     def describe(self) -> str:
         if self._query is not None:
-            text = " ".join(self._query.split())
-            short = text if len(text) <= 60 else text[:57] + "..."
-            return f"sql query {short!r} on {self.url}"
+            return f"sql query {shorten(one_line(self._query))!r} on {self.url}"
         return f"sql table {self._table_name()} on {self.url}"
 
     def columns(self) -> list[str]:
@@ -422,7 +421,7 @@ class SqlSource(BaseSource):
         """The database's own one-line reason, with any password removed."""
         original = getattr(exc, "orig", None)
         text = str(original if original is not None else exc)
-        lines = [" ".join(line.split()) for line in text.splitlines()]
+        lines = [one_line(line) for line in text.splitlines()]
         reason = next((line for line in lines if line), type(exc).__name__)
         reason = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", reason)
         try:

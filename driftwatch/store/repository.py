@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftwatch.errors import StoreError, redact_url
+from driftwatch.results import verdict_columns
 from driftwatch.store.database import check_schema, connect, ensure_schema, one_line
 from driftwatch.store.models import FeatureResult, HistogramRow, ReferenceProfile, Run
 
@@ -237,7 +238,8 @@ class Store:
         rows = []
         for feature in outcome.features:
             for metric in feature.metrics:
-                verdict = metric.verdict
+                columns = verdict_columns(metric.verdict)
+                columns["decision_threshold"] = _finite_or_none(columns["decision_threshold"])
                 rows.append(
                     FeatureResult(
                         run_id=run.id,
@@ -250,22 +252,14 @@ class Store:
                         value=_finite_or_none(metric.value),
                         unit=metric.unit,
                         status=metric.status,
-                        threshold_kind=verdict.kind if verdict else None,
-                        warn_threshold=verdict.warn if verdict else None,
-                        critical_threshold=verdict.critical if verdict else None,
-                        decision_threshold=_finite_or_none(verdict.decision_threshold)
-                        if verdict
-                        else None,
+                        **columns,
                         n_reference=feature.n_reference,
                         n_live=feature.n_live,
                         missing_share=feature.missing_share,
                         unseen_share=feature.unseen_share,
                         smoothing=metric.smoothing,
                         log_base=metric.log_base,
-                        p_value=verdict.p_value if verdict else None,
                         p_value_adjusted=metric.p_value_adjusted,
-                        test=verdict.test if verdict else None,
-                        dof=verdict.dof if verdict else None,
                         reason=metric.reason or feature.reason,
                         explanation=(
                             {"top_bins": list(feature.explanation)} if feature.explanation else None

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -27,22 +27,9 @@ import pytest
 from driftwatch.api import run_monitors
 from driftwatch.config import Config, parse_config
 from driftwatch.results import RunOutcome
+from tests.helpers import FakeClock
 
 # --- time -----------------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """An injectable clock that only moves when told to."""
-
-    def __init__(self, start: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta = timedelta(hours=1)) -> datetime:
-        self.now += delta
-        return self.now
 
 
 @pytest.fixture

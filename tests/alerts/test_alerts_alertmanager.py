@@ -12,12 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import FakeClock, config_dict, free_port, run_levels
 
 from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.config import Config, parse_config
 from driftwatch.errors import ConfigError
 from driftwatch.store import Store
+from tests.alerts.conftest import config_dict, free_port, run_levels
+from tests.helpers import FakeClock
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 LINKS = {"report_url": "https://reports.example.com/{monitor}/{feature}"}

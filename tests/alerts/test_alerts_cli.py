@@ -13,7 +13,8 @@ from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.cli import cli
 from driftwatch.config import load_config
 from driftwatch.store import Store
-from tests.alerts.conftest import FakeClock, Receiver, config_dict, run_levels
+from tests.alerts.conftest import Receiver, config_dict, run_levels
+from tests.helpers import FakeClock
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from driftwatch.errors import DeliveryError
 from driftwatch.store import Store
 from driftwatch.store.models import Notification
 from driftwatch.store.outbox import retry_dead
-from tests.alerts.conftest import FakeClock, Receiver, free_port, run_levels
+from tests.alerts.conftest import Receiver, free_port, run_levels
+from tests.helpers import FakeClock
 
 SECRET = "whsec-test-0123456789"
 

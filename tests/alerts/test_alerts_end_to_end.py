@@ -25,9 +25,9 @@ from driftwatch.config import load_config
 from driftwatch.data import DATA_DIR
 from driftwatch.store import Store
 from driftwatch.timeutil import system_clock
-from tests.alerts.conftest import FakeClock, Receiver
+from tests.alerts.conftest import Receiver
 from tests.alerts.test_alerts_delivery import SECRET, verify_signature
-from tests.test_run_example import run_cli
+from tests.helpers import FakeClock, python_env, run_cli, run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,11 +123,10 @@ def test_a_run_killed_while_sending_is_delivered_by_the_next_dispatcher(
 
     receiver.release = threading.Event()  # hold the first request until the sender is dead
     hooked = example_with_webhook(workdir, receiver.url)
-    root = str(ROOT)
     process = subprocess.Popen(
         [sys.executable, "-m", "driftwatch", "run", "--config", str(hooked), "-m", "car-loan"],
         cwd=workdir,
-        env={**os.environ, "PYTHONPATH": root, "HOOK_SECRET": SECRET},
+        env=python_env({"HOOK_SECRET": SECRET}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -166,11 +165,7 @@ def test_a_run_killed_right_after_commit_is_delivered_by_alerts_dispatch(
         "    run_monitors(config, store, ['car-loan'])\n"
         "os.kill(os.getpid(), signal.SIGKILL)  # dies after the commit, before any dispatch\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOOK_SECRET": SECRET}
-    env.pop("DRIFTWATCH_DB", None)
-    killed = subprocess.run(
-        [sys.executable, "-c", script], cwd=workdir, env=env, capture_output=True, timeout=120
-    )
+    killed = run_python("-c", script, cwd=workdir, env={"HOOK_SECRET": SECRET})
     assert killed.returncode == -signal.SIGKILL
     assert receiver.requests == []
     dispatched = run_cli(

@@ -7,13 +7,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
-from conftest import FakeClock, Receiver, SmtpServer, config_dict, run_levels
 
 from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.alerts.slack import SECTION_LIMIT, escape, slack_message
 from driftwatch.config import Config, parse_config
 from driftwatch.errors import ConfigError
 from driftwatch.store import Store
+from tests.alerts.conftest import Receiver, SmtpServer, config_dict, run_levels
+from tests.helpers import FakeClock
 
 LINKS = {
     "report_url": "https://reports.example.com/{monitor}/{run_id}.html#{feature}",

@@ -22,11 +22,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import FakeClock, config_dict, run_levels
 
 from driftwatch.alerts.outbox import dispatch_pending
 from driftwatch.config import Config, load_config
 from driftwatch.store import Store
+from tests.alerts.conftest import config_dict, run_levels
+from tests.helpers import FakeClock
 
 ROUTING_KEY = "R0UT1NGKEYdriftwatch0123456789ab"
 SEVERITIES = {"critical", "error", "warning", "info"}

@@ -14,7 +14,8 @@ from driftwatch.config import Config
 from driftwatch.store import Store
 from driftwatch.store.alerts import add_silence, alerts_frame, end_silences
 from driftwatch.store.models import Alert, Notification
-from tests.alerts.conftest import REFERENCE, FakeClock, live_frame, run_levels
+from tests.alerts.conftest import REFERENCE, live_frame, run_levels
+from tests.helpers import FakeClock
 
 
 def queued(store: Store) -> list[tuple[str, str | None]]:

@@ -11,7 +11,7 @@ import yaml
 
 from driftwatch.data import DATA_DIR
 from tests.alerts.conftest import SMTP_USER, Receiver, SmtpServer
-from tests.test_run_example import run_cli
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK_SECRET = "hooksecret-7f3a9c1e5b"

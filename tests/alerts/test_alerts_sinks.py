@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,7 +16,8 @@ from driftwatch.alerts.outbox import dispatch_pending, send_test
 from driftwatch.config import Config
 from driftwatch.errors import AlertError, ConfigError, DeliveryError
 from driftwatch.store import Store
-from tests.alerts.conftest import SMTP_USER, FakeClock, Receiver, SmtpServer, run_levels
+from tests.alerts.conftest import SMTP_USER, Receiver, SmtpServer, run_levels
+from tests.helpers import FakeClock, run_python
 
 
 def email_sink(server: SmtpServer, password: str | None = None) -> dict[str, object]:
@@ -61,9 +60,7 @@ print(",".join(sink_types()))
 
 def test_registering_a_custom_sink_before_any_lookup_keeps_the_built_in_ones() -> None:
     """In a fresh interpreter, so the registry has seen no lookup before the registration."""
-    done = subprocess.run(
-        [sys.executable, "-c", _REGISTER_FIRST], capture_output=True, text=True, timeout=60
-    )
+    done = run_python("-c", _REGISTER_FIRST, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "alertmanager,email,log,pagerduty,slack,teams,webhook"
 

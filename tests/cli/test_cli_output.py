@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from driftwatch.cli import cli, render
 from tests.conftest import EXAMPLE_CONFIG, REPO_ROOT
+from tests.helpers import run_cli
 
 EXAMPLE_FEATURES = {
     "precipitation", "temp_max", "temp_min", "wind", "weather", "car_value",
@@ -178,14 +176,10 @@ def test_readme_documents_the_run_document_fields() -> None:
 @pytest.mark.slow
 def test_a_real_process_redirected_to_a_file_fits_60_lines(tmp_path: Path) -> None:
     """`driftwatch run --config config/example.yaml > out.txt`, no COLUMNS, from the repo root."""
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
-    env["DRIFTWATCH_DB"] = f"sqlite:///{tmp_path / 'results.db'}"
+    env = {"COLUMNS": None, "DRIFTWATCH_DB": f"sqlite:///{tmp_path / 'results.db'}"}
     out = tmp_path / "out.txt"
     with out.open("w") as stdout:
-        done = subprocess.run(
-            [sys.executable, "-m", "driftwatch", "run", "--config", "config/example.yaml"],
-            cwd=REPO_ROOT, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True, check=False,
-        )  # fmt: skip
+        done = run_cli("run", "--config", "config/example.yaml", env=env, stdout=stdout)
     assert done.returncode == 0, done.stderr
     lines = check_fits(out.read_text(), 80)
     assert len(lines) <= 60

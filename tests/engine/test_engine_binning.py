@@ -380,41 +380,6 @@ def test_unhashable_values_raise() -> None:
         fit_categorical_bins(values)
 
 
-@pytest.mark.parametrize(
-    "live",
-    [
-        pytest.param(
-            np.array(["red", "teal", None, "blue", np.nan, "red"], dtype=object), id="mixed"
-        ),
-        pytest.param(np.array([], dtype=object), id="empty"),
-        pytest.param(np.array(["pink", "green", "green"], dtype=object), id="pooled-only"),
-    ],
-)
-def test_count_codes_matches_count(live: np.ndarray) -> None:
-    bins = fit_categorical_bins(COLORS, top_k=2)
-    codes, categories = pd.factorize(live)
-    assert bins.count_codes(codes, categories).tolist() == bins.count(live).tolist()
-
-
-def test_count_codes_treats_missing_categories_as_missing() -> None:
-    bins = fit_categorical_bins(COLORS)
-    codes = np.array([0, 1, -1, 2, 1])
-    assert bins.count_codes(codes, ["red", None, "mauve"]).tolist() == [1, 0, 0, 0, 1, 3]
-
-
-@pytest.mark.parametrize(
-    ("codes", "message"),
-    [
-        pytest.param(np.array([0, 3]), "must lie in", id="too-large"),
-        pytest.param(np.array([-2]), "must lie in", id="below-minus-one"),
-        pytest.param(np.array([0.0]), "integers", id="float-codes"),
-    ],
-)
-def test_count_codes_refuses_bad_codes(codes: np.ndarray, message: str) -> None:
-    with pytest.raises(EngineError, match=message):
-        fit_categorical_bins(COLORS).count_codes(codes, ["red", "blue", "green"])
-
-
 def test_categorical_bins_refuse_inconsistent_vocabularies() -> None:
     with pytest.raises(EngineError, match="duplicate"):
         CategoricalBins(vocabulary=("a", "a"))

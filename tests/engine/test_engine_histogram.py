@@ -105,14 +105,6 @@ def test_adding_something_else_is_a_type_error() -> None:
         _ = Histogram.empty(NUMERIC) + 1
 
 
-def test_merge_sums_many_and_starts_from_empty() -> None:
-    parts = [Histogram.of(np.array([0.5, x]), NUMERIC) for x in (1.5, 2.5, np.nan)]
-    assert Histogram.merge(NUMERIC, parts) == Histogram.of(
-        np.array([0.5, 1.5, 0.5, 2.5, 0.5, np.nan]), NUMERIC
-    )
-    assert Histogram.merge(NUMERIC, []) == Histogram.empty(NUMERIC)
-
-
 # ------------------------------------------------------------------------------------- shares
 
 
@@ -189,7 +181,7 @@ def test_numeric_counts_of_chunks_add_up_to_counts_of_the_whole(
 ) -> None:
     whole = Histogram.of(np.array(values, dtype=float), NUMERIC_FITTED)
     parts = [Histogram.of(np.array(c, dtype=float), NUMERIC_FITTED) for c in _chunks(values, cuts)]
-    assert Histogram.merge(NUMERIC_FITTED, parts) == whole
+    assert sum(parts, Histogram.empty(NUMERIC_FITTED)) == whole
     assert whole.n == len(values)
 
 

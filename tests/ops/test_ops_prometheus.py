@@ -7,7 +7,6 @@ does not skip, when they are missing: CI installs them).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,11 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-from ops_helpers import REPO_ROOT, free_port, make_monitor_files, wait_until
+from ops_helpers import free_port, make_monitor_files, wait_until
 
 from driftwatch.exporter import SEVERITY_VALUE
 from driftwatch.store.prometheus import snapshot
 from driftwatch.store.queries import open_readonly
+from tests.helpers import python_env, run_cli
 
 PROMETHEUS = "/usr/bin/prometheus"
 PUSHGATEWAY = "/usr/bin/prometheus-pushgateway"
@@ -76,10 +76,6 @@ def _binary(path: str) -> str:
     return path
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-
-
 def query(prometheus: str, promql: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{prometheus}/api/v1/query", params={"query": promql}, timeout=5)
     response.raise_for_status()
@@ -102,14 +98,7 @@ def test_prometheus_scrapes_the_scheduler_and_the_pushgateway_with_the_db_figure
     scheduled = write_config(_config(scheduled_db, "scheduled"), "scheduled.yaml")
     batch = write_config(_config(batch_db, "batch"), "batch.yaml")
     cli = [sys.executable, "-m", "driftwatch"]
-    first = subprocess.run(
-        [*cli, "run", "--config", str(scheduled)],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    first = run_cli("run", "--config", str(scheduled), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
 
     metrics_port, gateway_port, prometheus_port = free_port(), free_port(), free_port()
@@ -121,21 +110,14 @@ def test_prometheus_scrapes_the_scheduler_and_the_pushgateway_with_the_db_figure
         str(scheduled),
         "--metrics-port",
         str(metrics_port),
-        env=_env(),
+        env=python_env(),
     )
     processes.start(
         "pushgateway", pushgateway_bin, f"--web.listen-address=127.0.0.1:{gateway_port}"
     )
     gateway = f"http://127.0.0.1:{gateway_port}"
     wait_until(lambda: _ready(f"{gateway}/-/ready"), "the pushgateway", processes.log)
-    pushed = subprocess.run(
-        [*cli, "run", "--config", str(batch), "--pushgateway", gateway],
-        cwd=tmp_path,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    pushed = run_cli("run", "--config", str(batch), "--pushgateway", gateway, cwd=tmp_path)
     assert pushed.returncode == 0, pushed.stderr
 
     (tmp_path / "prometheus.yml").write_text(

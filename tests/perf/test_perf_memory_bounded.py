@@ -11,9 +11,6 @@ the data whole would grow four-fold. The reference fit is measured the same way,
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import printed_json, run_python
+
 ROWS = 200_000
 NUMERIC = [f"x{i}" for i in range(6)]
 CHUNK_ROWS = 20_000
@@ -107,20 +105,14 @@ def write(kind: str, rows: int, folder: Path) -> dict[str, object]:
 
 
 def growth(source: dict[str, object], mode: str) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DRIFTWATCH_THREADS": "2"}
-    done = subprocess.run(
-        [
-            *(sys.executable, "-c", PROBE, json.dumps(source), mode, ",".join(NUMERIC)),
-            *(str(CHUNK_ROWS), str(SAMPLE_ROWS)),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
+    done = run_python(
+        *("-c", PROBE, json.dumps(source), mode, ",".join(NUMERIC)),
+        *(str(CHUNK_ROWS), str(SAMPLE_ROWS)),
+        env={"DRIFTWATCH_THREADS": "2"},
         timeout=600,
-        check=False,
     )
     assert done.returncode == 0, done.stderr
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return dict(printed_json(done))
 
 
 @pytest.mark.parametrize(

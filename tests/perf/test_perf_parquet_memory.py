@@ -9,10 +9,6 @@ the machine nor on what the interpreter's imports left in the OS's high-water ma
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import printed_json, run_python
+
 ROWS = 2_000_000
 COLUMNS = 8
 
@@ -52,16 +49,8 @@ print(json.dumps({"rows": rows, "growth_mib": (after - before) / 2**20}))
 
 
 def peak_growth(path: Path, mode: str, columns: list[str]) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(path), mode, ",".join(columns)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=True,
-    )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    done = run_python("-c", PROBE, str(path), mode, ",".join(columns), timeout=600, check=True)
+    return dict(printed_json(done))
 
 
 def test_one_row_group_file_is_counted_in_a_fraction_of_its_decoded_size(tmp_path: Path) -> None:

@@ -32,9 +32,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from tests.helpers import python_env, run_cli
 from tests.scheduler.scheduler_helpers import wait_for
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = {"js": {"kind": "constant", "warn": 0.2, "critical": 0.5}}
 
 
@@ -86,26 +86,9 @@ def config_file(folder: Path, database: str, *monitors: dict[str, Any], **top: A
     return path
 
 
-def environment() -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200"}
-    env.pop("DRIFTWATCH_DB", None)
-    return env
-
-
 def driftwatch(folder: Path, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     """``python -m driftwatch ARGS`` in ``folder``; a test failure if it outlives ``timeout``."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "driftwatch", *args],
-            cwd=folder,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"driftwatch {' '.join(args)} still running after {timeout} s: {exc.stderr}")
+    return run_cli(*args, cwd=folder, timeout=timeout)
 
 
 def rows_of(database: str, sql: str) -> list[Any]:
@@ -145,7 +128,7 @@ class Scheduler:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "driftwatch", "schedule", "--config", "driftwatch.yaml", *args],
             cwd=folder,
-            env=environment(),
+            env=python_env(),
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
         )
@@ -552,6 +535,45 @@ def test_a_task_past_its_deadline_is_abandoned_and_may_not_publish() -> None:
 
     assert values == ["abandoned", "ok"]
     assert published == ["refused"]
+
+
+def test_a_committed_task_is_waited_for_past_its_deadline() -> None:
+    from driftwatch.deadlines import Guard, Task, run_bounded
+
+    def committing(guard: Guard) -> str:
+        guard.commit()
+        time.sleep(0.4)  # its write, bounded by the store's own timeouts
+        return "written"
+
+    assert run_bounded([Task(committing, 0.1, lambda: "abandoned")], 1) == ["written"]
+
+
+def test_a_deadline_counts_from_the_start_of_its_task_not_of_the_batch() -> None:
+    from driftwatch.deadlines import Task, run_bounded
+
+    def nap(_guard: object) -> str:
+        time.sleep(0.3)
+        return "ok"
+
+    seen: list[tuple[int, str]] = []
+    tasks = [Task(nap, 1.0, lambda: "abandoned", name=f"nap-{i}") for i in range(3)]
+    values = run_bounded(tasks, 1, on_result=lambda i, v: seen.append((i, v)))
+
+    assert values == ["ok", "ok", "ok"]  # 0.9 s in all, each under its own 1 s
+    assert seen == [(0, "ok"), (1, "ok"), (2, "ok")]
+
+
+def test_an_abandoned_task_runs_on_a_daemon_thread() -> None:
+    from driftwatch.deadlines import Task, run_bounded
+
+    release = threading.Event()
+    task = Task(lambda _g: release.wait(30), 0.1, lambda: False, name="stuck-forever")
+    try:
+        assert run_bounded([task], 1) == [False]
+        (stuck,) = [t for t in threading.enumerate() if t.name == "stuck-forever"]
+        assert stuck.daemon  # it cannot keep the process alive
+    finally:
+        release.set()
 
 
 def test_run_bounded_runs_at_most_workers_tasks_at_once() -> None:

@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from report_browser import CHROMIUM, Page, chromium, open_file
-from report_helpers import BOLD, EXAMPLE, IMG, REPO_ROOT, SCRIPT, example_features, hostile_frames
+from report_helpers import BOLD, EXAMPLE, IMG, SCRIPT, example_features, hostile_frames
 
 from driftwatch import compare
+from tests.helpers import run_cli
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,16 +33,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def driftwatch(*args: str, database: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DRIFTWATCH_DB": database}
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(*args, env={"DRIFTWATCH_DB": database}, timeout=300)
 
 
 @pytest.fixture

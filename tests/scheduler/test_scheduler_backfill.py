@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +14,7 @@ from driftwatch.config import Config, load_config
 from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.store import Store
 from driftwatch.store.models import Run
+from tests.helpers import run_cli
 
 SINCE = datetime(2018, 11, 1, tzinfo=UTC)
 UNTIL = datetime(2019, 9, 1, tzinfo=UTC)
@@ -97,17 +96,9 @@ README_BACKFILL = (
 def test_backfill_command_runs_the_readme_example_twice_idempotently(tmp_path: Path) -> None:
     assert README_BACKFILL in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     database = f"sqlite:///{tmp_path / 'results.db'}"
-    command = [
-        sys.executable, "-m", *README_BACKFILL.split(),
-        "--database", database,
-    ]  # fmt: skip
-    env = {"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
-    first = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
-    second = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
-    )
+    command = [*README_BACKFILL.split()[1:], "--database", database]
+    first = run_cli(*command, clean_env=True, timeout=60)
+    second = run_cli(*command, clean_env=True, timeout=60)
     assert first.returncode == 0, first.stderr
     assert "10 computed (10 succeeded, 0 no_data, 0 failed), 0 already computed" in first.stdout
     assert first.stderr.count("run monitor=car-loan") == 10

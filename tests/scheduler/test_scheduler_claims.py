@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +25,10 @@ from driftwatch.store.claims import (
     renew_claim,
     window_done,
 )
+from tests.helpers import FakeClock
 
 WINDOW = TimeWindow(BASE, BASE + timedelta(hours=1))
 TTL = timedelta(seconds=30)
-
-
-class FakeClock:
-    """An injectable clock the test moves by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def test_the_first_claim_of_a_window_wins_and_the_second_owner_learns_who_holds_it(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,13 +9,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from scheduler_helpers import REPO_ROOT, CliProcess, config_mapping, monitor_entry, wait_for
+from scheduler_helpers import CliProcess, config_mapping, monitor_entry, wait_for
 
 from driftwatch.config import Config, load_config
 from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.scheduler.service import SchedulerService, SyncReport, stored_jobs
 from driftwatch.store import Store
 from driftwatch.store.models import Notification
+from tests.helpers import run_cli
 
 
 class RecordingHandlers:
@@ -120,12 +119,13 @@ def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
     second = restart_with(monitor_entry("a", {"cron": "30 * * * *"}))
     assert '"updated": ["a"], "removed": ["b"]' in second.output()
 
-    status = subprocess.run(
-        [sys.executable, "-m", "driftwatch", "status", "--config", "driftwatch.yaml"],
+    status = run_cli(
+        "status",
+        "--config",
+        "driftwatch.yaml",
         cwd=tmp_path,
-        env={"PYTHONPATH": str(REPO_ROOT), "COLUMNS": "250", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
+        env={"COLUMNS": "250"},
+        clean_env=True,
         timeout=60,
     )
     assert status.returncode == 0, status.stderr

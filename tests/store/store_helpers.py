@@ -7,9 +7,7 @@ expected dashboard rows can be written down by hand.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from driftwatch.engine import Histogram, fit_categorical_bins, fit_numeric_bins
 from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome, Verdict
 from driftwatch.store import Store
 from driftwatch.timeutil import TimeWindow
+from tests.helpers import run_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -201,17 +200,7 @@ def month(year: int, number: int) -> tuple[datetime, datetime]:
 
 def driftwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``python -m driftwatch ARGS`` in a subprocess importing this source tree."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200"}
-    for name in ("DRIFTWATCH_DB", "DRIFTWATCH_CONFIG"):
-        env.pop(name, None)
-    return subprocess.run(
-        [sys.executable, "-m", "driftwatch", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, cwd=cwd)
 
 
 def invoke(*args: str) -> subprocess.CompletedProcess[str]:
