@@ -1,4 +1,4 @@
-"""Conversion of a pandas column into what the numpy engine bins: floats or category codes.
+"""Conversion of a pandas column into what the numpy engine bins: floats or category counts.
 
 All are vectorised: pandas does the per-row work; Python only loops over the distinct values of a
 categorical column, never over its rows. Categories are named and missing values recognised by the
@@ -25,7 +25,6 @@ from driftwatch.errors import ColumnError
 from driftwatch.text import shorten
 
 __all__ = [
-    "categorical_codes",
     "category_counts",
     "datetime_values",
     "feature_values",
@@ -135,59 +134,13 @@ def numeric_values(series: pd.Series, *, column: str, where: str) -> np.ndarray:
     return pd.Series(converted).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def categorical_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Integer codes of a column's categories, and the categories' labels.
-
-    Returns:
-        ``(codes, labels)``: ``codes`` is int64, one per row, indexing ``labels``, with ``-1`` for
-        a missing value (:func:`~driftwatch.engine.is_missing`). ``labels`` are the distinct
-        :func:`~driftwatch.engine.category_label` texts in order of first appearance, so the same
-        category reads the same in every chunk, in both datasets and on every counting path
-        (``3``, ``3.0`` and ``Decimal("3.00")`` are one category, ``"3"``).
-    """
-    split = _bool_rows(series)
-    if split is None:
-        raw_codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        codes = np.array(raw_codes, dtype=np.int64)  # a writable copy
-        values = list(uniques)
-    else:  # factorize booleans and the other values apart, so True and 1 stay two categories
-        bool_codes, bool_uniques = pd.factorize(series[split], use_na_sentinel=True)
-        rest_codes, rest_uniques = pd.factorize(series[~split], use_na_sentinel=True)
-        codes = np.empty(len(series), dtype=np.int64)
-        codes[split] = bool_codes
-        codes[~split] = np.where(rest_codes >= 0, rest_codes + len(bool_uniques), -1)
-        values = [*bool_uniques, *rest_uniques]
-    index: dict[str, int] = {}
-    remap = np.empty(len(values) + 1, dtype=np.int64)
-    for position, value in enumerate(values):  # distinct values only, not rows
-        remap[position] = (
-            -1 if is_missing(value) else index.setdefault(category_label(value), len(index))
-        )
-    remap[-1] = -1  # code -1 indexes the last slot
-    codes = remap[codes]
-    if split is None:  # factorize's order is already the order of first appearance
-        return codes, list(index)
-    return _by_first_appearance(codes, list(index))
-
-
-def _by_first_appearance(codes: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
-    """``codes`` and ``labels`` renumbered so labels come in the order the rows first hold them."""
-    present = codes >= 0
-    first = np.full(len(labels), len(codes), dtype=np.int64)
-    np.minimum.at(first, codes[present], np.flatnonzero(present))
-    order = np.argsort(first, kind="stable")
-    rank = np.empty(len(labels), dtype=np.int64)
-    rank[order] = np.arange(len(labels))
-    codes[present] = rank[codes[present]]
-    return codes, [labels[i] for i in order]
-
-
 def category_counts(series: pd.Series) -> tuple[dict[str, int], int]:
     """How many rows hold each category label, and how many are missing.
 
-    The same labels and missing rule as :func:`categorical_codes` (counts of values with equal
-    labels add up), from one hash-based ``value_counts``: no per-row codes are materialised, so
-    counting a chunk costs one pass in pandas and Python work per distinct value only.
+    Labels by :func:`~driftwatch.engine.category_label` (counts of values with equal labels add
+    up), missing by :func:`~driftwatch.engine.is_missing`, from one hash-based ``value_counts``:
+    no per-row codes are materialised, so counting a chunk costs one pass in pandas and Python
+    work per distinct value only.
     """
     split = _bool_rows(series)
     parts = [series] if split is None else [series[split], series[~split]]

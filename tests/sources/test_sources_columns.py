@@ -1,4 +1,4 @@
-"""numeric_values and categorical_codes: what the engine receives from a pandas column."""
+"""numeric_values and category_counts: what the engine receives from a pandas column."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from driftwatch.errors import ColumnError
-from driftwatch.sources.columns import categorical_codes, numeric_values
+from driftwatch.sources.columns import category_counts, numeric_values
 
 NAN = float("nan")
 
@@ -99,14 +99,7 @@ def test_numeric_values_does_not_modify_its_input() -> None:
     assert ints.tolist()[0] == 1
 
 
-# --- categorical_codes ---------------------------------------------------------------------------
-
-
-def test_codes_and_categories_in_order_of_appearance() -> None:
-    codes, categories = categorical_codes(pd.Series(["b", "a", "b", "c"]))
-    assert codes.dtype == np.int64
-    assert codes.tolist() == [0, 1, 0, 2]
-    assert categories == ["b", "a", "c"]
+# --- category_counts -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -123,15 +116,13 @@ def test_codes_and_categories_in_order_of_appearance() -> None:
     ],
     ids=lambda s: str(s.dtype),
 )
-def test_missing_values_are_minus_one(series: pd.Series) -> None:
-    codes, categories = categorical_codes(series)
-    assert codes.tolist() == [0, -1, 0, -1]
-    assert len(categories) == 1
+def test_missing_values_are_counted_apart(series: pd.Series) -> None:
+    counts, missing = category_counts(series)
+    assert list(counts.values()) == [2] and missing == 2
 
 
 def test_all_missing() -> None:
-    codes, categories = categorical_codes(pd.Series([None, NAN], dtype=object))
-    assert codes.tolist() == [-1, -1] and categories == []
+    assert category_counts(pd.Series([None, NAN], dtype=object)) == ({}, 2)
 
 
 def test_bools_read_true_and_false() -> None:
@@ -141,34 +132,31 @@ def test_bools_read_true_and_false() -> None:
         pd.Series([True, False, True], dtype=object),
         pd.Series(np.array([True, False, True], dtype=np.bool_), dtype=object),
     ):
-        codes, categories = categorical_codes(series)
-        assert categories == ["True", "False"], series.dtype
-        assert codes.tolist() == [0, 1, 0]
+        assert category_counts(series) == ({"True": 2, "False": 1}, 0), series.dtype
 
 
 def test_integral_floats_match_ints() -> None:
     """An int column read as float because of a missing value names its categories the same."""
-    _, from_ints = categorical_codes(pd.Series([3, 1, 2]))
-    _, from_floats = categorical_codes(pd.Series([3.0, 1.0, NAN, 2.0]))
-    _, from_nullable = categorical_codes(pd.Series([3, 1, None, 2], dtype="Int64"))
-    _, from_text = categorical_codes(pd.Series(["3", "1", "2"]))
-    _, from_decimals = categorical_codes(pd.Series([Decimal("3.00"), Decimal(1), Decimal("2.0")]))
-    assert (
-        from_ints == from_floats == from_nullable == from_text == from_decimals == ["3", "1", "2"]
-    )
+    from_ints, _ = category_counts(pd.Series([3, 1, 2]))
+    from_floats, _ = category_counts(pd.Series([3.0, 1.0, NAN, 2.0]))
+    from_nullable, _ = category_counts(pd.Series([3, 1, None, 2], dtype="Int64"))
+    from_text, _ = category_counts(pd.Series(["3", "1", "2"]))
+    from_decimals, _ = category_counts(pd.Series([Decimal("3.00"), Decimal(1), Decimal("2.0")]))
+    assert from_ints == from_floats == from_nullable == from_text == from_decimals
+    assert from_ints == {"3": 1, "1": 1, "2": 1}
 
 
-def test_mixed_spellings_of_one_value_share_a_code() -> None:
-    codes, categories = categorical_codes(pd.Series([3, "3", 3.0, np.int64(3), 2.5], dtype=object))
-    assert codes.tolist() == [0, 0, 0, 0, 1]
-    assert categories == ["3", "2.5"]
+def test_mixed_spellings_of_one_value_share_a_label() -> None:
+    series = pd.Series([3, "3", 3.0, np.int64(3), 2.5], dtype=object)
+    assert category_counts(series) == ({"3": 4, "2.5": 1}, 0)
 
 
 @given(st.lists(st.one_of(st.none(), st.integers(-(2**40), 2**40)), max_size=40))
 def test_ints_and_their_float_reading_agree(values: list[int | None]) -> None:
     as_float = pd.Series([NAN if v is None else float(v) for v in values], dtype="float64")
     as_nullable = pd.Series(values, dtype="Int64")
-    codes_a, cats_a = categorical_codes(as_float)
-    codes_b, cats_b = categorical_codes(as_nullable)
-    assert codes_a.tolist() == codes_b.tolist()
-    assert cats_a == cats_b == list(dict.fromkeys(str(v) for v in values if v is not None))
+    expected = (
+        {str(v): values.count(v) for v in values if v is not None},
+        values.count(None),
+    )
+    assert category_counts(as_float) == category_counts(as_nullable) == expected

@@ -1,7 +1,7 @@
 """Every counting path names a category alike, so nothing lands in ``__unseen__`` by accident.
 
 The paths: the engine's own factorization (``fit_categorical_bins``, ``CategoricalBins.count``),
-the pandas pipeline of the sources (``category_counts``, ``categorical_codes``), and the rows a
+the pandas pipeline of the sources (``category_counts``), and the rows a
 database groups by under SQL pushdown (``counts_from_rows``). All use ``engine.labels``.
 """
 
@@ -21,7 +21,7 @@ from driftwatch.engine import (
     fit_categorical_bins,
     fit_categorical_bins_from_counts,
 )
-from driftwatch.sources.columns import categorical_codes, category_counts
+from driftwatch.sources.columns import category_counts
 from driftwatch.sources.counting import FeatureBins
 from driftwatch.sources.pushdown import counts_from_rows
 
@@ -56,9 +56,7 @@ def pipeline_labels(value: object) -> list[str]:
     out = []
     for series in (pd.Series([value, None], dtype=object), pd.Series([value, value])):
         counts, _ = category_counts(series)
-        _, categories = categorical_codes(series)
-        assert list(counts) == categories
-        out.extend(categories)
+        out.extend(counts)
     return out
 
 
@@ -148,8 +146,5 @@ def test_a_category_fitted_on_one_path_is_counted_in_its_slot_on_another(
 
 def test_pipeline_keeps_a_bool_and_the_equal_number_apart_like_the_engine() -> None:
     series = pd.Series([1, True, 1, "x", None, False, 0], dtype=object)
-    codes, categories = categorical_codes(series)
-    assert categories == ["1", "True", "x", "False", "0"]  # order of first appearance
-    assert codes.tolist() == [0, 1, 0, 2, -1, 3, 4]
     assert category_counts(series) == ({"1": 2, "True": 1, "x": 1, "False": 1, "0": 1}, 1)
     assert fit_engine(list(series)) == fit_pipeline(list(series))
