@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from driftwatch.alerts._apply import apply_run
+from driftwatch.bounded_tasks import Abandoned, Guard, Task, run_bounded
 from driftwatch.config import Config, MonitorConfig
-from driftwatch.deadlines import Abandoned, Guard, Task, run_bounded
 from driftwatch.errors import DriftwatchError
 from driftwatch.monitor import MonitorRunner
 from driftwatch.progress import Progress, ProgressEvent
@@ -57,7 +57,7 @@ def run_monitors(
 
     The monitors run side by side, at most ``defaults.max_parallel`` at once, each on its own
     thread under its ``run_timeout``: a run still computing at its deadline is abandoned and
-    recorded ``failed`` with a one-line reason (see :mod:`driftwatch.deadlines` for what that
+    recorded ``failed`` with a one-line reason (see :mod:`driftwatch.bounded_tasks` for what that
     bounds). Outcomes come back in the order of ``names``.
 
     With a store, each run's alert lifecycle and notifications are written in the run's own

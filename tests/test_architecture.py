@@ -231,10 +231,10 @@ FORBIDDEN = [
         id="timeutil-is-low",
     ),
     pytest.param(
-        "driftwatch.deadlines",
+        "driftwatch.bounded_tasks",
         ["driftwatch"],
         "the low layer imports nothing above it",
-        id="deadlines-is-low",
+        id="bounded-tasks-is-low",
     ),
     pytest.param(
         "driftwatch.text",
@@ -265,7 +265,7 @@ FORBIDDEN = [
 ALLOWED = {
     "driftwatch.engine": {"driftwatch.errors"},
     "driftwatch.timeutil": set(),
-    "driftwatch.deadlines": set(),
+    "driftwatch.bounded_tasks": set(),
     "driftwatch.text": set(),
     "driftwatch.name_lengths": set(),
     "driftwatch._version": set(),

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 from driftwatch.alerts._registry import build_sink
 from driftwatch.alerts.base import Sink, SinkOptions, scrub, secret_values
 from driftwatch.alerts.payload import Message, test_message
+from driftwatch.bounded_tasks import Guard, Task, run_bounded
 from driftwatch.config import AlertsConfig, Config, SinkConfig
-from driftwatch.deadlines import Guard, Task, run_bounded
 from driftwatch.errors import AlertError, ConfigError, DeliveryError
 from driftwatch.store.outbox import Claimed, Due, claim, due, mark_dead, mark_retry, mark_sent
 from driftwatch.store.repository import Store

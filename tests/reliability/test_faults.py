@@ -502,7 +502,7 @@ def test_a_results_database_outage_is_caught_up_exactly_once_with_a_few_log_line
 
 
 def test_run_bounded_returns_the_values_in_the_order_of_the_tasks() -> None:
-    from driftwatch.deadlines import Task, run_bounded
+    from driftwatch.bounded_tasks import Task, run_bounded
 
     tasks = [Task(lambda _g, i=i: i * 10, 60.0, lambda: -1) for i in range(5)]
 
@@ -510,7 +510,7 @@ def test_run_bounded_returns_the_values_in_the_order_of_the_tasks() -> None:
 
 
 def test_a_task_past_its_deadline_is_abandoned_and_may_not_publish() -> None:
-    from driftwatch.deadlines import Abandoned, Guard, Task, run_bounded
+    from driftwatch.bounded_tasks import Abandoned, Guard, Task, run_bounded
 
     release, finished = threading.Event(), threading.Event()
     published: list[str] = []
@@ -538,7 +538,7 @@ def test_a_task_past_its_deadline_is_abandoned_and_may_not_publish() -> None:
 
 
 def test_a_committed_task_is_waited_for_past_its_deadline() -> None:
-    from driftwatch.deadlines import Guard, Task, run_bounded
+    from driftwatch.bounded_tasks import Guard, Task, run_bounded
 
     def committing(guard: Guard) -> str:
         guard.commit()
@@ -549,7 +549,7 @@ def test_a_committed_task_is_waited_for_past_its_deadline() -> None:
 
 
 def test_a_deadline_counts_from_the_start_of_its_task_not_of_the_batch() -> None:
-    from driftwatch.deadlines import Task, run_bounded
+    from driftwatch.bounded_tasks import Task, run_bounded
 
     def nap(_guard: object) -> str:
         time.sleep(0.3)
@@ -564,7 +564,7 @@ def test_a_deadline_counts_from_the_start_of_its_task_not_of_the_batch() -> None
 
 
 def test_an_abandoned_task_runs_on_a_daemon_thread() -> None:
-    from driftwatch.deadlines import Task, run_bounded
+    from driftwatch.bounded_tasks import Task, run_bounded
 
     release = threading.Event()
     task = Task(lambda _g: release.wait(30), 0.1, lambda: False, name="stuck-forever")
@@ -577,7 +577,7 @@ def test_an_abandoned_task_runs_on_a_daemon_thread() -> None:
 
 
 def test_run_bounded_runs_at_most_workers_tasks_at_once() -> None:
-    from driftwatch.deadlines import Task, run_bounded
+    from driftwatch.bounded_tasks import Task, run_bounded
 
     lock, running, most = threading.Lock(), [0], [0]
     meet = threading.Barrier(3, timeout=30)  # passes only when three run together
@@ -596,7 +596,7 @@ def test_run_bounded_runs_at_most_workers_tasks_at_once() -> None:
 
 
 def test_a_task_that_raises_raises_in_the_caller_after_the_others() -> None:
-    from driftwatch.deadlines import Task, run_bounded
+    from driftwatch.bounded_tasks import Task, run_bounded
 
     done: list[int] = []
 
