@@ -22,12 +22,13 @@ import yaml
 from click.testing import CliRunner
 
 import driftwatch
-from driftwatch import api, queries
+from driftwatch import api
 from driftwatch.cli import cli
 from driftwatch.config import Config, load_config
 from driftwatch.engine import get_metric
 from driftwatch.engine.divergences import metric_names
 from driftwatch.errors import RollupError, StoreError
+from driftwatch.store import queries
 from driftwatch.timeutil import TimeWindow
 from tests.conftest import EXAMPLE_CONFIG
 

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 import yaml
 
 import driftwatch
-from driftwatch import api, queries
+from driftwatch import api
 from driftwatch.config import Config, load_config
 from driftwatch.engine import get_metric
 from driftwatch.errors import ConfigError
-from driftwatch.store import Store
+from driftwatch.store import Store, queries
 from driftwatch.store.models import FeatureResult, HistogramRow, Notification, Run
 from driftwatch.timeutil import TimeWindow
 from tests.conftest import EXAMPLE_CONFIG

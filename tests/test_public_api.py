@@ -13,9 +13,10 @@ import yaml
 
 import driftwatch
 import driftwatch.engine
-from driftwatch import api, queries
+from driftwatch import api
 from driftwatch.cli import cli
 from driftwatch.data import DATA_DIR
+from driftwatch.store import queries
 
 
 def test_top_level_all_is_sorted_and_importable() -> None:

@@ -23,7 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from driftwatch.alerts.base import SinkOptions
-from driftwatch.alerts.payload import Message
+from driftwatch.alerts.payload import Message, show_number
 from driftwatch.config import EmailSinkConfig
 from driftwatch.errors import DeliveryError
 from driftwatch.timeutil import system_clock
@@ -82,10 +82,6 @@ def _parse(moment: Any) -> datetime | None:
     return datetime.fromisoformat(moment) if isinstance(moment, str) else None
 
 
-def _number(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
-
-
 def _rows(payload: Mapping[str, Any]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     alerts: Sequence[Mapping[str, Any]] = payload.get("alerts") or []
@@ -101,8 +97,8 @@ def _rows(payload: Mapping[str, Any]) -> list[tuple[str, ...]]:
             (
                 "dataset" if alert["feature"] == "*" else str(alert["feature"]),
                 str(alert["metric"]),
-                _number(alert.get("value")),
-                _number(alert.get("threshold")),
+                show_number(alert.get("value")),
+                show_number(alert.get("threshold")),
                 str(alert["status"]),
                 str(alert.get("n_live") if alert.get("n_live") is not None else "n/a"),
                 moved,

@@ -42,7 +42,7 @@ def report(
 ) -> QueryResult:
     """Each monitor's latest finished run, one row per feature × metric, most severe first.
 
-    The columns are :data:`driftwatch.queries.LATEST_COLUMNS`; an empty frame when no run
+    The columns are :data:`driftwatch.store.queries.LATEST_COLUMNS`; an empty frame when no run
     finished yet.
     """
     with open_readonly_store(database_of(config, database)) as store:
@@ -65,7 +65,7 @@ def history(
 
     ``since`` is a datetime or a duration back from ``clock()`` (30 days by default, None for
     all); it and ``until`` bound ``window_end``. Columns:
-    :data:`driftwatch.queries.HISTORY_COLUMNS`.
+    :data:`driftwatch.store.queries.HISTORY_COLUMNS`.
     """
     with open_readonly_store(database_of(config, database)) as store:
         frame = queries.history(

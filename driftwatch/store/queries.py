@@ -7,7 +7,7 @@ timestamps come back as timezone-aware UTC columns. A URL is opened with :func:`
 asking a question never creates or migrates a database, so a mistyped URL is an error, not an
 empty answer.
 
-    >>> from driftwatch import queries
+    >>> from driftwatch.store import queries
     >>> queries.latest("sqlite:///driftwatch.db", monitor="credit-model")  # doctest: +SKIP
 """
 
@@ -307,7 +307,7 @@ def histograms(store: StoreLike, run_id: int, feature: str | None = None) -> pd.
         if connection.execute(sa.select(Run.id).where(Run.id == run_id)).first() is None:
             raise StoreError(
                 f"no run with id {run_id} in the results database; list the runs with "
-                "driftwatch.queries.runs()"
+                "driftwatch.store.queries.runs()"
             )
         stored = connection.execute(query).all()
     rows = []

@@ -16,9 +16,8 @@ from store_helpers import (
     weather_config,
 )
 
-from driftwatch import queries
 from driftwatch.data import DATA_DIR
-from driftwatch.store import Store
+from driftwatch.store import Store, queries
 
 
 def ok(*args: str, cwd: Path) -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from store_helpers import count_rows, month, weather_config
 
-from driftwatch import load_config, queries, run_monitor
+from driftwatch import load_config, run_monitor
 from driftwatch.data import DATA_DIR
-from driftwatch.store import Store
+from driftwatch.store import Store, queries
 
 
 @pytest.fixture

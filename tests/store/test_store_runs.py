@@ -13,10 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from store_helpers import count_rows, outcome, window
 
-from driftwatch import queries
 from driftwatch.errors import StoreError
 from driftwatch.results import RunOutcome
-from driftwatch.store import Store
+from driftwatch.store import Store, queries
 from driftwatch.store.models import FeatureResult, Run
 
 FIRST = {"age": {"js": 0.01, "kl": 0.02}, "income": {"js": 0.03, "kl": 0.04}}
