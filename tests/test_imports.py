@@ -31,7 +31,6 @@ pytestmark = pytest.mark.slow  # every check starts a fresh interpreter
 LAZY = ("httpx", "alembic", "apscheduler", "scipy")
 
 
-# What a run does not need: it computes divergences, so it loads scipy.
 def python(code: str, cwd: Path = REPO_ROOT) -> Any:
     """Run ``code`` in a fresh interpreter importing this source tree; the JSON it prints last."""
     done = run_python("-c", code, cwd=cwd)
