@@ -14,7 +14,14 @@ the same figures. One series per monitor × feature × metric (the latest finish
 ``driftwatch_run_duration_seconds{monitor}``          the latest finished run's duration
 ``driftwatch_runs_total{monitor,status}``             finished runs per status (a counter)
 ``driftwatch_notifications{state}``                   outbox rows: pending, sent, dead
+``driftwatch_store_up``                               1: the scrape read the results database
 =================================================== ==========================================
+
+While the results database cannot be read, ``/metrics`` still answers 200 with
+``driftwatch_store_up 0`` and no other driftwatch series (as ``mysql_up``/``pg_up`` of the
+database exporters: Prometheus's own ``up`` stays about the process), and the failure is logged
+by the :class:`~driftwatch.logevents.Outage` rule: once in full, at most a line a minute while it
+lasts, then its recovery. ``driftwatch metrics`` and pushes still fail with the error.
 
 :func:`start_server` serves ``/metrics`` with bounded resources whatever the clients do: one
 thread waits for every connection's request (``request_timeout`` to send it, else the
@@ -40,6 +47,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftwatch.errors import DriftwatchError, redact_url
+from driftwatch.logevents import Outage
 from driftwatch.store.connect import ConfigLike, database_of, open_readonly_store
 from driftwatch.store.prometheus import MetricsSnapshot, snapshot
 from driftwatch.store.repository import Store
@@ -131,29 +139,60 @@ def families(data: MetricsSnapshot, *, notifications: bool = True) -> list[Metri
     return found
 
 
+def _store_up(value: int) -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "driftwatch_store_up",
+        "1 when the scrape read the results database, 0 when it could not (the other driftwatch "
+        "series are then absent).",
+        value=value,
+    )
+
+
 class DriftCollector(Collector):
     """Reads the results database at every collection (for one monitor, or all of them).
 
     A per-monitor collector (used for pushes grouped by monitor) leaves out
-    ``driftwatch_notifications``, which belongs to no monitor.
+    ``driftwatch_notifications`` and ``driftwatch_store_up``, which belong to no monitor.
+
+    With an ``outage``, a collection that cannot read the database reports it to the outage
+    (which logs it once, not at every scrape) and yields ``driftwatch_store_up 0`` alone;
+    without one, the StoreError is raised.
     """
 
-    def __init__(self, store: Store, monitor: str | None = None) -> None:
+    def __init__(
+        self, store: Store, monitor: str | None = None, *, outage: Outage | None = None
+    ) -> None:
         self.store = store
         self.monitor = monitor
+        self.outage = outage
 
     def describe(self) -> Iterable[Metric]:
         return []  # no collection at registration: the database is read per scrape only
 
     def collect(self) -> Iterator[Metric]:
-        data = snapshot(self.store, self.monitor)
-        yield from families(data, notifications=self.monitor is None)
+        whole = self.monitor is None
+        try:
+            data = snapshot(self.store, self.monitor)
+        except DriftwatchError as exc:
+            if self.outage is None:
+                raise
+            self.outage.failed(exc)
+            if whole:
+                yield _store_up(0)
+            return
+        if self.outage is not None:
+            self.outage.succeeded()
+        yield from families(data, notifications=whole)
+        if whole:
+            yield _store_up(1)
 
 
-def registry(store: Store, monitor: str | None = None) -> CollectorRegistry:
+def registry(
+    store: Store, monitor: str | None = None, *, outage: Outage | None = None
+) -> CollectorRegistry:
     """A registry holding only driftwatch's collector (no process or platform metrics)."""
     found = CollectorRegistry(auto_describe=False)
-    found.register(DriftCollector(store, monitor))
+    found.register(DriftCollector(store, monitor, outage=outage))
     return found
 
 
@@ -374,6 +413,8 @@ def start_server(
 
     A client has ``request_timeout`` seconds to send its request (else it is disconnected);
     ``workers`` threads answer, and at most ``max_connections`` connections are open at once.
+    While the database cannot be read, scrapes get ``driftwatch_store_up 0`` and the outage is
+    logged once (then a line a minute at most, then its recovery), not at every scrape.
     """
     from prometheus_client import make_wsgi_app
 
@@ -383,7 +424,8 @@ def start_server(
         workers=workers,
         max_connections=max_connections,
     )
-    server.set_app(make_wsgi_app(registry(store)))
+    outage = Outage(log, "reading the results database for /metrics")
+    server.set_app(make_wsgi_app(registry(store, outage=outage)))
     thread = threading.Thread(target=server.serve_forever, name="metrics server", daemon=True)
     thread.start()
     bound = int(server.server_address[1])
