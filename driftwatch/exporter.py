@@ -14,26 +14,43 @@ the same figures. One series per monitor × feature × metric (the latest finish
 ``driftwatch_run_duration_seconds{monitor}``          the latest finished run's duration
 ``driftwatch_runs_total{monitor,status}``             finished runs per status (a counter)
 ``driftwatch_notifications{state}``                   outbox rows: pending, sent, dead
+``driftwatch_store_up``                               1: the scrape read the results database
 =================================================== ==========================================
+
+While the results database cannot be read, ``/metrics`` still answers 200 with
+``driftwatch_store_up 0`` and no other driftwatch series (as ``mysql_up``/``pg_up`` of the
+database exporters: Prometheus's own ``up`` stays about the process), and the failure is logged
+by the :class:`~driftwatch.logevents.Outage` rule: once in full, at most a line a minute while it
+lasts, then its recovery. ``driftwatch metrics`` and pushes still fail with the error.
+
+:func:`start_server` serves ``/metrics`` with bounded resources whatever the clients do: one
+thread waits for every connection's request (``request_timeout`` to send it, else the
+connection is closed), and a fixed set of ``workers`` threads answers the complete ones; beyond
+``max_connections`` open connections the oldest still sending its request is closed.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import queue
+import selectors
+import socket
+import threading
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from driftwatch.errors import DriftwatchError, redact_url
+from driftwatch.logevents import Outage
 from driftwatch.store.connect import ConfigLike, database_of, open_readonly_store
 from driftwatch.store.prometheus import MetricsSnapshot, snapshot
 from driftwatch.store.repository import Store
-
-if TYPE_CHECKING:
-    from wsgiref.simple_server import WSGIServer
 
 __all__ = [
     "SEVERITY_VALUE",
@@ -122,29 +139,60 @@ def families(data: MetricsSnapshot, *, notifications: bool = True) -> list[Metri
     return found
 
 
+def _store_up(value: int) -> GaugeMetricFamily:
+    return GaugeMetricFamily(
+        "driftwatch_store_up",
+        "1 when the scrape read the results database, 0 when it could not (the other driftwatch "
+        "series are then absent).",
+        value=value,
+    )
+
+
 class DriftCollector(Collector):
     """Reads the results database at every collection (for one monitor, or all of them).
 
     A per-monitor collector (used for pushes grouped by monitor) leaves out
-    ``driftwatch_notifications``, which belongs to no monitor.
+    ``driftwatch_notifications`` and ``driftwatch_store_up``, which belong to no monitor.
+
+    With an ``outage``, a collection that cannot read the database reports it to the outage
+    (which logs it once, not at every scrape) and yields ``driftwatch_store_up 0`` alone;
+    without one, the StoreError is raised.
     """
 
-    def __init__(self, store: Store, monitor: str | None = None) -> None:
+    def __init__(
+        self, store: Store, monitor: str | None = None, *, outage: Outage | None = None
+    ) -> None:
         self.store = store
         self.monitor = monitor
+        self.outage = outage
 
     def describe(self) -> Iterable[Metric]:
         return []  # no collection at registration: the database is read per scrape only
 
     def collect(self) -> Iterator[Metric]:
-        data = snapshot(self.store, self.monitor)
-        yield from families(data, notifications=self.monitor is None)
+        whole = self.monitor is None
+        try:
+            data = snapshot(self.store, self.monitor)
+        except DriftwatchError as exc:
+            if self.outage is None:
+                raise
+            self.outage.failed(exc)
+            if whole:
+                yield _store_up(0)
+            return
+        if self.outage is not None:
+            self.outage.succeeded()
+        yield from families(data, notifications=whole)
+        if whole:
+            yield _store_up(1)
 
 
-def registry(store: Store, monitor: str | None = None) -> CollectorRegistry:
+def registry(
+    store: Store, monitor: str | None = None, *, outage: Outage | None = None
+) -> CollectorRegistry:
     """A registry holding only driftwatch's collector (no process or platform metrics)."""
     found = CollectorRegistry(auto_describe=False)
-    found.register(DriftCollector(store, monitor))
+    found.register(DriftCollector(store, monitor, outage=outage))
     return found
 
 
@@ -172,9 +220,176 @@ def push(store: Store, gateway: str, monitors: Iterable[str], *, timeout: float 
         )
 
 
+_MAX_HEAD = 64 * 1024
+"""The most bytes a request line and its headers may take (a scrape sends a few hundred)."""
+
+
+@dataclass
+class _Waiting:
+    """A connection whose request has not fully arrived: what came so far, and until when."""
+
+    address: Any
+    deadline: float
+    head: bytearray = field(default_factory=bytearray)
+
+
+class _Handler(WSGIRequestHandler):
+    """Answers one request whose bytes the server's loop already read; logs nothing."""
+
+    def __init__(self, request: Any, client_address: Any, server: Any, head: bytes = b"") -> None:
+        self._head = head
+        super().__init__(request, client_address, server)
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()
+        self.rfile = io.BytesIO(self._head)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No line per request (as prometheus_client's own handler)."""
+
+
+class _BoundedServer(WSGIServer):
+    """A WSGI server whose threads are bounded, whatever its clients do.
+
+    Its loop (:meth:`serve_forever`, one thread) accepts connections and reads their requests
+    without blocking; a connection that has not sent a complete request line and headers within
+    ``request_timeout`` seconds (an idle or trickling client) is closed. Complete requests are
+    answered by ``workers`` threads, so a client never holds a thread while it makes up its mind.
+    Past ``max_connections`` open connections, the oldest one still sending is closed for a new
+    one (a flood evicts itself, a scrape gets through), or the new one when none is.
+    """
+
+    request_queue_size = 128
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        request_timeout: float,
+        workers: int,
+        max_connections: int,
+    ) -> None:
+        host, port = address
+        family, *_, sockaddr = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        self.address_family = family
+        self.request_timeout = request_timeout
+        self.max_connections = max_connections
+        self._open = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._requests: queue.SimpleQueue[tuple[socket.socket, Any, bytes] | None]
+        self._requests = queue.SimpleQueue()
+        self._workers = [
+            threading.Thread(target=self._work, name=f"metrics worker {i}", daemon=True)
+            for i in range(workers)
+        ]
+        super().__init__((str(sockaddr[0]), int(sockaddr[1])), _Handler)
+        for worker in self._workers:
+            worker.start()
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        waiting: dict[socket.socket, _Waiting] = {}
+        self.socket.setblocking(False)
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self.socket, selectors.EVENT_READ)
+                while not self._stop.is_set():
+                    for key, _events in selector.select(poll_interval):
+                        if key.fileobj is self.socket:
+                            self._accept(selector, waiting)
+                        else:
+                            self._read(selector, waiting, key.fileobj)  # type: ignore[arg-type]
+                    now = time.monotonic()
+                    for connection in [c for c, w in waiting.items() if w.deadline <= now]:
+                        self._drop(selector, waiting, connection)
+                for connection in list(waiting):
+                    self._drop(selector, waiting, connection)
+        finally:
+            self._stopped.set()
+
+    def _accept(
+        self, selector: selectors.BaseSelector, waiting: dict[socket.socket, _Waiting]
+    ) -> None:
+        while True:
+            try:
+                connection, address = self.socket.accept()
+            except OSError:  # none left (BlockingIOError), or one that went away meanwhile
+                return
+            with self._lock:
+                full = self._open >= self.max_connections
+                self._open += 1
+            if full and waiting:
+                self._drop(selector, waiting, next(iter(waiting)))  # the oldest still sending
+            elif full:
+                self._close(connection)
+                continue
+            connection.setblocking(False)
+            waiting[connection] = _Waiting(address, time.monotonic() + self.request_timeout)
+            selector.register(connection, selectors.EVENT_READ)
+
+    def _read(
+        self,
+        selector: selectors.BaseSelector,
+        waiting: dict[socket.socket, _Waiting],
+        connection: socket.socket,
+    ) -> None:
+        entry = waiting[connection]
+        try:
+            chunk = connection.recv(8192)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        entry.head += chunk
+        if not chunk or len(entry.head) > _MAX_HEAD:
+            self._drop(selector, waiting, connection)
+        elif b"\r\n\r\n" in entry.head or b"\n\n" in entry.head:
+            selector.unregister(connection)
+            del waiting[connection]
+            connection.setblocking(True)
+            connection.settimeout(self.request_timeout)  # per send of the response
+            self._requests.put((connection, entry.address, bytes(entry.head)))
+
+    def _drop(
+        self,
+        selector: selectors.BaseSelector,
+        waiting: dict[socket.socket, _Waiting],
+        connection: socket.socket,
+    ) -> None:
+        selector.unregister(connection)
+        del waiting[connection]
+        self._close(connection)
+
+    def _close(self, connection: socket.socket) -> None:
+        self.shutdown_request(connection)
+        with self._lock:
+            self._open -= 1
+
+    def _work(self) -> None:
+        while (request := self._requests.get()) is not None:
+            connection, address, head = request
+            try:
+                _Handler(connection, address, self, head)
+            except Exception as exc:  # the client went away, or stopped reading the response
+                log.debug("metrics request from %s failed: %s", address, exc)
+            finally:
+                self._close(connection)
+
+    def shutdown(self) -> None:
+        """Stop the loop (closing the connections it waits on) and the workers."""
+        self._stop.set()
+        self._stopped.wait(5.0)
+        for _worker in self._workers:
+            self._requests.put(None)
+
+
 @dataclass
 class MetricsServer:
-    """prometheus_client's HTTP server serving ``/metrics`` in a daemon thread."""
+    """The ``/metrics`` HTTP server, its loop in a daemon thread."""
 
     server: WSGIServer
     host: str
@@ -185,11 +400,34 @@ class MetricsServer:
         self.server.server_close()
 
 
-def start_server(store: Store, host: str, port: int) -> MetricsServer:
-    """Serve ``/metrics`` on ``host:port`` (port 0: a free one); OSError when it cannot bind."""
-    from prometheus_client import start_http_server
+def start_server(
+    store: Store,
+    host: str,
+    port: int,
+    *,
+    request_timeout: float = 10.0,
+    workers: int = 4,
+    max_connections: int = 256,
+) -> MetricsServer:
+    """Serve ``/metrics`` on ``host:port`` (port 0: a free one); OSError when it cannot bind.
 
-    server, _thread = start_http_server(port, addr=host, registry=registry(store))
+    A client has ``request_timeout`` seconds to send its request (else it is disconnected);
+    ``workers`` threads answer, and at most ``max_connections`` connections are open at once.
+    While the database cannot be read, scrapes get ``driftwatch_store_up 0`` and the outage is
+    logged once (then a line a minute at most, then its recovery), not at every scrape.
+    """
+    from prometheus_client import make_wsgi_app
+
+    server = _BoundedServer(
+        (host, port),
+        request_timeout=request_timeout,
+        workers=workers,
+        max_connections=max_connections,
+    )
+    outage = Outage(log, "reading the results database for /metrics")
+    server.set_app(make_wsgi_app(registry(store, outage=outage)))
+    thread = threading.Thread(target=server.serve_forever, name="metrics server", daemon=True)
+    thread.start()
     bound = int(server.server_address[1])
     log.info("serving Prometheus metrics on http://%s:%d/metrics", host, bound)
     return MetricsServer(server, host, bound)

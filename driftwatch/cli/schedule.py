@@ -282,13 +282,7 @@ def _alerts(status: MonitorStatus) -> str:
 
 
 def _next_fire(item: MonitorStatus) -> str:
-    fire = render.when(item.next_fire)
-    return {
-        "scheduled": fire,
-        "config changed": f"{fire} (config changed: restart schedule)",
-        "not scheduled": "not scheduled",
-        "no schedule": render.MISSING,
-    }[item.job_state]
+    return render.when(item.next_fire) if item.job_state == "scheduled" else render.MISSING
 
 
 @click.command(epilog=example("driftwatch status --config config/example.yaml --format json"))
@@ -318,14 +312,12 @@ def status(config_path: str, database: str | None, output_format: str) -> None:
         Column("firing alerts"),
     ]
     rows = []
-    not_scheduled = False
     for item in state.monitors:
         last = item.last
         last_status = "never run" if last is None else str(last.status)
         owed = str(item.owed)
         if item.beyond_catchup:
             owed += f" (+{item.beyond_catchup} beyond max_catchup)"
-        not_scheduled = not_scheduled or item.job_state == "not scheduled"
         cells: list[output.Cell] = [
             item.monitor,
             item.schedule or "none",
@@ -341,8 +333,6 @@ def status(config_path: str, database: str | None, output_format: str) -> None:
         rows.append(Row(cells, f"error: {error}" if error else None, "red"))
     out = output.console()
     output.print_table(out, columns, rows, title="driftwatch status", note_header="last error")
-    if not_scheduled:
-        out.print("not scheduled: no `driftwatch schedule` has registered the job yet")
     outbox = state.outbox
     out.print(
         "outbox: " + ", ".join(f"{outbox.get(k, 0)} {k}" for k in ("pending", "sent", "dead"))

@@ -7,11 +7,20 @@ APScheduler import happens inside :func:`build_trigger`: a config without schedu
 
 Interval schedules are anchored at :data:`EPOCH` (fire times are whole intervals since
 1970-01-01T00:00 UTC), the same alignment ``driftwatch run`` uses for ``live.window``.
+
+A cron at a fixed time of day (neither its minute nor its hour field starts with ``*``) fires
+once at a wall-clock time that a fall-back repeats, the first time, as cron(8) does: a daily
+``30 1 * * *`` in Europe/London computes a 25-hour window on the fall-back day, not a 24-hour one
+and a 1-hour one. Crons with ``*`` in the hour or minute field (hourly, every 15 minutes) fire in
+both hours, so their windows keep their length in real time. On spring-forward, a fixed time
+the clock skips (01:30 in Europe/London) fires once, an hour later by the clock (02:30), and the
+next window is 23 hours long.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from pydantic import model_validator
@@ -88,9 +97,11 @@ def build_trigger(schedule: ScheduleConfig) -> Any:
                 f"cron {schedule.cron!r} must have 5 fields (minute hour day month weekday), "
                 f"found {len(fields)}"
             )
+        fixed_time = not (fields[0].startswith("*") or fields[1].startswith("*"))
+        cron_class = _first_of_repeats() if fixed_time else CronTrigger
         try:
             minute, hour, day, month, weekday = fields
-            return CronTrigger(
+            return cron_class(
                 minute=minute,
                 hour=hour,
                 day=day,
@@ -104,6 +115,30 @@ def build_trigger(schedule: ScheduleConfig) -> Any:
     return IntervalTrigger(
         seconds=schedule.interval.total_seconds(), start_date=EPOCH, timezone=zone
     )
+
+
+@cache
+def _first_of_repeats() -> type[Any]:
+    """The CronTrigger of fixed-time crons: a fire time on the second pass through the wall-clock
+    times a fall-back repeats is passed over (the first pass fired). Made on first use, so that
+    importing this module does not import APScheduler."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    class FirstOfRepeatsCronTrigger(CronTrigger):  # type: ignore[misc]
+        def get_next_fire_time(
+            self, previous_fire_time: datetime | None, now: datetime
+        ) -> datetime | None:
+            fire: datetime | None = super().get_next_fire_time(previous_fire_time, now)
+            while fire is not None and _second_pass(fire.astimezone(self.timezone)):
+                fire = super().get_next_fire_time(fire, fire)  # the next one after it
+            return fire
+
+    return FirstOfRepeatsCronTrigger
+
+
+def _second_pass(local: datetime) -> bool:
+    """Whether ``local`` is the second occurrence of its wall-clock time (after a fall-back)."""
+    return local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset()
 
 
 def trigger_period(trigger: Any) -> timedelta | None:

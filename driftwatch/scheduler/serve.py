@@ -38,12 +38,12 @@ def serve(
     """Run the scheduler until ``runner.stop`` is set, then wait up to ``grace`` for the runs in
     flight and return whether none was left (False: some were abandoned, see below).
 
-    On start: sync the stored jobs with the config, serve the Prometheus metrics on
-    ``metrics_address`` (host, port) when given, let jobs fire, and queue every scheduled
-    monitor's catch-up on the pool (so a monitor that hangs never delays another's catch-up or
-    fire times), then call ``on_ready``. The pool runs at most ``defaults.max_parallel``
-    monitors at once. Raises SchedulerError when no monitor has a schedule or the metrics port
-    cannot be bound.
+    On start: add a job per scheduled monitor (in memory, from the config), serve the
+    Prometheus metrics on ``metrics_address`` (host, port) when given, let jobs fire, and queue
+    every scheduled monitor's catch-up on the pool (so a monitor that hangs never delays
+    another's catch-up or fire times), then call ``on_ready``. The pool runs at most
+    ``defaults.max_parallel`` monitors at once. Raises SchedulerError when no monitor has a
+    schedule or the metrics port cannot be bound.
 
     A run still in flight when the grace ends is abandoned: its claim is no longer renewed nor
     released, so it expires after ``claim_ttl`` and the window is retried then. The caller
@@ -64,7 +64,6 @@ def serve(
             log.info("monitor %s has no schedule: not scheduled", monitor.name)
     service = SchedulerService(
         runner.config,
-        runner.store.engine,
         runner,
         dispatch_interval=dispatch_interval,
         max_workers=min(len(scheduled), runner.config.defaults.max_parallel) + 1,

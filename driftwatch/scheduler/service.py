@@ -1,13 +1,19 @@
-"""The APScheduler service: one stored job per scheduled monitor, plus the outbox dispatch job.
+"""The APScheduler service: one job per scheduled monitor, plus the outbox dispatch job.
 
-:class:`SchedulerService` wraps a ``BackgroundScheduler`` whose job store is the results database
-(table ``apscheduler_jobs``), so the jobs survive restarts and every scheduler on that database
-sees the same ones; ``coalesce`` and ``max_instances=1`` keep one run of a monitor at a time.
-The outbox job is process-local (a memory job store): every running scheduler delivers.
+:class:`SchedulerService` wraps a ``BackgroundScheduler`` whose jobs live in process memory
+(a ``MemoryJobStore``), built from the config at start: each scheduler process computes its
+monitors' fire times itself. Nothing is stored in or read from the results database, so no row
+there is ever unpickled (APScheduler's ``SQLAlchemyJobStore`` unpickles ``job_state``: a row
+written by anyone who can write to that database would run code in the scheduler; migration 0007
+drops its table ``apscheduler_jobs``). What a stored job gave is kept without it: the windows
+are claimed exactly once in ``window_claims`` (two schedulers on one database never compute a
+window twice), and the start-up catch-up finds the windows missed while no scheduler ran from the
+stored runs, not from a stored next fire time. ``coalesce`` and ``max_instances=1`` keep one run
+of a monitor at a time; every running scheduler delivers the outbox.
 
-The job functions are module-level so the job store can pickle them by reference; they call the
-:class:`JobHandlers` the running process registered (the window runner), which do the work.
-This is, with :mod:`driftwatch.config.schedule`, the only module that imports APScheduler.
+The job functions call the :class:`JobHandlers` the running process registered (the window
+runner), which do the work. This is, with :mod:`driftwatch.config.schedule`, the only module that
+imports APScheduler.
 """
 
 from __future__ import annotations
@@ -19,18 +25,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import SchedulerError
-from driftwatch.logevents import Outage, RepeatFilter
 from driftwatch.timeutil import as_utc
 from driftwatch.windows import MonitorSchedule
 
@@ -38,21 +39,17 @@ if TYPE_CHECKING:
     from driftwatch.config import Config
 
 __all__ = [
-    "JOB_TABLE",
     "JobHandlers",
     "SchedulerService",
-    "StoredJob",
     "SyncReport",
     "catchup_job",
     "job_id",
     "monitor_job",
     "outbox_job",
-    "stored_jobs",
 ]
 
 log = logging.getLogger("driftwatch.scheduler")
 
-JOB_TABLE = "apscheduler_jobs"
 _MONITOR_PREFIX = "monitor:"
 
 
@@ -73,7 +70,7 @@ class JobHandlers(Protocol):
 
 
 _handlers: JobHandlers | None = None
-"""The handlers of this process's running scheduler (jobs from the store look them up here)."""
+"""The handlers of this process's running scheduler (the jobs look them up here)."""
 
 
 def job_id(monitor: str) -> str:
@@ -81,7 +78,9 @@ def job_id(monitor: str) -> str:
 
 
 def monitor_job(config_path: str, monitor: str) -> None:
-    """The job of one monitor (stored by reference in the job store): one fire."""
+    """The job of one monitor: one fire. (Job stores of earlier versions name it
+    ``driftwatch.scheduler:monitor_job``; none is read any more, and without a running scheduler
+    in the process a call only logs.)"""
     handlers = _handlers
     if handlers is None:
         log.error("job of monitor %r fired with no scheduler running in this process", monitor)
@@ -105,7 +104,8 @@ def outbox_job() -> None:
 
 @dataclass(frozen=True)
 class SyncReport:
-    """How ``driftwatch schedule`` changed the stored jobs to match the config."""
+    """How :meth:`SchedulerService.sync` changed the scheduler's jobs to match the config (at
+    start every scheduled monitor's job is ``added``: the jobs are built from the config)."""
 
     added: tuple[str, ...] = ()
     updated: tuple[str, ...] = ()
@@ -113,52 +113,16 @@ class SyncReport:
     unchanged: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class StoredJob:
-    monitor: str
-    next_fire: datetime | None
-    trigger: str
-    """``repr`` of the stored trigger, to tell whether the config changed since the last sync."""
-
-
-def _job_store(engine: Engine) -> SQLAlchemyJobStore:
-    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
-    if not sa.inspect(engine).has_table(JOB_TABLE):
-        try:  # two schedulers starting at once race on CREATE TABLE: the loser finds it made
-            store.jobs_t.create(engine, checkfirst=True)
-        except SQLAlchemyError:
-            if not sa.inspect(engine).has_table(JOB_TABLE):
-                raise
-    return store
-
-
-def stored_jobs(engine: Engine) -> dict[str, StoredJob]:
-    """The monitor jobs stored in the results database, by monitor (empty if never scheduled)."""
-    if not sa.inspect(engine).has_table(JOB_TABLE):
-        return {}
-    scheduler = BackgroundScheduler(timezone=UTC)
-    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
-    store.start(scheduler, "default")  # binds the store; does not start the scheduler
-    jobs = {}
-    for job in store.get_all_jobs():
-        if job.id.startswith(_MONITOR_PREFIX):
-            monitor = job.id.removeprefix(_MONITOR_PREFIX)
-            next_fire = as_utc(job.next_run_time) if job.next_run_time else None
-            jobs[monitor] = StoredJob(monitor, next_fire, repr(job.trigger))
-    return jobs
-
-
 class SchedulerService:
-    """A BackgroundScheduler with its job store in the results database.
+    """A BackgroundScheduler whose jobs, in memory, are built from the config.
 
-    :meth:`start` starts it paused and syncs the jobs with the config; :meth:`resume` lets jobs
+    :meth:`start` starts it paused and adds the jobs of the config; :meth:`resume` lets jobs
     fire; :meth:`shutdown` stops taking jobs and waits for the ones in flight.
     """
 
     def __init__(
         self,
         config: Config,
-        engine: Engine,
         handlers: JobHandlers,
         *,
         dispatch_interval: timedelta = timedelta(seconds=5),
@@ -167,14 +131,8 @@ class SchedulerService:
         self.config = config
         self.handlers = handlers
         self.dispatch_interval = dispatch_interval
-        # While the results database is down APScheduler warns at every wake-up (every tick of
-        # the outbox job): the Outage rule keeps that to a line a minute.
-        self._quiet = RepeatFilter(
-            "Error getting due jobs from job store", Outage(log, "the scheduler's job store")
-        )
-        logging.getLogger("apscheduler.scheduler").addFilter(self._quiet)
         self.scheduler = BackgroundScheduler(
-            jobstores={"default": _job_store(engine), "local": MemoryJobStore()},
+            jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(max_workers)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
@@ -193,7 +151,6 @@ class SchedulerService:
                 IntervalTrigger(seconds=self.dispatch_interval.total_seconds(), timezone=UTC),
                 id="outbox",
                 name="outbox dispatch",
-                jobstore="local",
                 replace_existing=True,
                 misfire_grace_time=None,
             )
@@ -203,11 +160,11 @@ class SchedulerService:
         return report
 
     def sync(self) -> SyncReport:
-        """Make the stored monitor jobs match the config: add, update, remove."""
+        """Make the monitor jobs match the config: add, update, remove."""
         config_path = str(self.config.source_file or "")
         before = {
             job.id: (repr(job.trigger), job.misfire_grace_time)
-            for job in self.scheduler.get_jobs(jobstore="default")
+            for job in self.scheduler.get_jobs()
             if job.id.startswith(_MONITOR_PREFIX)
         }
         added: list[str] = []
@@ -230,22 +187,21 @@ class SchedulerService:
                 args=(config_path, monitor.name),
                 id=ident,
                 name=f"monitor {monitor.name}",
-                jobstore="default",
                 replace_existing=True,
                 misfire_grace_time=grace,
             )
             (updated if ident in before else added).append(monitor.name)
         removed = []
         for ident in sorted(set(before) - wanted):
-            with contextlib.suppress(JobLookupError):  # another scheduler removed it first
-                self.scheduler.remove_job(ident, jobstore="default")
+            with contextlib.suppress(JobLookupError):
+                self.scheduler.remove_job(ident)
             removed.append(ident.removeprefix(_MONITOR_PREFIX))
         return SyncReport(tuple(added), tuple(updated), tuple(removed), tuple(unchanged))
 
     def catch_up(self, monitors: Sequence[str]) -> None:
         """Queue the start-up catch-up of each monitor on the pool, to run now, side by side.
 
-        They are process-local one-off jobs: a monitor's catch-up never waits for another's, and
+        They are one-off jobs: a monitor's catch-up never waits for another's, and
         the fire times that come meanwhile are taken as they come (see ``WindowRunner.fire``).
         """
         for monitor in monitors:
@@ -254,7 +210,6 @@ class SchedulerService:
                 args=(monitor,),
                 id=f"catchup:{monitor}",
                 name=f"catch-up {monitor}",
-                jobstore="local",
                 replace_existing=True,
                 misfire_grace_time=None,
             )
@@ -264,7 +219,7 @@ class SchedulerService:
             job.id.removeprefix(_MONITOR_PREFIX): (
                 as_utc(job.next_run_time) if job.next_run_time else None
             )
-            for job in self.scheduler.get_jobs(jobstore="default")
+            for job in self.scheduler.get_jobs()
             if job.id.startswith(_MONITOR_PREFIX)
         }
 
@@ -277,6 +232,5 @@ class SchedulerService:
         global _handlers
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)
-        logging.getLogger("apscheduler.scheduler").removeFilter(self._quiet)
         if _handlers is self.handlers:
             _handlers = None

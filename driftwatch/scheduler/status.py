@@ -1,7 +1,9 @@
 """What ``driftwatch status`` shows per monitor: its job, last run, owed windows, gaps, alerts.
 
-Read-only: it reads the stored jobs, runs, alerts and outbox, and plans with
-:class:`~driftwatch.windows.MonitorSchedule` what the scheduler would compute next.
+Read-only: it reads the runs, alerts and outbox, and plans with
+:class:`~driftwatch.windows.MonitorSchedule` when the scheduler fires next and what it would
+compute. The next fire time comes from the config's schedule, as a running scheduler computes it
+(its jobs live in its memory: nothing about them is stored, nor read).
 """
 
 from __future__ import annotations
@@ -12,17 +14,16 @@ from typing import Literal
 
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import SchedulerError
-from driftwatch.scheduler.service import StoredJob, stored_jobs
 from driftwatch.store import claims
 from driftwatch.store.repository import Store
 from driftwatch.store.status import LastRun, alert_states, last_run, outbox_counts
 from driftwatch.timeutil import Clock, system_clock
-from driftwatch.windows import SCHEDULER_TRIGGERS, MonitorSchedule
+from driftwatch.windows import SCHEDULER_TRIGGERS, MonitorSchedule, next_fire_time
 
 __all__ = ["JobState", "MonitorStatus", "monitor_statuses"]
 
-JobState = Literal["scheduled", "not scheduled", "config changed", "no schedule"]
-"""The stored job of a monitor against its config: there and current, absent, stale, not wanted."""
+JobState = Literal["scheduled", "no schedule"]
+"""Whether the config schedules the monitor (``driftwatch schedule`` runs it) or not."""
 
 
 @dataclass(frozen=True)
@@ -63,26 +64,19 @@ def monitor_statuses(
     config: Config, store: Store, *, clock: Clock = system_clock
 ) -> tuple[list[MonitorStatus], dict[str, int]]:
     """Per monitor: next fire, last run, windows owed and alert states; plus the outbox counts."""
-    jobs: dict[str, StoredJob] = stored_jobs(store.engine)
     now = clock()
     statuses = []
     for monitor in config.monitors:
-        job = jobs.get(monitor.name)
         schedule = _schedule_of(monitor)
         owed = beyond = gaps = 0
-        state: JobState
-        if schedule is None:
-            state, next_fire = "no schedule", job.next_fire if job else None
-        else:
+        state: JobState = "no schedule"
+        next_fire = None
+        if schedule is not None:
             last_end = claims.last_done_window_end(store, monitor.name, SCHEDULER_TRIGGERS)
             plan = schedule.owed(last_end, now, monitor.max_catchup)
             owed, beyond = len(plan.windows) + plan.skipped, plan.skipped
             gaps = _gaps(schedule, store, now)
-            if job is None:
-                state, next_fire = "not scheduled", None
-            else:
-                changed = job.trigger != repr(schedule.trigger)
-                state, next_fire = ("config changed" if changed else "scheduled"), job.next_fire
+            state, next_fire = "scheduled", next_fire_time(schedule.trigger, now)
         statuses.append(
             MonitorStatus(
                 monitor=monitor.name,

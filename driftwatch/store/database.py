@@ -83,7 +83,7 @@ def is_known_revision(revision: str) -> bool:
     return revision in _script_revisions()
 
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 """The newest revision in ``migrations/versions/``: the schema this driftwatch reads and writes.
 Bump it with every new migration (a test checks it is Alembic's head)."""
 

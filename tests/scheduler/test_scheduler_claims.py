@@ -215,4 +215,5 @@ def test_status_counts_owed_windows_and_the_gaps_left_beyond_max_catchup(
     assert (before.owed, before.beyond_catchup, before.gaps) == (9, 7, 9)
     assert (after.owed, after.beyond_catchup, after.gaps) == (0, 0, 7)
     assert after.last is not None and after.last.window_end == BASE + timedelta(hours=10)
-    assert after.job_state == "not scheduled" and outbox == {}
+    assert after.job_state == "scheduled" and outbox == {}
+    assert after.next_fire == BASE + timedelta(hours=11)  # the config's schedule, nothing stored

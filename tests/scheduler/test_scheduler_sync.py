@@ -1,8 +1,10 @@
-"""Config sync: on start the stored jobs match the config; `driftwatch status` shows them."""
+"""Config sync: on start the scheduler's jobs (in memory) are the config's; `driftwatch status`
+shows the next fire times the config's schedules give."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from scheduler_helpers import CliProcess, config_mapping, monitor_entry, wait_fo
 
 from driftwatch.config import Config, load_config
 from driftwatch.scheduler.runner import WindowRunner
-from driftwatch.scheduler.service import SchedulerService, SyncReport, stored_jobs
+from driftwatch.scheduler.service import SchedulerService, SyncReport
 from driftwatch.store import Store
 from driftwatch.store.models import Notification
 from tests.helpers import run_cli
@@ -28,24 +30,36 @@ class RecordingHandlers:
     def fire(self, monitor: str) -> None:
         self.fired.append(monitor)
 
+    def startup(self, monitor: str) -> None:
+        self.fired.append(f"startup {monitor}")
+
     def dispatch(self) -> None:
         self.fired.append("outbox")
+
+
+@dataclass(frozen=True)
+class Started:
+    """What a start of the scheduler did: its sync report and its monitors' next fire times."""
+
+    report: SyncReport
+    next_fire: dict[str, datetime | None]
 
 
 @pytest.fixture
 def start_with(
     live_now: Path, write_config: Callable[..., Path], database_url: str
-) -> Iterator[Callable[..., SyncReport]]:
-    """Start (paused) and stop a scheduler on a config of the given monitors; its sync report."""
+) -> Iterator[Callable[..., Started]]:
+    """Start (paused) and stop a scheduler on a config of the given monitors."""
     stores: list[Store] = []
 
-    def start(*monitors: dict[str, Any]) -> SyncReport:
+    def start(*monitors: dict[str, Any]) -> Started:
         config = load_config(write_config(config_mapping(database_url, *monitors)))
         store = Store.open(database_url)
         stores.append(store)
-        service = SchedulerService(config, store.engine, RecordingHandlers())
+        service = SchedulerService(config, RecordingHandlers())
         try:
-            return service.start()
+            report = service.start()
+            return Started(report, service.next_fire_times())
         finally:
             service.shutdown()
 
@@ -57,46 +71,58 @@ def start_with(
 HOURLY = {"cron": "0 * * * *"}
 
 
-def jobs_in(url: str) -> dict[str, Any]:
-    store = Store.open(url)
-    try:
-        return dict(stored_jobs(store.engine))
-    finally:
-        store.close()
-
-
 def test_the_first_start_adds_a_job_per_scheduled_monitor(
-    start_with: Callable[..., SyncReport], database_url: str
+    start_with: Callable[..., Started],
 ) -> None:
     unscheduled = monitor_entry("manual", HOURLY) | {"schedule": None}
-    report = start_with(
+    started = start_with(
         monitor_entry("a", HOURLY), monitor_entry("b", {"interval": "5m"}), unscheduled
     )
-    assert (report.added, report.removed) == (("a", "b"), ())
-    assert set(jobs_in(database_url)) == {"a", "b"}
+    assert (started.report.added, started.report.removed) == (("a", "b"), ())
+    assert set(started.next_fire) == {"a", "b"}
 
 
-def test_a_monitor_removed_from_the_config_loses_its_job(
-    start_with: Callable[..., SyncReport], database_url: str
+def test_a_monitor_removed_from_the_config_has_no_job_after_a_restart(
+    start_with: Callable[..., Started],
 ) -> None:
     start_with(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY))
-    report = start_with(monitor_entry("a", HOURLY))
-    assert (report.removed, report.unchanged) == (("b",), ("a",))
-    assert set(jobs_in(database_url)) == {"a"}
+    restarted = start_with(monitor_entry("a", HOURLY))
+    assert restarted.report.added == ("a",)  # the jobs are the config's, whatever ran before
+    assert set(restarted.next_fire) == {"a"}
 
 
-def test_a_changed_cron_changes_the_next_fire_time(
-    start_with: Callable[..., SyncReport], database_url: str
-) -> None:
+def test_a_changed_cron_changes_the_next_fire_time(start_with: Callable[..., Started]) -> None:
     start_with(monitor_entry("a", HOURLY))
-    report = start_with(monitor_entry("a", {"cron": "30 * * * *"}))
-    assert report.updated == ("a",)
-    next_fire = jobs_in(database_url)["a"].next_fire
+    next_fire = start_with(monitor_entry("a", {"cron": "30 * * * *"})).next_fire["a"]
     assert next_fire is not None and next_fire.minute == 30
 
 
+def test_sync_adds_updates_and_removes_jobs_to_match_the_config(
+    live_now: Path, write_config: Callable[..., Path], sqlite_database: str
+) -> None:
+    def config_of(*monitors: dict[str, Any]) -> Config:
+        return load_config(write_config(config_mapping(sqlite_database, *monitors)))
+
+    service = SchedulerService(
+        config_of(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY)), RecordingHandlers()
+    )
+    try:
+        service.start()
+        service.config = config_of(
+            monitor_entry("a", HOURLY),
+            monitor_entry("b", {"cron": "30 * * * *"}),
+            monitor_entry("c", HOURLY),
+        )
+        assert service.sync() == SyncReport(added=("c",), updated=("b",), unchanged=("a",))
+        service.config = config_of(monitor_entry("c", HOURLY))
+        assert service.sync() == SyncReport(removed=("a", "b"), unchanged=("c",))
+        assert set(service.next_fire_times()) == {"c"}
+    finally:
+        service.shutdown()
+
+
 @pytest.mark.slow
-def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
+def test_status_shows_the_next_fire_time_of_the_config_the_scheduler_restarted_with(
     live_now: Path,
     write_config: Callable[..., Path],
     sqlite_database: str,
@@ -117,7 +143,7 @@ def test_status_shows_the_next_fire_time_from_the_restarted_scheduler(
     # have run (a SIGTERM before a catch-up run begins rightly skips it).
     restart_with(monitor_entry("a", HOURLY), monitor_entry("b", HOURLY), runs=2)
     second = restart_with(monitor_entry("a", {"cron": "30 * * * *"}))
-    assert '"updated": ["a"], "removed": ["b"]' in second.output()
+    assert '"added": ["a"], "updated": [], "removed": []' in second.output()
 
     status = run_cli(
         "status",
@@ -158,9 +184,7 @@ def test_the_outbox_job_delivers_pending_notifications_while_the_scheduler_runs(
             )
         )  # fmt: skip
     runner = WindowRunner(config, store)
-    service = SchedulerService(
-        config, store.engine, runner, dispatch_interval=timedelta(seconds=0.2)
-    )
+    service = SchedulerService(config, runner, dispatch_interval=timedelta(seconds=0.2))
     try:
         service.start()
         service.resume()

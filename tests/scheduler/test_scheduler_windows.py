@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import ValidationError
@@ -70,6 +72,74 @@ def test_cron_fire_times_follow_the_schedule_timezone_across_dst() -> None:
     fires = list(fire_times(trigger, at(2024, 3, 9), at(2024, 3, 12)))
     # 02:00 local is 07:00 UTC in winter; on the DST day 02:00 does not exist (03:00 EDT = 07:00)
     assert [f.hour for f in fires] == [7, 7, 6]
+
+
+@pytest.mark.parametrize(
+    ("zone", "cron", "since", "until", "local_fires", "hours"),
+    [
+        pytest.param(
+            "Europe/London", "30 1 * * *", at(2024, 10, 25), at(2024, 10, 29, 12),
+            ["10-25 01:30", "10-26 01:30", "10-27 01:30", "10-28 01:30", "10-29 01:30"],
+            [24, 24, 25, 24], id="london-fall-back-repeats-01:30",
+        ),
+        pytest.param(
+            "America/New_York", "30 1 * * *", at(2024, 11, 2), at(2024, 11, 5, 12),
+            ["11-02 01:30", "11-03 01:30", "11-04 01:30", "11-05 01:30"],
+            [24, 25, 24], id="new-york-fall-back-repeats-01:30",
+        ),
+        pytest.param(
+            "Europe/London", "30 1 * * *", at(2024, 3, 29), at(2024, 4, 1, 12),
+            ["03-29 01:30", "03-30 01:30", "03-31 02:30", "04-01 01:30"],
+            [24, 24, 23], id="london-spring-forward-skips-01:30",
+        ),
+        pytest.param(
+            "America/New_York", "30 2 * * *", at(2024, 3, 9), at(2024, 3, 11, 12),
+            ["03-09 02:30", "03-10 03:30", "03-11 02:30"],
+            [24, 23], id="new-york-spring-forward-skips-02:30",
+        ),
+    ],
+)  # fmt: skip
+def test_a_daily_cron_fires_once_a_day_across_dst_and_its_windows_are_a_day_long(
+    zone: str,
+    cron: str,
+    since: datetime,
+    until: datetime,
+    local_fires: list[str],
+    hours: list[int],
+) -> None:
+    """A fall-back repeats 01:00-02:00: a fixed-time cron fires at its first pass only, so the
+    day's window is 25 hours (not 24 and 1). A spring-forward skips the time: one fire, late."""
+    schedule = MonitorSchedule(monitor({"cron": cron, "timezone": zone}))
+    fires = list(fire_times(schedule.trigger, since, until))
+    assert [f.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M") for f in fires] == local_fires
+    windows = schedule.windows_between(since, until, 10)
+    assert [w.end for w in windows] == fires[1:]
+    assert [(w.end - w.start) / timedelta(hours=1) for w in windows] == hours
+    for fire, window in zip(fires[1:], windows, strict=True):
+        assert schedule.window_ending(fire) == window
+        assert latest_fire_time(schedule.trigger, fire + timedelta(hours=1, minutes=1)) == fire
+
+
+def test_the_repeated_hour_belongs_to_the_first_pass_of_a_fixed_time_cron() -> None:
+    """Between the two passes of 01:30 (Europe/London, 2024-10-27), the latest fire is the first
+    pass, the next one is the next day's, and a catch-up owes one 25-hour window."""
+    schedule = MonitorSchedule(monitor({"cron": "30 1 * * *", "timezone": "Europe/London"}))
+    first_pass, second_pass = at(2024, 10, 27, 0, 30), at(2024, 10, 27, 1, 30)
+    assert latest_fire_time(schedule.trigger, second_pass) == first_pass
+    assert schedule.trigger.get_next_fire_time(None, second_pass) == at(2024, 10, 28, 1, 30)
+    plan = schedule.owed(first_pass, at(2024, 10, 28, 2), max_catchup=24)
+    assert plan.windows == (TimeWindow(first_pass, at(2024, 10, 28, 1, 30)),)
+
+
+def test_hourly_crons_fire_in_both_passes_of_the_repeated_hour() -> None:
+    """``*`` in the hour field: every real hour is a window, 25 on the fall-back day (cron(8)
+    treats crons that are not at a fixed time the same way)."""
+    trigger = build_trigger(ScheduleConfig(cron="0 * * * *", timezone="Europe/London"))
+    fires = list(fire_times(trigger, at(2024, 10, 26, 22, 59), at(2024, 10, 27, 23, 59)))
+    local = [f.astimezone(ZoneInfo("Europe/London")) for f in fires]
+    assert len(fires) == 25 and {t.day for t in local} == {27}
+    assert [t.hour for t in local if t.hour == 1] == [1, 1]
+    assert {b - a for a, b in itertools.pairwise(fires)} == {timedelta(hours=1)}
 
 
 def test_interval_fire_times_are_multiples_of_the_interval_since_the_epoch() -> None:
