@@ -26,7 +26,6 @@ from driftwatch.text import one_line
 __all__ = [
     "FIELDS_ATTRIBUTE",
     "Outage",
-    "RepeatFilter",
     "event_fields",
     "log_event",
     "render_fields",
@@ -164,24 +163,3 @@ class Outage:
             failures,
             "" if failures == 1 else "s",
         )
-
-
-class RepeatFilter(logging.Filter):
-    """A logging filter that applies the :class:`Outage` rule to another library's repeated
-    warning (APScheduler's "Error getting due jobs from job store", logged at every wake-up while
-    the results database is down): ``outage`` logs the first one (its first line) and counts the
-    next ones (one line per its ``every`` seconds); records not starting with ``prefix`` pass
-    untouched. The recovery line comes from driftwatch's own users of that database (the outbox
-    dispatch and the monitors' jobs log ``recovered after N s``)."""
-
-    def __init__(self, prefix: str, outage: Outage) -> None:
-        super().__init__()
-        self.prefix = prefix
-        self.outage = outage
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if not message.startswith(self.prefix):
-            return True
-        self.outage.failed(message.splitlines()[0] if message else message)
-        return False
