@@ -17,8 +17,8 @@ from driftwatch.store.models import Base
 config = context.config
 target_metadata = Base.metadata
 
-# Tables driftwatch does not own: the job table of schedulers before 0007 (which drops it), should an
-# older driftwatch on the same database create it again.
+# Tables driftwatch does not own: the job table of schedulers before 0007 (which drops it),
+# should an older driftwatch on the same database create it again.
 FOREIGN_TABLES = {"apscheduler_jobs"}
 
 
