@@ -7,8 +7,9 @@ Because both come from the same dict, a key a log shipper indexes is the key a p
 and the two can never disagree.
 
 Values are made JSON-ready once, here: datetimes become ISO 8601 strings, tuples become lists.
-In the text, strings with spaces or quotes are JSON-quoted and lists and mappings are compact JSON,
-so every line can be split back into its fields.
+In the text, strings with spaces, quotes or any character that does not print (a control
+character, a bidi override) are JSON-quoted, so they hold only escapes, and lists and mappings are
+compact JSON, so every line can be split back into its fields.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        plain = value and not any(c.isspace() or c in "\"'=" for c in value)
+        plain = value and value.isprintable() and not any(c.isspace() or c in "\"'=" for c in value)
         return value if plain else json.dumps(value)
     if isinstance(value, list | dict):
         return json.dumps(value, separators=(",", ":"), default=str)

@@ -243,6 +243,12 @@ FORBIDDEN = [
         id="text-is-low",
     ),
     pytest.param(
+        "driftwatch.escaping",
+        ["driftwatch"],
+        "the low layer imports nothing above it: every edge that shows data escapes with it",
+        id="escaping-is-low",
+    ),
+    pytest.param(
         "driftwatch.name_lengths",
         ["driftwatch"],
         "the store's column lengths: config and store share them without importing each other",
@@ -267,6 +273,7 @@ ALLOWED = {
     "driftwatch.timeutil": set(),
     "driftwatch.bounded_tasks": set(),
     "driftwatch.text": set(),
+    "driftwatch.escaping": set(),
     "driftwatch.name_lengths": set(),
     "driftwatch._version": set(),
 }

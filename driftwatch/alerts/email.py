@@ -1,7 +1,9 @@
 """The ``email`` sink: SMTP (optionally implicit TLS, STARTTLS and login), plain text + HTML.
 
 One email per run and event (a digest), with a ``Date`` header (RFC 5322) and a subject naming
-the event, the monitor, the top features and the window. Emails of one episode thread: the firing
+the event, the monitor, the top features and the window: one line whatever the feature names
+hold (:func:`driftwatch.escaping.email_header`), as the email package refuses a header with a CR
+or LF, which would fail that digest at every retry. Emails of one episode thread: the firing
 email's ``Message-ID`` is derived from (sink, monitor, episode start), and the repeat, escalated and
 resolved emails of that episode name it in ``In-Reply-To`` and ``References``.
 SMTP replies 5xx (a refused recipient or sender, failed authentication) are permanent; 4xx
@@ -26,6 +28,7 @@ from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message, show_number
 from driftwatch.config import EmailSinkConfig
 from driftwatch.errors import DeliveryError
+from driftwatch.escaping import email_header
 from driftwatch.timeutil import system_clock
 
 if TYPE_CHECKING:
@@ -152,7 +155,7 @@ def render_email(
         idempotency_key=str(payload.get("idempotency_key")),
     )
     message = EmailMessage()
-    message["Subject"] = subject
+    message["Subject"] = email_header(subject)
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(now or system_clock())

@@ -2,7 +2,8 @@
 
 The line (at the configured level) is the summary, the event and the idempotency key; the full
 JSON payload goes to the same logger at DEBUG, so a log stays readable and the detail is one
-``--log-level debug`` away.
+``--log-level debug`` away. Each is one line whatever logging formatter prints it: the summary's
+feature names are escaped (:func:`driftwatch.escaping.log_line`), the payload is JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import ClassVar
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import LogSinkConfig
+from driftwatch.escaping import log_line
 
 __all__ = ["LogSink"]
 
@@ -36,7 +38,7 @@ class LogSink:
         logger.log(
             self.level,
             "%s key=%s%s",
-            message.payload.get("summary", message.event),
+            log_line(message.payload.get("summary", message.event)),
             message.idempotency_key,
             link,
         )

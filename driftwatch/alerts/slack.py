@@ -3,8 +3,10 @@ drifted features (value against threshold, and the bin that moved most).
 
 One message per run and event (a digest): five features starting to drift make one message.
 ``top_features`` counts features (a feature's metrics share its line group). Every text taken from
-data (monitor, feature and bin names) is mrkdwn-escaped (``&``, ``<``, ``>``), and a section stays
-within Slack's 3,000-character limit: lines that do not fit become "… and N more features".
+data is escaped with :func:`driftwatch.escaping.slack_mrkdwn` (one line, control and bidi
+characters shown as escapes, ``&<>`` as entities so ``<!channel>`` is no mention, no backtick),
+and feature and bin names go in code spans, where ``*_~`` do not format. A section stays within
+Slack's 3,000-character limit: lines that do not fit become "… and N more features".
 The webhook URL is the credential, so it is never shown: errors name the host only.
 """
 
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 from driftwatch.alerts.base import SinkOptions
 from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import SlackSinkConfig
+from driftwatch.escaping import slack_mrkdwn as escape
 
 __all__ = ["SECTION_LIMIT", "SlackSink", "escape", "slack_message"]
 
@@ -31,11 +34,6 @@ _EMOJI = {
     "no_data": ":grey_question:",
     "test": ":wave:",
 }
-
-
-def escape(text: object) -> str:
-    """``text`` safe inside Slack mrkdwn: the three characters Slack asks to escape."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _line(alert: AlertItem) -> str:
@@ -107,7 +105,7 @@ def slack_message(payload: Payload, top_features: int) -> dict[str, Any]:
     top = payload.get("top_drifted_features") or []
     if event != "resolved" and top and any(a["feature"] == "*" for a in alerts):
         drifted = ", ".join(
-            f"{escape(t['feature'])} {t['metric']}={show_number(t['value'])}"
+            f"`{escape(t['feature'])}` {t['metric']}={show_number(t['value'])}"
             for t in top[:top_features]
         )
         blocks.append(

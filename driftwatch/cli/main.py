@@ -14,6 +14,7 @@ import click
 
 from driftwatch.cli.logs import configure_logging
 from driftwatch.errors import DriftwatchError
+from driftwatch.escaping import terminal
 from driftwatch.timeutil import as_utc, parse_duration, system_clock
 
 __all__ = [
@@ -75,8 +76,12 @@ def example(*commands: str) -> str:
 
 
 def fail(message: str) -> None:
-    """Print one error line to stderr (used for problems reported without raising)."""
-    click.echo(f"driftwatch: error: {message}", err=True)
+    """Print one error line to stderr (used for problems reported without raising).
+
+    The message often quotes data (a feature, a category, a reason): it is shown on one line with
+    no control character reaching the terminal.
+    """
+    click.echo(f"driftwatch: error: {terminal(message)}", err=True)
 
 
 class DriftwatchGroup(click.Group):
@@ -147,7 +152,7 @@ class DriftwatchGroup(click.Group):
             if _debug(ctx):
                 raise
             click.echo(
-                f"driftwatch: internal error: {type(exc).__name__}: {exc} "
+                f"driftwatch: internal error: {type(exc).__name__}: {terminal(exc)} "
                 "(a bug in driftwatch: rerun with --debug for the traceback and report it)",
                 err=True,
             )

@@ -33,6 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from driftwatch.cli.render import pandas_missing
+from driftwatch.escaping import terminal as _safe  # user data: one line, nothing hidden
 
 if TYPE_CHECKING:  # frames come from the commands that make them: validate imports no pandas
     import pandas as pd
@@ -240,16 +241,6 @@ def _table(columns: Sequence[Column], rows: Sequence[Row], fit: Fit, note_header
         note = [Text(_safe(row.note or ""), style=row.note_style)] if fit.notes_inline else []
         table.add_row(*(_text(row.cells[i]) for i in fit.kept), *note)
     return table
-
-
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
-_CONTROL.update(dict.fromkeys(map(ord, "\t\n\r"), " "))
-
-
-def _safe(text: str) -> str:
-    """User data on one line, and no control character reaching the terminal: a tab or line
-    break becomes a space, any other control character its escape (``\\x1b``)."""
-    return text.translate(_CONTROL)
 
 
 def _plain(cell: Cell) -> str:

@@ -22,6 +22,7 @@ from driftwatch.cli.main import (
 )
 from driftwatch.cli.output import Column, Row
 from driftwatch.cli.progress import progress_reporter
+from driftwatch.escaping import terminal
 from driftwatch.results import (
     DISPLAY_ORDER,
     FeatureOutcome,
@@ -79,7 +80,8 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
     if outcome.status == "failed":
         out.print(
             Text.assemble(
-                (f"monitor {outcome.monitor}: run failed", "bold red"), f" — {outcome.error}"
+                (f"monitor {outcome.monitor}: run failed", "bold red"),
+                f" — {terminal(outcome.error)}",
             )
         )
         return

@@ -11,6 +11,10 @@ One :func:`snapshot` reads, in one connection:
 * the outbox: notifications per state (pending, sent, dead).
 
 ``decision_threshold`` is the value a metric had to exceed to count as drift (migration 0004).
+
+A feature's name is its label value with hidden characters (control, bidi, zero-width) escaped
+(:func:`driftwatch.escaping.prometheus_label`): the exposition then holds no control byte, and
+the label is the same whether scraped, pushed or printed by ``driftwatch metrics``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from driftwatch.errors import StoreError
+from driftwatch.escaping import prometheus_label
 from driftwatch.store.database import one_line
 from driftwatch.store.models import Notification, Run
 from driftwatch.store.queries import latest_table
@@ -41,7 +46,8 @@ _FINISHED = ("succeeded", "no_data", "failed")
 
 @dataclass(frozen=True)
 class LatestValue:
-    """One (monitor, feature, metric) of a monitor's latest finished run."""
+    """One (monitor, feature, metric) of a monitor's latest finished run (``feature`` as a
+    Prometheus label value)."""
 
     monitor: str
     feature: str
@@ -113,7 +119,15 @@ def _snapshot(store: Store, monitor: str | None) -> MetricsSnapshot:
     latest = latest.order_by(view.c.monitor, view.c.feature, view.c.metric)
     with store.engine.connect() as connection:
         values = [
-            LatestValue(str(row[0]), str(row[1]), str(row[2]), str(row[3]), row[4], row[5], row[6])
+            LatestValue(
+                str(row[0]),
+                prometheus_label(row[1]),
+                str(row[2]),
+                str(row[3]),
+                row[4],
+                row[5],
+                row[6],
+            )
             for row in connection.execute(latest)
         ]
         counts: dict[str, dict[str, int]] = {}
