@@ -5,22 +5,26 @@ it builds an in-memory :class:`~driftwatch.config.Config` with two ``type: dataf
 runs it through :class:`~driftwatch.monitor.MonitorRunner` without a store. Nothing is written
 and nothing is sent; :meth:`DriftReport.save` is the only way a report reaches a database.
 
-Column kinds are inferred when neither ``numeric`` nor ``categorical`` is given
-(:func:`infer_kinds`): bool, object, category and string columns are categorical, numeric dtypes
-numeric (the engine gives a discrete numeric column per-value bins), datetime64 columns (naive or
-tz-aware) ``datetime`` (binned on the time axis); timedelta columns and ID-like columns (every
-reference value unique, integer or text) are not compared and are listed in
-:attr:`DriftReport.skipped` with the reason.
+Column kinds are inferred when no column list is given (:func:`infer_kinds`): bool, object,
+category and string columns are categorical, numeric dtypes numeric (the engine gives a discrete
+numeric column per-value bins). Timestamps (datetime64 columns, naive or tz-aware, and text of
+year-first dates) are not compared unless named in ``datetime=[...]``: in a time split every live
+value is newer than the reference, drift by construction. Timedelta and ID-like columns
+(:func:`infer_kinds` says which) are not compared either. Every column not compared is listed in
+:attr:`DriftReport.skipped` with the reason; when none is left the report is empty, not an error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
@@ -47,8 +51,22 @@ _DEFAULTS_ONLY = ("chunk_rows", "reference_sample_rows", "smoothing")
 SETTINGS = tuple(sorted((*_MONITOR_SETTINGS, *_DEFAULTS_ONLY, "thresholds")))
 """Every keyword :func:`compare` accepts in ``**settings``."""
 
+NOTHING_COMPARED = "no column compared"
+"""What a report without features says in place of its drift count."""
+
 _ID_LIKE_MIN_ROWS = 20
 """Fewer reference rows than this say nothing about a column being an identifier."""
+_ID_LIKE_SPAN = 1.1
+"""Distinct integers filling at least 1 / this of their grid (min to max) are a numbering."""
+_TEXT_ID_MIN_ROWS = 200
+"""Text without a key-like name is ID-like only from this many reference rows on."""
+_TEXT_ID_DISTINCT = 0.99
+"""From :data:`_TEXT_ID_MIN_ROWS` rows on, the share of distinct values a key needs (below: all)."""
+_KEY_WORDS = frozenset({"id", "ids", "key", "uuid", "guid", "index", "idx", "code"})
+"""The last word of a key-like column name (:func:`_key_like_name`)."""
+_ISO_DATE = (
+    r"\d{4}([-/])\d{2}\1\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 
 
 # --- the report -----------------------------------------------------------------------------------
@@ -96,8 +114,7 @@ class DriftReport:
         outcome = self.outcome
         lines = [
             f"driftwatch compare: {_rows(outcome.n_reference, 'reference')}, "
-            f"{_rows(outcome.n_live, 'live')}; {len(self.drifted)} of "
-            f"{len(outcome.features)} features drifted"
+            f"{_rows(outcome.n_live, 'live')}; {self._drift_count()}"
         ]
         if outcome.status == "failed":
             lines.append(f"  failed: {outcome.error}")
@@ -118,9 +135,13 @@ class DriftReport:
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name} ({self.status[name]})" for name in self.drifted) or "none"
+        head = (
+            f"{len(self.drifted)}/{len(self.outcome.features)} features drifted: {shown}"
+            if self.outcome.features
+            else NOTHING_COMPARED
+        )
         lines = [
-            f"<DriftReport {len(self.drifted)}/{len(self.outcome.features)} features drifted: "
-            f"{shown}",
+            f"<DriftReport {head}",
             f" {_rows(self.outcome.n_reference, 'reference')}, "
             f"{_rows(self.outcome.n_live, 'live')}",
         ]
@@ -139,7 +160,12 @@ class DriftReport:
         """
         from driftwatch.report import render_run_html, write_html
 
-        page = render_run_html(self.outcome, title=f"driftwatch compare: {self.outcome.monitor}")
+        title = f"driftwatch compare: {self.outcome.monitor}"
+        page = (
+            render_run_html(self.outcome, title=title)
+            if self.outcome.features
+            else self._nothing_compared_html(title)
+        )
         if path is not None:
             write_html(page, path)
         return page
@@ -177,6 +203,27 @@ class DriftReport:
             raise StoreError(f"the report was not stored in {store.url!r}")
         return saved.run_id
 
+    def _drift_count(self) -> str:
+        if not self.outcome.features:
+            return NOTHING_COMPARED
+        return f"{len(self.drifted)} of {len(self.outcome.features)} features drifted"
+
+    def _nothing_compared_html(self, title: str) -> str:
+        """A page without features: the row counts and why each column was not compared."""
+        escape = html.escape
+        items = "".join(
+            f"<li><b>{escape(name)}</b>: {escape(reason)}</li>"
+            for name, reason in self.skipped.items()
+        )
+        rows = (
+            f"{_rows(self.outcome.n_reference, 'reference')}, {_rows(self.outcome.n_live, 'live')}"
+        )
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{escape(title)}</title></head>\n<body>\n<h1>{escape(title)}</h1>\n"
+            f"<p>{escape(rows)}: {NOTHING_COMPARED}.</p>\n<ul>{items}</ul>\n</body></html>\n"
+        )
+
     def _ordered(self) -> list[Any]:
         def key(feature: Any) -> tuple[int, float]:
             first = feature.metrics[0].value if feature.metrics else None
@@ -196,14 +243,64 @@ def _number(value: float) -> str:
 # --- kind inference -------------------------------------------------------------------------------
 
 
-def _id_like(column: pd.Series) -> bool:
-    if len(column) < _ID_LIKE_MIN_ROWS or column.isna().any():
-        return False
-    integer = ptypes.is_integer_dtype(column) and not ptypes.is_bool_dtype(column)
-    text = ptypes.is_string_dtype(column) or (
+def _key_like_name(name: str) -> bool:
+    """``id``, ``user_id``, ``playerID``, ``orderId``, ``row-key``, ``uuid``, ``index``…: the
+    name's last word (split at non-letters and camelCase humps) is one of :data:`_KEY_WORDS`."""
+    words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+", name)
+    return bool(words) and words[-1].lower() in _KEY_WORDS
+
+
+def _is_text(column: pd.Series) -> bool:
+    return ptypes.is_string_dtype(column) or (
         ptypes.is_object_dtype(column) and all(isinstance(v, str) for v in column)
     )
-    return (integer or text) and column.nunique() == len(column)
+
+
+def _id_like(name: str, column: pd.Series) -> str | None:
+    """Why the reference ``column`` is a key, not a feature; None when it is a feature.
+
+    A key has 20 rows or more, none missing, and is one of: integers, each value once, that fill
+    their grid (``(max − min) / step + 1 ≤ 1.1 × n``, ``step`` the gcd of the gaps: row numbers,
+    ranks, the years of a yearly table); integers or text under a key-like name
+    (:func:`_key_like_name`), each value once; text of 200 rows or more, 99 % of its values
+    distinct (200 or more rows of a key-like name need no more either). Why: a measurement
+    distinct in a sample (prices, populations, vote counts) leaves gaps between its values, and
+    text of many categories is all distinct by chance in a few dozen rows, so neither is a key;
+    floats never are. The 1 % of repeats allowed keeps a near-unique text (titles, names) skipped
+    in every reference of its size, not only in those that happen to hold no repeat.
+    """
+    n = len(column)
+    if n < _ID_LIKE_MIN_ROWS or column.isna().any():
+        return None
+    named = _key_like_name(name)
+    integer = ptypes.is_integer_dtype(column) and not ptypes.is_bool_dtype(column)
+    if not integer and not _is_text(column):
+        return None
+    distinct = column.nunique()
+    if integer and distinct == n:
+        values = np.sort(column.to_numpy(dtype=getattr(column.dtype, "numpy_dtype", None)))
+        low, high = int(values[0]), int(values[-1])
+        step = int(np.gcd.reduce(np.diff(values)))
+        if (high - low) // step + 1 <= _ID_LIKE_SPAN * n:
+            steps = f" in steps of {step}" if step > 1 else ""
+            return (
+                f"ID-like: {n:,} distinct integers from {low} to {high}{steps}, each once "
+                "(a numbering: row numbers, ranks, years)"
+            )
+    if not (named or (not integer and n >= _TEXT_ID_MIN_ROWS)):
+        return None
+    if distinct < (n if n < _TEXT_ID_MIN_ROWS else _TEXT_ID_DISTINCT * n):
+        return None
+    why = "named like a key" if named else "text"
+    return f"ID-like: {why}, {distinct:,} of {n:,} reference values distinct"
+
+
+def _iso_dates(column: pd.Series) -> bool:
+    """Text whose every value is a year-first date or date-time (``2012-01-31``, ``2012/01/31``,
+    ``2012-01-31T08:00:00Z``): a timestamp written out."""
+    if not _is_text(column) or column.isna().any() or len(column) == 0:
+        return False
+    return bool(column.astype("string").str.fullmatch(_ISO_DATE).all())
 
 
 def infer_kinds(
@@ -211,9 +308,10 @@ def infer_kinds(
 ) -> tuple[dict[str, Kind], dict[str, str]]:
     """Each column's feature kind, and the columns not to compare with the reason.
 
-    bool/object/category/string → categorical; other numeric dtypes → numeric; datetime64
-    (naive or tz-aware) → datetime; timedeltas and ID-like columns (at least 20 reference rows,
-    every value unique, integer or text) → skipped; so is a column absent from ``live``.
+    bool/object/category/string → categorical; other numeric dtypes → numeric. Skipped:
+    timestamps (datetime64, naive or tz-aware, and text of year-first dates: compare one by
+    naming it in ``datetime=[...]``), timedeltas, ID-like columns (decided from the reference
+    alone, see :func:`_id_like`) and columns absent from ``live``.
     """
     kinds: dict[str, Kind] = {}
     skipped: dict[str, str] = {}
@@ -223,18 +321,18 @@ def infer_kinds(
         column = reference[label]
         if live_columns is not None and name not in live_columns:
             skipped[name] = "absent from the live data"
-        elif ptypes.is_datetime64_any_dtype(column):
-            kinds[name] = "datetime"
+        elif ptypes.is_datetime64_any_dtype(column) or _iso_dates(column):
+            skipped[name] = (
+                "a timestamp: in a time split every live value is newer than the reference; "
+                f"name it in datetime=[{name!r}] to compare it"
+            )
         elif ptypes.is_timedelta64_dtype(column):
             skipped[name] = (
                 f"{column.dtype} column: not compared (pass numeric=[{name!r}] to compare "
                 "it as a number, or drop it)"
             )
-        elif _id_like(column):
-            skipped[name] = (
-                f"ID-like: all {len(column):,} reference values are unique; pass "
-                f"categorical=[...] or numeric=[...] to compare it anyway"
-            )
+        elif (why := _id_like(name, column)) is not None:
+            skipped[name] = f"{why}; pass categorical=[...] or numeric=[...] to compare it anyway"
         elif ptypes.is_bool_dtype(column) or not ptypes.is_numeric_dtype(column):
             kinds[name] = "categorical"
         else:
@@ -324,7 +422,9 @@ def compare(
             ``overrides``, and ``smoothing``, ``chunk_rows``, ``reference_sample_rows``.
 
     Raises:
-        ConfigError: an unknown or invalid setting, no column to compare.
+        ConfigError: an unknown or invalid setting; no column listed, or a reference without
+            columns. Columns left out (:attr:`DriftReport.skipped`) never raise: with none left
+            the report is empty and says why.
         ColumnError: a listed column is missing from the reference or the live data.
     """
     ref = _as_pandas(reference, "reference")
@@ -332,9 +432,27 @@ def compare(
     monitor_settings, defaults = _settings_config(settings)
     lists, skipped = _feature_lists(ref, cur, numeric, categorical, datetime)
     if not any(lists.values()):
-        why = "; ".join(f"{k}: {v}" for k, v in skipped.items()) or "the reference has no columns"
-        raise ConfigError(f"compare(): no column to compare ({why})")
-    data = {
+        if not skipped:
+            why = "no column listed" if len(ref.columns) else "the reference has no columns"
+            raise ConfigError(f"compare(): no column to compare ({why})")
+        _parse(_config_data({"numeric": ["-"]}, monitor_settings, defaults))  # settings checked
+        now = dt.datetime.now(dt.UTC)
+        empty = RunOutcome(
+            MONITOR_NAME, None, "succeeded", now, now, 0.0, n_reference=len(ref), n_live=len(cur)
+        )
+        return DriftReport(empty, skipped)
+    config = _parse(_config_data(lists, monitor_settings, defaults))
+    runner = MonitorRunner(config, store=None, frames={"reference": ref, "live": cur})
+    outcome = runner.run(MONITOR_NAME)
+    if outcome.status == "failed":
+        raise SourceError(f"compare(): {outcome.error}")
+    return DriftReport(outcome, skipped)
+
+
+def _config_data(
+    features: Mapping[Kind, list[str]], settings: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    return {
         "database": "sqlite://",  # never opened: the run has no store
         "defaults": defaults,
         "monitors": [
@@ -342,17 +460,11 @@ def compare(
                 "name": MONITOR_NAME,
                 "reference": {"type": "dataframe", "name": "reference"},
                 "live": {"type": "dataframe", "name": "live"},
-                "features": {kind: names for kind, names in lists.items() if names},
-                **monitor_settings,
+                "features": {kind: names for kind, names in features.items() if names},
+                **settings,
             }
         ],
     }
-    config = _parse(data)
-    runner = MonitorRunner(config, store=None, frames={"reference": ref, "live": cur})
-    outcome = runner.run(MONITOR_NAME)
-    if outcome.status == "failed":
-        raise SourceError(f"compare(): {outcome.error}")
-    return DriftReport(outcome, skipped)
 
 
 def _parse(data: Mapping[str, Any]) -> Config:

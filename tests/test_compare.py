@@ -110,16 +110,25 @@ _rng = np.random.default_rng(0)
             pd.Series(_rng.choice(["a", "b"], N)).astype("string"), "categorical", id="string"
         ),
         pytest.param(pd.Series(np.arange(N)), "skipped", id="unique-int-is-id"),
-        pytest.param(pd.Series([f"user-{i}" for i in range(N)]), "skipped", id="unique-text-is-id"),
+        pytest.param(
+            pd.Series([f"user-{i}" for i in range(N)]), "categorical", id="unique-text-too-few-rows"
+        ),
+        pytest.param(
+            pd.Series([f"user-{i}" for i in range(200)]), "skipped", id="unique-text-200-is-id"
+        ),
+        pytest.param(
+            pd.Series(_rng.choice(10_000, N, replace=False)), "numeric", id="unique-sparse-int"
+        ),
         pytest.param(pd.Series(_rng.permutation(N) + 0.5), "numeric", id="unique-float-is-not-id"),
         pytest.param(
-            pd.Series(pd.date_range("2024-01-01", periods=N, freq="h")), "datetime", id="datetime"
+            pd.Series(pd.date_range("2024-01-01", periods=N, freq="h")), "skipped", id="datetime"
         ),
         pytest.param(
             pd.Series(pd.date_range("2024-01-01", periods=N, freq="h", tz="Asia/Tokyo")),
-            "datetime",
+            "skipped",
             id="tz-aware",
         ),
+        pytest.param(pd.Series(["2024-01-02", "2024-01-03"] * 25), "skipped", id="iso-date-text"),
         pytest.param(pd.Series(pd.to_timedelta(np.arange(N), unit="s")), "skipped", id="timedelta"),
     ],
 )
@@ -132,11 +141,12 @@ def test_kind_inference(column: pd.Series, expected: str) -> None:
     ("offset", "status"),
     [pytest.param("0h", "ok", id="same-times"), pytest.param("30D", "critical", id="a-month-on")],
 )
-def test_a_datetime_column_is_compared_on_the_time_axis(offset: str, status: str) -> None:
+def test_a_datetime_column_named_is_compared_on_the_time_axis(offset: str, status: str) -> None:
     times = pd.Series(pd.date_range("2024-01-01", periods=N, freq="h"))
     reference = pd.DataFrame({"ts": times, "x": _rng.normal(size=N)})
     live = pd.DataFrame({"ts": times + pd.Timedelta(offset), "x": _rng.normal(size=N)})
-    report = compare(reference, live)
+    assert set(compare(reference, live).features) == {"x"}  # a timestamp is compared if named
+    report = compare(reference, live, datetime=["ts"], numeric=["x"])
     assert set(report.features) == {"ts", "x"}
     assert report.skipped == {}
     assert report.status["ts"] == status

@@ -105,7 +105,7 @@ def test_the_same_instants_in_another_time_zone_are_the_same_feature() -> None:
 
 
 def test_bins_are_labelled_with_iso_timestamps() -> None:
-    report = compare(REFERENCE, LATER)
+    report = compare(REFERENCE, LATER, datetime=["t"])
     (feature,) = report.outcome.features
     labels = [item["label"] for item in feature.explanation]
     top = labels[0]
