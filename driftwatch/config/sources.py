@@ -16,7 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from driftwatch.config._common import Duration, Model, UtcDatetime, type_tags
 from driftwatch.errors import url_problem, url_secrets
@@ -89,6 +96,8 @@ class SqlSourceConfig(_SourceBase):
     (see :mod:`driftwatch.sources.sql`), so a database that accepts and never answers fails the
     run with one line instead of hanging it.
     """
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # pydantic's own text: no URL in it
 
     type: Literal["sql"]
     url: str
