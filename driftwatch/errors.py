@@ -17,14 +17,19 @@ exits 2.
     └── SchedulerError               a schedule cannot be set up (bad cron, bad timezone)
 
 Secrets never appear in messages: code that builds one from a URL uses :func:`redact_url`, code
-that quotes a text that may hold known secrets (a driver's or a server's reply) uses
-:func:`mask_secrets`. They are the only two places that write ``***``.
+that quotes a text that may hold known secrets (a driver's or a server's reply, a query with values
+from the environment) uses :func:`redact` with the secrets it knows (:func:`url_secrets` gives a
+URL's). They are the only places that write ``***``. A URL whose password SQLAlchemy would misread
+(an unescaped ``@``, a port that is not a number) is refused before it is used, in words that never
+quote it (:func:`url_problem`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from urllib.parse import quote, quote_plus, unquote
 
 _HIDDEN = "***"
 
@@ -41,7 +46,10 @@ __all__ = [
     "SourceError",
     "StoreError",
     "mask_secrets",
+    "redact",
     "redact_url",
+    "url_problem",
+    "url_secrets",
 ]
 
 
@@ -110,6 +118,105 @@ _SECRET_QUERY_KEYS = frozenset(
     {"password", "passwd", "pwd", "token", "secret", "key", "api_key", "apikey", "sig", "signature"}
 )
 _URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>()]+")
+# ``scheme://user:password@rest`` with the password running to the *last* "@": what the writer of
+# a URL with an unescaped "@" in its password meant (SQLAlchemy stops the password at the first).
+_USERINFO = re.compile(
+    r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@]*):(?P<password>.*)@(?P<rest>[^@]*)", re.S
+)
+_MIN_SECRET = 3
+"""Shorter secrets are not masked in free text: replacing every "ab" would garble any message."""
+_QUOTED = re.compile(r"\"([^\"]{4,})\"|'([^']{4,})'")
+
+PERCENT_ENCODE = (
+    "percent-encode special characters in the password (@ → %40, / → %2F, : → %3A, # → %23, "
+    "? → %3F, % → %25), e.g. with urllib.parse.quote(password, safe='')"
+)
+"""How to fix a URL whose password SQLAlchemy cannot read as written."""
+
+
+def url_problem(url: str) -> str | None:
+    """Why SQLAlchemy would misread ``url`` (the words never quote it), or None.
+
+    Two mistakes are caught: an ``@`` that is not percent-encoded in the password (or user name):
+    SQLAlchemy ends the password at the first ``@`` and reads the rest of it as host, port and
+    database, so pieces of the password would reach the driver and its messages; and a port that
+    is not a number. Text that is not a URL at all is left to the caller (None).
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    found = _USERINFO.fullmatch(str(url).strip())
+    if found is not None and "@" in found["password"]:
+        return (
+            "has an '@' in its password (or user name) that is not percent-encoded, which "
+            f"would make the rest of the password read as the host; {PERCENT_ENCODE}"
+        )
+    try:
+        make_url(url)
+    except ArgumentError:
+        return None
+    except ValueError:  # int(port)
+        return "has a port that is not a number"
+    return None
+
+
+def url_secrets(url: str | None) -> frozenset[str]:
+    """The password of ``url`` in every form a message may show it: as written in the URL (up to
+    its last ``@``), decoded, and percent-encoded; empty when the URL has none."""
+    if not url:
+        return frozenset()
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    found: set[str] = set()
+    written = _USERINFO.fullmatch(str(url).strip())
+    if written is not None:
+        found.add(written["password"])
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        password = None
+    if password is not None:
+        found.add(str(password))
+    return frozenset(_variants(found))
+
+
+def _variants(secrets: Iterable[str | None]) -> set[str]:
+    """Each secret as written, percent-decoded and -encoded, and as repr() and JSON quote it."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        for text in (secret, unquote(secret)):
+            forms.update(
+                (
+                    text,
+                    quote(text, safe=""),
+                    quote_plus(text, safe=""),
+                    repr(text)[1:-1],
+                    json.dumps(text)[1:-1],
+                    json.dumps(text, ensure_ascii=False)[1:-1],
+                )
+            )
+    return forms
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` safe to show: every known secret hidden (in each form :func:`_variants` lists),
+    a quoted piece of one hidden too (a driver quotes the token it stopped at), then every URL in
+    it redacted (:func:`redact_url`). The one helper for text that may quote secrets."""
+    forms = {s for s in _variants(secrets) if len(s) >= _MIN_SECRET}
+    text = mask_secrets(str(text), forms)
+    if forms:
+
+        def piece(match: re.Match[str]) -> str:
+            quoted = match.group(1) or match.group(2)
+            if any(quoted in form for form in forms):
+                return match.group(0).replace(quoted, _HIDDEN)
+            return match.group(0)
+
+        text = _QUOTED.sub(piece, text)
+    return redact_url(text)
 
 
 def redact_url(url: str) -> str:
@@ -117,14 +224,21 @@ def redact_url(url: str) -> str:
 
     The URL is read by SQLAlchemy's parser (``make_url``), never by splitting the string, and
     rendered with ``hide_password``. An unescaped ``@`` in a password (which SQLAlchemy reads as
-    part of the host) is hidden too: everything before the host's last ``@`` belongs to the
-    password. Text that is not one URL (a driver's message) has each URL inside it redacted.
-    A URL with nothing to hide is returned exactly as written.
+    the end of the password) is hidden too: everything between the user name and the URL's last
+    ``@`` is the password, and is hidden as written. Text that is not one URL (a driver's message)
+    has each URL inside it redacted. A URL with nothing to hide is returned exactly as written.
     """
     text = str(url)
-    if _URL_IN_TEXT.fullmatch(text.strip()) is None:
+    if _URL_IN_TEXT.fullmatch(text.strip()) is None and not _one_url(text):
         return _URL_IN_TEXT.sub(_redact_match, text)
     return _redact_one(text)
+
+
+def _one_url(text: str) -> bool:
+    """Whether ``text`` is one URL whose password holds characters that end a URL in a sentence
+    (a space, a quote): nothing but its password may, what follows the last ``@`` is one word."""
+    written = _USERINFO.fullmatch(text.strip())
+    return written is not None and re.fullmatch(r"[^\s'\"<>()]*", written["rest"]) is not None
 
 
 def _redact_match(match: re.Match[str]) -> str:
@@ -137,14 +251,15 @@ def _redact_one(text: str) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    written = _USERINFO.fullmatch(text.strip())
+    if written is not None and "@" in written["password"]:
+        return _hide_written_password(written)
     try:
         parsed = make_url(text)
     except (ArgumentError, ValueError):  # e.g. a port that is not a number
-        return _redact_unparsed(text)
+        return text if written is None else _hide_written_password(written)
     changed = False
     host = parsed.host or ""
-    if "@" in host and parsed.username is not None:  # an unescaped "@" inside the password
-        parsed = parsed.set(password=_HIDDEN, host=host.rpartition("@")[2])
     if parsed.password is not None:
         changed = True
     secret_keys = {k: _HIDDEN for k in parsed.query if k.lower() in _SECRET_QUERY_KEYS}
@@ -159,16 +274,8 @@ def _redact_one(text: str) -> str:
     return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", _HIDDEN)
 
 
-def _redact_unparsed(text: str) -> str:
-    """A URL SQLAlchemy refuses (a bad port): rebuilt from the standard library's reading."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        split = urlsplit(text)
-    except ValueError:
-        return text
-    if split.password is None:
-        return text
-    hostport = split.netloc.rpartition("@")[2]
-    netloc = f"{split.username or ''}:{_HIDDEN}@{hostport}"
-    return urlunsplit(split._replace(netloc=netloc))
+def _hide_written_password(written: re.Match[str]) -> str:
+    """``scheme://user:***@rest``: the password hidden as written, the rest redacted in turn."""
+    scheme = written["head"].partition("://")[0]
+    rest = _redact_one(f"{scheme}://{written['rest']}")[len(scheme) + 3 :]
+    return f"{written['head']}:{_HIDDEN}@{rest}"

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, resolve_features
 from driftwatch.engine import Histogram
-from driftwatch.errors import DriftwatchError
+from driftwatch.errors import DriftwatchError, redact
 from driftwatch.evaluate import correct, dataset_drift, score_feature
 from driftwatch.profile import Profile, reference_profile
 from driftwatch.progress import Progress, ProgressEvent
@@ -47,7 +47,15 @@ from driftwatch.windows import aligned_window, scheduled_window
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MonitorRunner", "Scored", "score_window"]
+__all__ = ["MonitorRunner", "Scored", "error_text", "score_window"]
+
+
+def error_text(monitor: MonitorConfig, exc: BaseException) -> str:
+    """The one line a failed run stores and shows: ``exc``'s text with the secrets of the
+    monitor's sources (a URL's password, values from the environment in a query) hidden, whatever
+    code built it."""
+    return redact(str(exc), monitor.reference_source.secrets | monitor.live.secrets)
+
 
 log = logging.getLogger("driftwatch.monitor")
 
@@ -218,11 +226,11 @@ class MonitorRunner:
             if run_window is None:
                 run_window = self.default_window(monitor, started_at)
         except DriftwatchError as exc:
-            log.debug("monitor %s failed: %s", monitor.name, exc)
+            log.debug("monitor %s failed: %s", monitor.name, error_text(monitor, exc))
             return RunOutcome.failure(
                 monitor.name,
                 None,
-                str(exc),
+                error_text(monitor, exc),
                 started_at=started_at,
                 finished_at=self.clock(),
                 trigger=trigger,
@@ -252,8 +260,9 @@ class MonitorRunner:
             live, n_live = self._live(monitor, specs, profile, source_window)
         except DriftwatchError as exc:
             where = run_window if run_window is not None else "(whole live data)"
-            log.debug("monitor %s window %s failed: %s", monitor.name, where, exc)
-            return replace(finish("failed"), error=str(exc))
+            error = error_text(monitor, exc)
+            log.debug("monitor %s window %s failed: %s", monitor.name, where, error)
+            return replace(finish("failed"), error=error)
 
         used = None
         dynamic = monitor.dynamic_reference is not None

@@ -21,7 +21,7 @@ from driftwatch.alerts._apply import apply_run
 from driftwatch.bounded_tasks import Abandoned, Guard, Task, run_bounded
 from driftwatch.config import Config, MonitorConfig
 from driftwatch.errors import DriftwatchError
-from driftwatch.monitor import MonitorRunner
+from driftwatch.monitor import MonitorRunner, error_text
 from driftwatch.progress import Progress, ProgressEvent
 from driftwatch.results import RunOutcome, Trigger
 from driftwatch.store.repository import Store
@@ -113,7 +113,7 @@ def run_monitors(
                 if fallback is None:
                     with suppress(DriftwatchError):
                         fallback = own.default_window(monitor, clock())
-                return replace(failed(monitor, str(exc), began[0]), window=fallback)
+                return replace(failed(monitor, error_text(monitor, exc), began[0]), window=fallback)
 
         def timed_out() -> RunOutcome:
             error = (

@@ -3,6 +3,10 @@
 A bad file yields one :class:`~driftwatch.errors.ConfigError` naming the file, the key path
 (``monitors[1].live.window``), what was found and what was expected; values that came from the
 environment (secrets) are masked in it.
+
+Values interpolated into a secret-looking key (a SQL ``query``, a ``password``, a ``token``) are
+handed to validation (:data:`~driftwatch.config.sources.SECRET_VALUES`): a SQL source keeps those
+in its query as :attr:`secrets`, which every message about it hides (``***``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from driftwatch.config.alerts import SINK_TYPES
 from driftwatch.config.models import Config, resolve_sqlite_path
 from driftwatch.config.references import DYNAMIC_REFERENCE_TYPES
-from driftwatch.config.sources import SOURCE_TYPES
+from driftwatch.config.sources import SECRET_VALUES, SOURCE_TYPES
 from driftwatch.errors import ConfigError, mask_secrets
 from driftwatch.text import did_you_mean
 
@@ -113,13 +117,23 @@ def _check_expansion(root: yaml.Node) -> None:
 
 
 _VAR = re.compile(r"\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SECRET_KEY = re.compile(
+    r"(?:^|[.\]])(query|password|passwd|token|secret|credentials?|apikey|(?:\w+_)?key)$", re.I
+)
+"""A key whose value from the environment is hidden wherever the config's text is shown."""
 
 
-def _interpolate(node: Any, path: str, env: Mapping[str, str], secrets: set[str]) -> Any:
+def _interpolate(
+    node: Any, path: str, env: Mapping[str, str], secrets: set[str], hidden: set[str]
+) -> Any:
+    """``node`` with ``${VAR}`` replaced; every value used goes to ``secrets`` (masked in
+    validation errors), those in a secret-looking key (:data:`_SECRET_KEY`) to ``hidden`` too."""
     if isinstance(node, dict):
-        return {k: _interpolate(v, _join(path, str(k)), env, secrets) for k, v in node.items()}
+        return {
+            k: _interpolate(v, _join(path, str(k)), env, secrets, hidden) for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [_interpolate(v, f"{path}[{i}]", env, secrets) for i, v in enumerate(node)]
+        return [_interpolate(v, f"{path}[{i}]", env, secrets, hidden) for i, v in enumerate(node)]
     if not isinstance(node, str):
         return node
 
@@ -131,6 +145,8 @@ def _interpolate(node: Any, path: str, env: Mapping[str, str], secrets: set[str]
             value = env[name]
             if value:
                 secrets.add(value)
+                if _SECRET_KEY.search(path):
+                    hidden.add(value)
             return value
         if default is not None:
             return default
@@ -235,16 +251,20 @@ def parse_config(
             f"found {type(data).__name__}"
         )
     secrets: set[str] = set()
+    hidden: set[str] = set()
+    environ = os.environ if env is None else env
     try:
-        expanded = _interpolate(dict(data), "", os.environ if env is None else env, secrets)
+        expanded = _interpolate(dict(data), "", environ, secrets, hidden)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     if base_dir is not None:
         expanded = _resolve_database(data.get("database"), expanded, base_dir, env)
+    context = {
+        "base_dir": base_dir if base_dir is not None else Path.cwd(),
+        SECRET_VALUES: frozenset(hidden),
+    }
     try:
-        config = Config.model_validate(
-            expanded, context={"base_dir": base_dir if base_dir is not None else Path.cwd()}
-        )
+        config = Config.model_validate(expanded, context=context)
     except ValidationError as exc:
         errors = exc.errors()
         locs = [tuple(err["loc"]) for err in errors]

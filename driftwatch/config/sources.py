@@ -3,6 +3,10 @@
 ``type`` picks the model (a pydantic discriminated union); relative paths resolve against the
 config file's folder (the ``base_dir`` of the validation context). The readers themselves live in
 :mod:`driftwatch.sources`.
+
+A SQL source's URL must be one SQLAlchemy reads as written: an unescaped ``@`` in its password or a
+port that is not a number is refused here, in words that never quote the password. What messages
+about a source must never show is its :attr:`~_SourceBase.secrets`.
 """
 
 from __future__ import annotations
@@ -12,9 +16,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from driftwatch.config._common import Duration, Model, UtcDatetime, type_tags
+from driftwatch.errors import url_problem, url_secrets
 
 __all__ = [
     "SOURCE_TYPES",
@@ -25,6 +37,10 @@ __all__ = [
     "SourceConfig",
     "SqlSourceConfig",
 ]
+
+SECRET_VALUES = "secret_values"
+"""The validation context's key for the values the loader interpolated from the environment into
+secret-looking places (a ``query``, a ``password``): a source keeps those its own text holds."""
 
 
 class _SourceBase(Model):
@@ -41,6 +57,11 @@ class _SourceBase(Model):
         if self.start is not None and self.end is not None and self.start >= self.end:
             raise ValueError(f"'start' ({self.start}) must be before 'end' ({self.end})")
         return self
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Texts no message about this source may show (see :func:`driftwatch.errors.redact`)."""
+        return frozenset()
 
 
 def _resolve_path(value: Path, info: ValidationInfo) -> Path:
@@ -76,6 +97,8 @@ class SqlSourceConfig(_SourceBase):
     run with one line instead of hanging it.
     """
 
+    model_config = ConfigDict(hide_input_in_errors=True)  # pydantic's own text: no URL in it
+
     type: Literal["sql"]
     url: str
     table: str | None = None
@@ -85,11 +108,29 @@ class SqlSourceConfig(_SourceBase):
     connect_timeout: Duration = timedelta(seconds=10)
     statement_timeout: Duration = timedelta(minutes=10)
 
+    _query_secrets: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @field_validator("url")
+    @classmethod
+    def _readable_url(cls, value: str) -> str:
+        problem = url_problem(value)  # an unescaped '@' in the password, a port not a number
+        if problem is not None:
+            raise ValueError(f"the database URL {problem}")
+        return value
+
     @model_validator(mode="after")
-    def _table_or_query(self) -> SqlSourceConfig:
+    def _table_or_query(self, info: ValidationInfo) -> SqlSourceConfig:
         if (self.table is None) == (self.query is None):
             raise ValueError("give exactly one of 'table' or 'query'")
+        given = (info.context or {}).get(SECRET_VALUES, ())
+        self._query_secrets = frozenset(v for v in given if v in (self.query or ""))
         return self
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The URL's password (in each form, :func:`~driftwatch.errors.url_secrets`) and the
+        values interpolated from the environment into ``query``."""
+        return url_secrets(self.url) | self._query_secrets
 
 
 class DataFrameSourceConfig(_SourceBase):
@@ -119,6 +160,11 @@ class DaskSourceConfig(_SourceBase):
         if "://" in value:
             return value
         return str(_resolve_path(Path(value), info))
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """The password of an ``s3://key:secret@...``-style path, in each form."""
+        return url_secrets(self.path) if "://" in self.path else frozenset()
 
 
 SourceConfig = Annotated[

@@ -14,6 +14,10 @@ values are text in whatever format the writer chose, so the database-side filter
 Every connection is opened under the source's ``connect_timeout`` and every statement runs under
 its ``statement_timeout`` (:func:`timeout_args` says how, per dialect): a database that accepts
 the connection and never answers is a one-line SourceError, not a hung run.
+
+No message shows a secret: the URL is shown redacted, and every message (the query as described,
+the driver's reason) passes through :func:`driftwatch.errors.redact` with the source's
+``secrets``: the URL's password and the values interpolated from the environment into the query.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.sql.elements import ColumnClause, ColumnElement
 
 from driftwatch.config import SqlSourceConfig
-from driftwatch.errors import redact_url
+from driftwatch.errors import SourceError, redact, redact_url, url_problem
 from driftwatch.sources._common import (
     DEFAULT_CHUNK_ROWS,
     BaseSource,
@@ -146,13 +150,15 @@ class SqlSource(BaseSource):
     def __init__(self, config: SqlSourceConfig, *, role: str = "source") -> None:
         super().__init__(config, role=role)
         self.url = redact_url(config.url)
+        self._secrets = config.secrets
         query = config.query
         self._query = re.sub(r"[\s;]+$", "", query) if query is not None else None
         self._window_binds = set(_WINDOW_BIND.findall(self._query or ""))
 
     def describe(self) -> str:
         if self._query is not None:
-            return f"sql query {shorten(one_line(self._query))!r} on {self.url}"
+            hidden = redact(self._query, self._secrets)  # hidden first, then cut
+            return f"sql query {shorten(one_line(hidden))!r} on {self.url}"
         return f"sql table {self._table_name()} on {self.url}"
 
     def columns(self) -> list[str]:
@@ -359,16 +365,22 @@ class SqlSource(BaseSource):
     def _dialect_name(self) -> str:
         try:
             return make_url(self.config.url).get_backend_name()
-        except sa.exc.ArgumentError:
+        except (sa.exc.ArgumentError, ValueError):
             return ""
+
+    def _fail(self, message: str) -> SourceError:
+        return super()._fail(redact(message, self._secrets))
 
     @contextmanager
     def _connect(self) -> Iterator[Connection]:
         """A connection from the shared engine; SourceError when the database is unreachable."""
         url = self.config.url
+        problem = url_problem(url)  # refused at load; a config built without validation too
+        if problem is not None:
+            raise self._fail(f"the database URL {self.url!r} {problem}; fix the 'url' key")
         try:
             parsed = make_url(url)
-        except sa.exc.ArgumentError:
+        except (sa.exc.ArgumentError, ValueError):
             raise self._fail(
                 f"{self.url!r} is not a database URL; fix the 'url' key "
                 "(e.g. postgresql+psycopg://user:password@host/db or sqlite:///path/to/file.db)"
@@ -424,13 +436,7 @@ class SqlSource(BaseSource):
         lines = [one_line(line) for line in text.splitlines()]
         reason = next((line for line in lines if line), type(exc).__name__)
         reason = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", reason)
-        try:
-            password = make_url(self.config.url).password
-        except sa.exc.ArgumentError:
-            password = None
-        if password:
-            reason = reason.replace(str(password), "***")
-        return redact_url(reason)
+        return redact(reason, self._secrets)
 
 
 def _sqlite_text(moment: datetime, shift: timedelta) -> str:

@@ -23,7 +23,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from driftwatch.config.models import DEFAULT_DATABASE_URL
-from driftwatch.errors import SchemaOutOfDateError, StoreError, mask_secrets, redact_url
+from driftwatch.errors import (
+    SchemaOutOfDateError,
+    StoreError,
+    redact,
+    redact_url,
+    url_problem,
+    url_secrets,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -165,23 +172,16 @@ def parse_url(url: str, *, origin: str = _CONFIG_ORIGIN) -> sa.URL:
     """``url`` read by SQLAlchemy, without connecting; StoreError naming what is wrong with it
     (not a URL, a port that is not a number, an unescaped ``@`` in the password)."""
     shown = redact_url(url)
+    problem = url_problem(url)  # an unescaped '@' in the password, a port that is not a number
+    if problem is not None:
+        raise StoreError(f"database URL {shown!r} {problem}; fix {origin}")
     try:
         parsed = sa.engine.make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         raise StoreError(
             f"database URL {shown!r} is not a valid SQLAlchemy URL; use e.g. "
             f"{DEFAULT_DATABASE_URL} or postgresql+psycopg://user@host/dbname (fix {origin})"
         ) from None
-    except ValueError:  # int(port)
-        raise StoreError(
-            f"database URL {shown!r} has a port that is not a number; fix {origin}"
-        ) from None
-    if parsed.host and "@" in parsed.host:
-        raise StoreError(
-            f"database URL {shown!r} has an '@' in its password (or user name), which makes the "
-            "rest of it read as the host: percent-encode it as %40 "
-            f"(urllib.parse.quote(password, safe='')) in {origin}"
-        )
     return parsed
 
 
@@ -201,8 +201,7 @@ def _unreachable(exc: SQLAlchemyError, url: str, parsed: sa.URL, origin: str) ->
 
 
 def _redacted(exc: BaseException, url: str) -> str:
-    password = sa.engine.make_url(url).password
-    return redact_url(mask_secrets(one_line(exc), [None if password is None else str(password)]))
+    return redact(one_line(exc), url_secrets(url))
 
 
 # Alembic's bookkeeping table (its default name, which migrations/env.py keeps).

@@ -421,6 +421,42 @@ REQUIRED = [
     ),
 ]
 
+SQL_URLS = [
+    Case(
+        f"sql-source-url-{label}-{command}",
+        2,
+        rf"{FILE}: monitors\[0\]\.live\.url: the database URL {message}",
+        config=config_with(
+            "live: {type: csv, path: live.csv}", f"live: {{type: sql, url: '{url}', table: t}}"
+        ),
+        args=(command, "--config", "{config}"),
+        db=DbState(),
+        hidden=hidden,
+    )
+    for label, url, message, hidden in [
+        (
+            "at-sign-in-the-password",
+            "postgresql+psycopg://u:ab@cd:ef/ghZq9@127.0.0.1/db",
+            r"has an '@' in its password .*percent-encode special characters in the password "
+            r"\(@ → %40, / → %2F, : → %3A, # → %23, \? → %3F",
+            ("ab@cd", "cd:ef", "ghZq9"),
+        ),
+        (
+            "password-tail-in-the-database-name",
+            "postgresql+psycopg://u:p@ssZq9/w:rd#Secret1@127.0.0.1:5432/db",
+            r"has an '@' in its password",
+            ("ssZq9", "Secret1", "rd#"),
+        ),
+        (
+            "port-not-a-number",
+            "postgresql+psycopg://u:Pw9Zq8@127.0.0.1:5x4/db",
+            r"has a port that is not a number$",
+            ("Pw9Zq8",),
+        ),
+    ]
+    for command in ("run", "validate")
+]
+
 N = 301
 LIMITS = [
     refused(
@@ -505,6 +541,19 @@ ENV = [
         config=config_with("path: ref.csv}", "path: '${DW_TEST_REF}'}"),
         env={"DW_TEST_REF": "ref.csv"},
         db=DbState(runs=("succeeded",)),
+    ),
+    Case(
+        "env-var-in-a-query-is-hidden",
+        2,
+        r"live: listing the columns of sql query \"select a, b, c from nope where tag = '\*\*\*'\"",
+        config=config_with(
+            "live: {type: csv, path: live.csv}",
+            "live: {type: sql, url: 'sqlite://', "
+            "query: \"select a, b, c from nope where tag = '${DW_TEST_TAG}'\"}",
+        ),
+        env={"DW_TEST_TAG": "Zq9TagSecret"},
+        db=DbState(runs=("failed",)),
+        hidden=("Zq9TagSecret", "Zq9T"),
     ),
     Case(
         "escaped-dollar-is-literal",
@@ -648,6 +697,7 @@ CASES = (
     + [refused(id, top(text), message) for id, text, message in DEFAULTS]
     + UNKNOWN_KEYS
     + REQUIRED
+    + SQL_URLS
     + LIMITS
     + ENV
     + [_schedule_case(*row) for row in SCHEDULES]

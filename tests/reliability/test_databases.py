@@ -62,7 +62,7 @@ URLS = [
         "at-sign-in-the-password",
         (*RUN, "postgresql+psycopg://rtuser:cd@SecretTail9@127.0.0.1:5432/db"),
         r"'postgresql\+psycopg://rtuser:\*\*\*@127\.0\.0\.1:5432/db' has an '@' in its password"
-        r".*percent-encode it as %40",
+        r".*percent-encode special characters in the password \(@ → %40, / → %2F",
         hidden=("SecretTail9", "cd@"),
     ),
     own(
