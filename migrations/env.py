@@ -42,6 +42,8 @@ def _configure(connection: Any) -> None:
         # migration_engine connection, which Alembic cannot tell by itself).
         transactional_ddl=True,
         transaction_per_migration=False,
+        # driftwatch's callback, which reads the schema after each revision (database.py)
+        on_version_apply=config.attributes.get("on_version_apply"),
     )
 
 

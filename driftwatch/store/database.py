@@ -296,6 +296,8 @@ def _migration_connection(engine: Engine, *, rebuild: bool) -> Iterator[AlembicC
     """
     config = _alembic_config()
     own = _sqlite_file(engine.url) is not None
+    if own and _has_version_table(engine):
+        _revision_shapes()  # before the lock: other writers wait only for the migration itself
     migrating = migration_engine(engine.url) if own else engine
     try:
         with migrating.begin() as connection:
@@ -395,19 +397,22 @@ def _objects(connection: sa.Connection) -> Shape:
 
 @functools.cache
 def _revision_shapes() -> dict[str | None, Shape]:
-    """The schema of a SQLite database at each revision (None: before the first one), found by
-    migrating an in-memory database through the revisions one at a time."""
+    """The schema of a SQLite database at each revision (None: before the first one), read after
+    each step of migrating an in-memory database to head."""
     from alembic import command
 
     engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
     try:
         with engine.begin() as connection:
             shapes: dict[str | None, Shape] = {None: _objects(connection)}
-            for revision in reversed(_script_revisions()):
-                config = _alembic_config()
-                config.attributes["connection"] = connection
-                command.upgrade(config, revision)
+
+            def read(*, heads: set[str], **_: Any) -> None:
+                (revision,) = heads
                 shapes[revision] = _objects(connection)
+
+            config = _alembic_config()
+            config.attributes.update(connection=connection, on_version_apply=read)
+            command.upgrade(config, "head")
     finally:
         engine.dispose()
     return shapes
@@ -492,10 +497,14 @@ def _half_built_error(
             "`driftwatch run` rebuilds it"
         )
     return SchemaOutOfDateError(
-        f"{what}; it holds {found.runs} runs ({found.rows} rows), which driftwatch will not "
-        "risk by guessing how far the migration got: restore the file from a backup taken "
-        "before that upgrade"
+        f"{what}; it holds {_count(found.runs, 'run')} ({_count(found.rows, 'row')}), which "
+        "driftwatch will not risk by guessing how far the migration got: restore the file from "
+        "a backup taken before that upgrade"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _settle_half_built(connection: sa.Connection, *, rebuild: bool) -> None:
@@ -574,6 +583,11 @@ def check_schema(
     if current != HEAD_REVISION and (found := _half_built_of(engine)) is not None:
         raise _half_built_error(str(engine.url.database), found, config_hint)
     _refuse_unless_at_head(engine, current, config_hint)
+
+
+def _has_version_table(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return sa.inspect(connection).has_table(_VERSION_TABLE.name)
 
 
 def _has_driftwatch_tables(engine: Engine) -> bool:
