@@ -264,3 +264,26 @@ def wait_for(condition: Callable[[], bool], process: Any) -> None:
     while not condition():
         assert process.is_alive() and time.monotonic() < deadline, "never reached"
         time.sleep(0.001)
+
+
+def test_two_first_runs_on_one_new_file_both_succeed(
+    forks: Any, at_revision: dict[str | None, Path], tmp_path: Path
+) -> None:
+    """Both find the file empty; BEGIN IMMEDIATE makes the second wait for the first's schema,
+    then find it at head (before, the second failed with "table ... already exists")."""
+    for attempt in range(3):
+        folder = tmp_path / f"race-{attempt}"
+        path = prepare(folder, CASES["first-run"], at_revision)
+        both = [
+            launch(forks, command(RUN, folder), folder / f"out-{i}.txt", folder / f"trace-{i}.txt")
+            for i in range(2)
+        ]
+        for i, process in enumerate(both):
+            process.join(120)
+            assert process.exitcode in OK_EXITS, (folder / f"out-{i}.txt").read_text()
+        migrated = [
+            "CREATE" in (folder / f"trace-{i}.txt").read_text().split("COMMIT")[0] for i in range(2)
+        ]
+        assert revision_of(path) == schema.HEAD_REVISION
+        assert objects(path) == objects(at_revision[schema.HEAD_REVISION])
+        assert migrated.count(True) <= 1, "both created the schema"
