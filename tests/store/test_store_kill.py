@@ -5,8 +5,9 @@ on it works.
 Each command runs in a child forked from a server that has imported driftwatch, its data stack
 and Alembic once (multiprocessing's forkserver), so a child starts the command at once and 50
 kills fit in about a minute: ``python -m driftwatch`` would spend most of each try importing.
-The window where the schema is written is measured first, on one traced command per case; most
-kills are drawn (seeded) around it, the rest over the whole command.
+How long the migration's transaction lasts is measured first, on one traced command per case;
+four kills in five are drawn (seeded) over that length from the moment the migration begins (the
+start-up varies more than the migration lasts), the rest over the command's first second.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,27 +154,33 @@ def launch(
     return process
 
 
-def schema_window(forks: Any, folder: Path, case: Case, at_revision: Any) -> tuple[float, float]:
-    """When the killed command's migration first writes and when it commits (s after its start)."""
+def migration_length(forks: Any, folder: Path, case: Case, at_revision: Any) -> float:
+    """How long the command's migration transaction lasts, from its BEGIN to its COMMIT (s)."""
     prepare(folder, case, at_revision)
     trace = folder / "trace.txt"
     process = launch(forks, command(case.command, folder), folder / "out.txt", trace)
     process.join(120)
     assert process.exitcode in OK_EXITS, (folder / "out.txt").read_text()
     events = [line.split() for line in trace.read_text().splitlines()]
-    begin = next(float(t) for t, word in events if word in ("CREATE", "ALTER", "DROP"))
-    commit = next(float(t) for t, word in events if word == "COMMIT" and float(t) > begin)
-    return begin, commit
+    begin = next(float(t) for t, word in events if word == "BEGIN")
+    return next(float(t) for t, word in events if word == "COMMIT" and float(t) > begin) - begin
 
 
-def kill_times(rng: random.Random, n: int, begin: float, commit: float) -> list[float]:
-    """Four in five around the migration (half its length before and after it), one in five
-    anywhere in the first second."""
-    margin = (commit - begin) / 2
+@dataclass(frozen=True)
+class Kill:
+    delay: float
+    """Seconds to wait before the kill."""
+    in_migration: bool
+    """Whether the delay counts from the migration's BEGIN (else from the command's start)."""
+
+
+def kills(rng: random.Random, n: int, length: float) -> list[Kill]:
+    """Four in five spread over the migration (from its BEGIN to half its length after its
+    COMMIT), one in five anywhere in the command's first second."""
     return [
-        rng.uniform(max(0.0, begin - margin), commit + margin)
+        Kill(rng.uniform(0.0, 1.5 * length), True)
         if rng.random() < 0.8
-        else rng.uniform(0.0, 1.0)
+        else Kill(rng.uniform(0.0, 1.0), False)
         for _ in range(n)
     ]
 
@@ -193,16 +199,19 @@ def test_kill_9_during_schema_creation_or_migration_leaves_a_usable_file(
     outcomes: dict[str, Counter[str]] = {}
     started = time.monotonic()
     for name, case in CASES.items():
-        begin, commit = schema_window(forks, tmp_path / f"{name}-calibration", case, at_revision)
+        length = migration_length(forks, tmp_path / f"{name}-calibration", case, at_revision)
         outcomes[name] = Counter()
-        for index, delay in enumerate(kill_times(rng, KILLS[name], begin, commit)):
+        for index, kill in enumerate(kills(rng, KILLS[name], length)):
             folder = tmp_path / f"{name}-{index}"
             path = prepare(folder, case, at_revision)
-            process = launch(forks, command(case.command, folder), folder / "out.txt")
-            time.sleep(delay)
+            trace = folder / "trace.txt"
+            process = launch(forks, command(case.command, folder), folder / "out.txt", trace)
+            if kill.in_migration:  # the start-up varies more than the migration lasts
+                wait_for(trace, "BEGIN", process)
+            time.sleep(kill.delay)
             process.kill()
             process.join(60)
-            where = f"{name} #{index}, killed after {delay:.3f} s"
+            where = f"{name} #{index}, killed {kill}"
             journal = path.with_name(path.name + "-journal")
             hot = journal.is_file() and journal.stat().st_size > 0
             revision = revision_of(path) if path.is_file() else None
@@ -245,7 +254,7 @@ def test_a_migration_killed_midway_leaves_its_journal_and_the_old_file(
     path = prepare(folder, case, at_revision)
     trace = folder / "trace.txt"
     process = launch(forks, command(case.command, folder), folder / "out.txt", trace, stop=3)
-    wait_for(lambda: trace.is_file() and "STOPPED" in trace.read_text(), process)
+    wait_for(trace, "STOPPED", process)
     process.kill()
     process.join(60)
     assert process.exitcode == -9
@@ -259,11 +268,12 @@ def test_a_migration_killed_midway_leaves_its_journal_and_the_old_file(
     assert revision_of(path) == schema.HEAD_REVISION
 
 
-def wait_for(condition: Callable[[], bool], process: Any) -> None:
+def wait_for(trace: Path, word: str, process: Any) -> None:
+    """Until the child's trace shows ``word``."""
     deadline = time.monotonic() + 60
-    while not condition():
+    while not (trace.is_file() and word in trace.read_text()):
         assert process.is_alive() and time.monotonic() < deadline, "never reached"
-        time.sleep(0.001)
+        time.sleep(0.0005)
 
 
 def test_two_first_runs_on_one_new_file_both_succeed(
