@@ -512,7 +512,7 @@ def _settle_half_built(connection: sa.Connection, *, rebuild: bool) -> None:
     found = _half_built(connection)
     if found is None:
         return
-    file = str(connection.engine.url.database)
+    file = str(_sqlite_file(connection.engine.url))
     if found.rows or not rebuild:
         raise _half_built_error(file, found, "--database URL")
     # Its tables hold nothing: drop its driftwatch objects and let the migration start over.
@@ -559,7 +559,7 @@ def ensure_schema(engine: Engine, *, config_hint: str = "--config FILE") -> None
         current = current_revision(engine)  # created just now, by us or by another process
     elif (found := _half_built_of(engine)) is not None:
         if found.rows:
-            raise _half_built_error(str(engine.url.database), found, config_hint)
+            raise _half_built_error(str(_sqlite_file(engine.url)), found, config_hint)
         upgrade(engine)  # rebuilds it (checked again inside the migration's transaction)
         current = current_revision(engine)
     _refuse_unless_at_head(engine, current, config_hint)
@@ -581,7 +581,7 @@ def check_schema(
             f"run `driftwatch run {config_hint}` first or fix {origin}"
         )
     if current != HEAD_REVISION and (found := _half_built_of(engine)) is not None:
-        raise _half_built_error(str(engine.url.database), found, config_hint)
+        raise _half_built_error(str(_sqlite_file(engine.url)), found, config_hint)
     _refuse_unless_at_head(engine, current, config_hint)
 
 
