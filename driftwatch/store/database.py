@@ -10,12 +10,9 @@ Alembic is imported only when it is needed: to create or migrate a database, and
 revisions of one that is not at head. Opening a database that is already at head (every scheduled
 run) compares its ``alembic_version`` row, read with SQLAlchemy, with :data:`HEAD_REVISION`.
 
-Every migration is one transaction, on SQLite too: the file goes from its revision to the target,
-or stays as it was (a ``kill -9`` included). pysqlite runs DDL outside the transaction SQLAlchemy
-opens, so migrations use their own engine (:func:`migration_engine`) with SQLAlchemy's pysqlite
-recipe for transactional DDL. Files that older versions left half-built (interrupted before
-migrations were atomic) are found before migrating: rebuilt when their tables hold nothing, and
-refused with what is wrong and the fix otherwise (:func:`ensure_schema`).
+Every migration is one transaction, on SQLite too (:func:`migration_engine`): a database goes to
+the target revision or stays as it was, ``kill -9`` included. SQLite files that older versions
+left half-built are rebuilt when their tables are empty, refused with the fix otherwise.
 """
 
 from __future__ import annotations
@@ -127,14 +124,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_migration_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # SQLAlchemy's pysqlite recipe for transactional DDL ("Serializable isolation / Savepoints /
-    # Transactional DDL"): the driver's own transaction handling off, so that the BEGIN below,
-    # emitted when SQLAlchemy begins, covers every statement, CREATE/ALTER/DROP included.
+    # SQLAlchemy's pysqlite recipe for transactional DDL: the driver's own transaction handling
+    # off, so the BEGIN emitted when SQLAlchemy begins covers every statement, DDL included.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    # Off for the migration (SQLite ignores the pragma inside a transaction): a batch operation
-    # that copies a table and drops the old one must not cascade into the rows that reference it.
-    # The migration checks the keys before it commits (_check_foreign_keys).
+    # Off (it cannot change inside the transaction): a batch copy of a table must not cascade
+    # into the rows that reference it. The keys are checked before the commit.
     cursor.execute("PRAGMA foreign_keys=OFF")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
@@ -149,11 +144,10 @@ def _sqlite_begin_immediate(connection: sa.Connection) -> None:
 def migration_engine(url: str | sa.URL) -> Engine:
     """An engine to change the schema of ``url`` with, one real transaction per ``begin()``.
 
-    On SQLite it applies SQLAlchemy's recipe for transactional DDL (the driver's autocommit off,
-    ``BEGIN IMMEDIATE`` when SQLAlchemy begins), so a migration interrupted anywhere, by an error
-    or a ``kill -9``, leaves the file as it was. Other databases get a plain engine (PostgreSQL's
-    DDL is transactional already). Used by :func:`upgrade`, :func:`downgrade` and the plain
-    ``alembic`` command (``migrations/env.py``).
+    On SQLite, SQLAlchemy's recipe for transactional DDL (the driver's autocommit off, ``BEGIN
+    IMMEDIATE`` when SQLAlchemy begins): a migration interrupted anywhere, by an error or a
+    ``kill -9``, leaves the file as it was. Used by :func:`upgrade`, :func:`downgrade` and the
+    plain ``alembic`` command (``migrations/env.py``).
     """
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     if engine.dialect.name == "sqlite":
@@ -288,15 +282,13 @@ def _migration_connection(engine: Engine, *, rebuild: bool) -> Iterator[AlembicC
 
     Two processes starting on a brand-new database (two schedulers, two CI jobs) both find it
     empty; the lock (PostgreSQL: an advisory lock, SQLite: ``BEGIN IMMEDIATE``) makes the second
-    wait and then find the schema already at head. A SQLite file is migrated through
-    :func:`migration_engine`, so the transaction covers the DDL; a file an older driftwatch left
-    half-built is refused first, or with ``rebuild`` rebuilt when its tables hold nothing. (An
-    in-memory SQLite database keeps the caller's engine: a second engine would be another
-    database, and nothing of it outlives a crash.)
+    wait and then find the schema already at head. A half-built SQLite file is refused first, or
+    with ``rebuild`` rebuilt when empty. (In-memory SQLite keeps the caller's engine: another
+    engine would be another database.)
     """
     config = _alembic_config()
     own = _sqlite_file(engine.url) is not None
-    if own and _has_version_table(engine):
+    if own and sa.inspect(engine).has_table(_VERSION_TABLE.name):
         _revision_shapes()  # before the lock: other writers wait only for the migration itself
     migrating = migration_engine(engine.url) if own else engine
     try:
@@ -362,11 +354,10 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 # --- SQLite files half-built by an older driftwatch ----------------------------------------------
 #
-# Before migrations were one transaction on SQLite, pysqlite ran each CREATE/ALTER/DROP on its own
-# until the first row was written (the alembic_version row, after a revision's DDL), so a kill
-# left the DDL run so far: part of the next revision's objects beside the recorded revision, or
-# part of 0001's tables beside an empty alembic_version. Such a file is found by comparing its
-# driftwatch tables (their columns), views and indexes with those of the revision it records.
+# Before migrations were one transaction on SQLite, pysqlite committed each CREATE/ALTER/DROP run
+# before the first row written (the alembic_version row), so a kill left part of the next
+# revision beside the recorded one (or part of 0001 beside an empty alembic_version). Found by
+# comparing the driftwatch tables (columns), views and indexes with the recorded revision's.
 
 Shape = dict[str, frozenset[str]]
 """``"table runs"``/``"view v"`` → column names, ``"index ix"`` → {its table}."""
@@ -430,19 +421,16 @@ def _known_objects() -> Shape:
 
 @dataclass(frozen=True)
 class _HalfBuilt:
-    revision: str | None
-    """The revision alembic_version records (None: the table is there, its row is not)."""
-    damage: str
-    """How the schema differs from that revision's."""
-    rows: int
-    """The rows in its driftwatch tables: 0 means rebuilding it loses nothing."""
+    revision: str | None  # what alembic_version records (None: the table without its row)
+    damage: str  # how the schema differs from that revision's
+    rows: int  # in its driftwatch tables: 0 means rebuilding it loses nothing
     runs: int
 
 
 def _half_built(connection: sa.Connection) -> _HalfBuilt | None:
-    """What an interrupted migration left in this SQLite database; None when its schema is that
-    of the revision it records, or it has no ``alembic_version`` table (brand new; tables without
-    one are refused as made by hand), or it records a revision this driftwatch does not know."""
+    """What an interrupted migration left in this SQLite database; None when its schema is the
+    recorded revision's, or nothing is recorded (no alembic_version: brand new or hand-made) or
+    a revision this driftwatch does not know is."""
     tables = connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
     if _VERSION_TABLE.name not in set(tables.scalars()):
         return None
@@ -497,14 +485,10 @@ def _half_built_error(
             "`driftwatch run` rebuilds it"
         )
     return SchemaOutOfDateError(
-        f"{what}; it holds {_count(found.runs, 'run')} ({_count(found.rows, 'row')}), which "
+        f"{what}; it holds {found.runs} run(s) ({found.rows} row(s)), which "
         "driftwatch will not risk by guessing how far the migration got: restore the file from "
         "a backup taken before that upgrade"
     )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _settle_half_built(connection: sa.Connection, *, rebuild: bool) -> None:
@@ -583,11 +567,6 @@ def check_schema(
     if current != HEAD_REVISION and (found := _half_built_of(engine)) is not None:
         raise _half_built_error(str(_sqlite_file(engine.url)), found, config_hint)
     _refuse_unless_at_head(engine, current, config_hint)
-
-
-def _has_version_table(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        return sa.inspect(connection).has_table(_VERSION_TABLE.name)
 
 
 def _has_driftwatch_tables(engine: Engine) -> bool:

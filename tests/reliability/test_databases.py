@@ -249,8 +249,8 @@ UPGRADE_LEFT = (
 )
 HALF_BUILT_WITH_RUNS = (
     r"database '.*results\.db' is half-built \(a migration by an older driftwatch was "
-    r"interrupted\): it records revision 0001 but has view feature_timeseries; it holds 1 run "
-    r"\(1 row\), which driftwatch will not risk .*: restore the file from a backup"
+    r"interrupted\): it records revision 0001 but has view feature_timeseries; it holds 1 run\(s\) "
+    r"\(1 row\(s\)\), which driftwatch will not risk .*: restore the file from a backup"
 )
 HALF_BUILT = [
     Case(

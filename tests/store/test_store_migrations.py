@@ -503,7 +503,7 @@ def test_a_half_built_file_holding_results_is_refused_and_left_as_it_is(
             rf"database '{re.escape(path)}' is half-built .*: it {re.escape(damage)}; ", message
         )
         assert message.endswith(
-            "it holds 2 runs (9 rows), which driftwatch will not risk by guessing how far the "
+            "it holds 2 run(s) (9 row(s)), which driftwatch will not risk by guessing how far the "
             "migration got: restore the file from a backup taken before that upgrade"
         )
     assert snapshot(engine) == before
