@@ -2,6 +2,12 @@
 
 Used both by ``driftwatch db ...`` (which passes an open connection in ``config.attributes``) and by
 the plain ``alembic`` command from the repository root (URL from ``DRIFTWATCH_DB`` or alembic.ini).
+
+All pending migrations run in one transaction, on SQLite too: the database goes from its revision
+to the target or stays as it was. The connection driftwatch passes is already in that transaction
+(Alembic then opens none of its own); the plain ``alembic`` command connects through
+:func:`~driftwatch.store.database.migration_engine`, which makes SQLite's DDL transactional, and
+``transactional_ddl`` tells Alembic so.
 """
 
 from __future__ import annotations
@@ -10,8 +16,8 @@ import os
 from typing import Any
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
 
+from driftwatch.store.database import migration_engine
 from driftwatch.store.models import Base
 
 config = context.config
@@ -33,6 +39,12 @@ def _configure(connection: Any) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         include_name=include_name,
         compare_type=True,
+        # One transaction for every pending migration (pysqlite's DDL is transactional on a
+        # migration_engine connection, which Alembic cannot tell by itself).
+        transactional_ddl=True,
+        transaction_per_migration=False,
+        # driftwatch's callback, which reads the schema after each revision (database.py)
+        on_version_apply=config.attributes.get("on_version_apply"),
     )
 
 
@@ -56,14 +68,17 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    section = config.get_section(config.config_ini_section, {})
-    if os.environ.get("DRIFTWATCH_DB"):
-        section["sqlalchemy.url"] = os.environ["DRIFTWATCH_DB"]
-    engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+    url = os.environ.get("DRIFTWATCH_DB") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("no database: set DRIFTWATCH_DB or sqlalchemy.url in alembic.ini")
+    engine = migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            _configure(connection)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

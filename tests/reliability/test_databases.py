@@ -236,6 +236,68 @@ SCHEMA = [
     ),
 ]
 
+# What an interrupted first run or `db upgrade` of a driftwatch whose SQLite migrations were not
+# one transaction left: part of the schema, committed DDL statement by DDL statement.
+FIRST_RUN_LEFT = (
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)",
+    "CREATE TABLE reference_profiles (id INTEGER NOT NULL PRIMARY KEY)",
+)
+UPGRADE_LEFT = (
+    "INSERT INTO runs (monitor, window_start, window_end, status, trigger, started_at) "
+    "VALUES ('m1', '2024-01-01', '2024-01-02', 'succeeded', 'manual', '2024-01-02')",
+    "CREATE VIEW feature_timeseries AS SELECT 1 AS x",  # 0002's first statement
+)
+HALF_BUILT_WITH_RUNS = (
+    r"database '.*results\.db' is half-built \(a migration by an older driftwatch was "
+    r"interrupted\): it records revision 0001 but has view feature_timeseries; it holds 1 run\(s\) "
+    r"\(1 row\(s\)\), which driftwatch will not risk .*: restore the file from a backup"
+)
+HALF_BUILT = [
+    Case(
+        "half-built-first-run-is-rebuilt-by-the-next-run",
+        0,
+        setup_sql=FIRST_RUN_LEFT,
+        db=DbState(runs=("succeeded",)),
+        backends=("sqlite",),
+    ),
+    Case(
+        "half-built-first-run-is-rebuilt-by-db-upgrade",
+        0,
+        args=("db", "upgrade", "--database", "{db}"),
+        setup_sql=FIRST_RUN_LEFT,
+        stdout=rf": schema empty -> {HEAD}",
+        backends=("sqlite",),
+    ),
+    Case(
+        "half-built-first-run-is-named-by-a-reader",
+        2,
+        r"half-built .*: it records no revision but has table reference_profiles; its tables are "
+        r"empty, so `driftwatch db upgrade --database URL` or `driftwatch run` rebuilds it",
+        args=("report", "--database", "{db}"),
+        setup_sql=FIRST_RUN_LEFT,
+        backends=("sqlite",),
+    ),
+    Case(
+        "half-built-upgrade-holding-runs-is-refused-by-run",
+        2,
+        HALF_BUILT_WITH_RUNS,
+        setup=(("db", "upgrade", "--database", "{db}", "--revision", "0001"),),
+        setup_sql=UPGRADE_LEFT,
+        db=DbState(runs=("succeeded",)),
+        backends=("sqlite",),
+    ),
+    Case(
+        "half-built-upgrade-holding-runs-is-refused-by-db-upgrade",
+        2,
+        HALF_BUILT_WITH_RUNS,
+        args=("db", "upgrade", "--database", "{db}"),
+        setup=(("db", "upgrade", "--database", "{db}", "--revision", "0001"),),
+        setup_sql=UPGRADE_LEFT,
+        db=DbState(runs=("succeeded",)),
+        backends=("sqlite",),
+    ),
+]
+
 PG_ONLY = [
     Case(
         "missing-postgresql-database",
@@ -248,7 +310,7 @@ PG_ONLY = [
     ),
 ]
 
-CASES = URLS + READ_ONLY + SCHEMA + PG_ONLY
+CASES = URLS + READ_ONLY + SCHEMA + HALF_BUILT + PG_ONLY
 
 
 @pytest.mark.parametrize(("case", "backend"), case_params(CASES))

@@ -251,3 +251,81 @@ def save_windows_in_child(
         results.put(("ok", actions))
     except BaseException as exc:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+# --- the command line in a forked, pre-imported process (the kill tests) ------------------------
+
+# What a `driftwatch run` or `db upgrade` imports, loaded once by the fork server so that each
+# child starts the command at once: the kills land in the command, not in the interpreter start-up.
+PRELOAD = [
+    "store_helpers",
+    "driftwatch.cli",
+    "driftwatch.cli.run",
+    "driftwatch.cli.db",
+    "driftwatch.api",
+    "driftwatch.store.database",
+    "driftwatch.sources.csv",
+    "sqlalchemy.dialects.sqlite",
+    "scipy.special",
+    "pyarrow.csv",
+    "alembic.config",
+    "alembic.command",
+    "alembic.runtime.migration",
+    "alembic.script",
+    "alembic.operations",
+]
+
+_SCHEMA_STATEMENTS = ("BEGIN", "CREATE", "ALTER", "DROP")
+
+
+def cli_in_child(
+    args: list[str], output: str, trace: str | None = None, stop_after: int | None = None
+) -> None:
+    """``driftwatch ARGS`` in this process, stdout and stderr into the file ``output``; the exit
+    code is the command's. With ``trace``, each schema statement's time (seconds since this
+    function started) and first word go to that file, one per line, and so do COMMITs; with
+    ``stop_after``, the process stops itself (SIGSTOP) once that many of them have run, after
+    writing ``STOPPED`` there."""
+    import signal
+    import time
+
+    started = time.monotonic()
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.environ.update(COLUMNS="200")
+    for name in ("DRIFTWATCH_DB", "DRIFTWATCH_CONFIG"):
+        os.environ.pop(name, None)
+    if trace is not None:
+        import sqlalchemy as sa
+
+        lines = open(trace, "w", buffering=1, encoding="utf-8")  # noqa: SIM115 (the child's life)
+
+        def ours(connection: Any) -> bool:  # not the in-memory database of _revision_shapes
+            return bool(connection.engine.url.database)
+
+        def statement(connection: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
+            word = sql.lstrip().split(None, 1)[0].upper()
+            if word in _SCHEMA_STATEMENTS and ours(connection):
+                lines.write(f"{time.monotonic() - started:.4f} {word}\n")
+
+        def commit(connection: Any) -> None:
+            if ours(connection):
+                lines.write(f"{time.monotonic() - started:.4f} COMMIT\n")
+
+        creates = []
+
+        def executed(connection: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
+            if stop_after is not None and ours(connection) and sql.lstrip()[:6].upper() == "CREATE":
+                creates.append(sql)
+                if len(creates) == stop_after:
+                    lines.write("STOPPED\n")
+                    os.kill(os.getpid(), signal.SIGSTOP)
+
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", statement)
+        sa.event.listen(sa.engine.Engine, "after_cursor_execute", executed)
+        sa.event.listen(sa.engine.Engine, "commit", commit)
+    from driftwatch.cli import main
+
+    sys.argv = ["driftwatch", *args]
+    main()

@@ -3,6 +3,7 @@ schema that is behind (or unknown) is refused with the command that fixes it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from store_helpers import driftwatch, invoke, weather_config
+from store_helpers import driftwatch, invoke, populate_example, weather_config
 
 from driftwatch.data import DATA_DIR
 from driftwatch.errors import SchemaOutOfDateError, StoreError, redact_url
@@ -288,3 +289,232 @@ def test_0004_adds_a_null_decision_threshold_to_old_rows_and_to_both_views(
     assert "decision_threshold" not in columns
     views = {c["name"] for c in sa.inspect(engine).get_columns("feature_timeseries")}
     assert "decision_threshold" not in views and "reason" in views
+
+
+# --- every migration is one transaction, on SQLite too -------------------------------------------
+
+
+class Interrupted(Exception):
+    """Raised by a migration operation: the migration stops part-way, as a crash would stop it."""
+
+
+def scratch(operations: Any) -> bool:
+    """Whether migration operations are those of the in-memory database driftwatch migrates to
+    learn each revision's schema (not the database under test)."""
+    return str(operations.get_bind().engine.url) == "sqlite://"
+
+
+def interrupt_after(monkeypatch: pytest.MonkeyPatch, operations: int) -> None:
+    """Make every migration operation after the first ``operations`` raise :class:`Interrupted`."""
+    from alembic.operations.base import AbstractOperations
+
+    original = AbstractOperations.invoke
+    done = 0
+
+    def invoke(self: AbstractOperations, operation: Any) -> Any:
+        nonlocal done
+        if scratch(self):
+            return original(self, operation)
+        if done >= operations:
+            raise Interrupted(f"interrupted after {operations} operation(s)")
+        done += 1
+        return original(self, operation)
+
+    monkeypatch.setattr(AbstractOperations, "invoke", invoke)
+
+
+def schema_objects(engine: sa.Engine) -> dict[str, list[str]]:
+    """Tables and views with their columns, and each table's indexes: the schema as it stands."""
+    inspector = sa.inspect(engine)
+    found: dict[str, list[str]] = {}
+    for table in inspector.get_table_names():
+        found[f"table {table}"] = sorted(c["name"] for c in inspector.get_columns(table))
+        found[f"indexes {table}"] = sorted(str(i["name"]) for i in inspector.get_indexes(table))
+    for view in inspector.get_view_names():
+        found[f"view {view}"] = sorted(c["name"] for c in inspector.get_columns(view))
+    return found
+
+
+def test_a_migration_failing_midway_leaves_the_database_at_its_previous_revision(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schema.upgrade(engine, "0001")
+    populate(engine)
+    rows, objects = snapshot(engine), schema_objects(engine)
+    interrupt_after(monkeypatch, 1)  # 0002's first view is created, its second one fails
+
+    with pytest.raises(Interrupted):
+        schema.upgrade(engine)
+
+    assert schema.current_revision(engine) == "0001"
+    assert schema_objects(engine) == objects
+    assert snapshot(engine) == rows
+
+
+@pytest.mark.parametrize("operations", [1, 7])
+def test_a_first_migration_failing_midway_leaves_an_empty_database(
+    database_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, operations: int
+) -> None:
+    interrupt_after(monkeypatch, operations)
+    with pytest.raises(Interrupted):
+        Store.open(database_url)
+    assert schema.current_revision(engine) is None
+    assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    monkeypatch.undo()
+    Store.open(database_url).close()  # the next run creates it
+    assert schema.current_revision(engine) == schema.HEAD_REVISION
+
+
+def test_the_alembic_command_migrates_in_one_transaction_too(
+    database_url: str, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`alembic upgrade head` from the repository (env.py connecting by itself) is atomic too."""
+    schema.upgrade(engine, "0001")
+    objects = schema_objects(engine)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(schema.migrations_dir()))
+    monkeypatch.setenv("DRIFTWATCH_DB", database_url)
+    interrupt_after(monkeypatch, 3)  # 0002 and half of 0003 done
+
+    with pytest.raises(Interrupted):
+        command.upgrade(config, "head")
+
+    assert schema.current_revision(engine) == "0001"
+    assert schema_objects(engine) == objects
+
+
+def test_a_table_copied_by_a_batch_operation_keeps_the_rows_that_reference_it(
+    sqlite_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Foreign keys are off while migrating (SQLite ignores the pragma inside the transaction):
+    copying ``runs`` and dropping the old table must not cascade into its results."""
+    from alembic.operations.base import AbstractOperations, Operations
+
+    engine = schema.connect(sqlite_database)
+    schema.upgrade(engine, "0001")
+    populate(engine)
+    before = snapshot(engine)
+    original = AbstractOperations.invoke
+    copied = []
+
+    def invoke(self: AbstractOperations, operation: Any) -> Any:
+        if isinstance(self, Operations) and not scratch(self) and not copied:
+            copied.append(True)
+            with self.batch_alter_table("runs", recreate="always"):
+                pass
+        return original(self, operation)
+
+    monkeypatch.setattr(AbstractOperations, "invoke", invoke)
+    schema.upgrade(engine, "0002")
+
+    assert copied and schema.current_revision(engine) == "0002"
+    same_rows(before, snapshot(engine))
+    engine.dispose()
+
+
+# --- SQLite files half-built by a driftwatch whose migrations were not one transaction -----------
+
+
+def half_built(
+    url: str, start: str | None, operations: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupt an upgrade from ``start`` the way driftwatch did before it made migrations one
+    transaction: on the application's engine, where pysqlite runs each DDL statement on its own
+    (the interrupted revision's statements so far stay), killed after ``operations`` of them."""
+    engine = schema.connect(url)
+    try:
+        if start is not None:
+            schema.upgrade(engine, start)
+        with monkeypatch.context() as patched:
+            interrupt_after(patched, operations)
+            with engine.begin() as connection, pytest.raises(Interrupted):
+                command.upgrade(alembic_config(connection), "head")
+    finally:
+        engine.dispose()
+
+
+HALF_BUILT = [  # (start, operations run, what is wrong): interrupted first runs and `db upgrade`s
+    pytest.param(None, 1, "records no revision but has table reference_profiles", id="first-1"),
+    pytest.param(None, 5, "records no revision but has index ix_silences_monitor, table "
+                 "reference_profiles, table runs, table silences and 1 more", id="first-5"),
+    pytest.param("0001", 1, "records revision 0001 but has view feature_timeseries", id="0002-1"),
+    pytest.param("0002", 2, "records revision 0002 but lacks view feature_timeseries, view "
+                 "latest_feature_results", id="0003-2"),
+    pytest.param("0003", 3, "records revision 0003 but lacks view feature_timeseries, view "
+                 "latest_feature_results and has other columns in table feature_results",
+                 id="0004-3"),
+    pytest.param("0005", 3, "records revision 0005 but has index ix_runs_monitor_window_end_id "
+                 "and lacks index ix_runs_monitor_window_end, view latest_feature_results",
+                 id="0006-3"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("start", "operations", "damage"), HALF_BUILT)
+def test_a_half_built_file_without_results_is_rebuilt_by_the_next_run(
+    sqlite_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    start: str | None,
+    operations: int,
+    damage: str,
+) -> None:
+    half_built(sqlite_database, start, operations, monkeypatch)
+    path = sqlite_database.removeprefix("sqlite:///")
+    with pytest.raises(SchemaOutOfDateError) as refused:  # a reader writes nothing
+        Store.open_readonly(sqlite_database)
+    assert re.fullmatch(
+        rf"database '{re.escape(path)}' is half-built \(a migration by an older driftwatch was "
+        rf"interrupted\): it {re.escape(damage)}; its tables are empty, so `driftwatch db upgrade "
+        r"--database URL` or `driftwatch run` rebuilds it",
+        str(refused.value),
+    ), str(refused.value)
+
+    opened = Store.open(sqlite_database)
+    try:
+        populate_example(opened)
+        assert schema.current_revision(opened.engine) == schema.HEAD_REVISION
+    finally:
+        opened.close()
+
+
+@pytest.mark.parametrize(("start", "operations", "damage"), HALF_BUILT[2:])
+def test_a_half_built_file_holding_results_is_refused_and_left_as_it_is(
+    sqlite_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+    start: str,
+    operations: int,
+    damage: str,
+) -> None:
+    engine = schema.connect(sqlite_database)
+    schema.upgrade(engine, start)
+    populate(engine)
+    half_built(sqlite_database, None, operations, monkeypatch)  # from `start`, where it is
+    before, objects = snapshot(engine), schema_objects(engine)
+    path = sqlite_database.removeprefix("sqlite:///")
+
+    for attempt in (
+        lambda: Store.open(sqlite_database, config_hint="--config prod.yaml"),
+        lambda: schema.upgrade(engine),
+        lambda: schema.downgrade(engine, "base"),
+    ):
+        with pytest.raises(SchemaOutOfDateError) as refused:
+            attempt()
+        message = str(refused.value)
+        assert re.match(
+            rf"database '{re.escape(path)}' is half-built .*: it {re.escape(damage)}; ", message
+        )
+        assert message.endswith(
+            "it holds 2 run(s) (9 row(s)), which driftwatch will not risk by guessing how far the "
+            "migration got: restore the file from a backup taken before that upgrade"
+        )
+    assert snapshot(engine) == before
+    assert schema_objects(engine) == objects
+    engine.dispose()
+
+
+def test_a_complete_schema_behind_head_is_not_half_built(sqlite_database: str) -> None:
+    engine = schema.connect(sqlite_database)
+    for revision in [*reversed(revisions_before_head()), schema.HEAD_REVISION]:
+        schema.upgrade(engine, revision)
+        with engine.connect() as connection:
+            assert schema._half_built(connection) is None, revision
+    engine.dispose()
