@@ -7,7 +7,9 @@ expected dashboard rows can be written down by hand.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
