@@ -145,10 +145,28 @@ def test_database_in_missing_folder_says_which_folder(
     assert "does not exist; create it" in one_error_line(result.output)
 
 
-def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--debug", "run", "--config", str(tmp_path / "x.yaml")])
-    assert result.exit_code != 0
-    assert result.exception is not None
+def _a_bug(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+@pytest.mark.parametrize(
+    ("bug", "code", "line"),
+    [
+        pytest.param(False, 2, "driftwatch: error: config file", id="user-error"),
+        pytest.param(True, 3, "driftwatch: internal error: RuntimeError: boom", id="bug"),
+    ],
+)
+def test_debug_adds_the_traceback_and_keeps_the_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, debug: bool, bug: bool, code: int, line: str
+) -> None:
+    if bug:
+        monkeypatch.setattr("driftwatch.cli.validate.validate_config", _a_bug)
+    args = ["validate", "--config", str(tmp_path / "x.yaml")]
+    result = CliRunner().invoke(cli, ["--debug", *args] if debug else args)
+    assert result.exit_code == code, result.output
+    assert ("Traceback (most recent call last)" in result.output) is debug
+    assert result.output.rstrip("\n").splitlines()[-1].startswith(line)
 
 
 def test_validate_prints_resolved_features(
@@ -359,6 +377,14 @@ def test_a_real_process_prints_one_line_for_a_mistyped_database(tmp_path: Path) 
         "run `driftwatch run` first or fix --database\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_real_process_with_debug_keeps_exit_code_2_for_a_user_error(tmp_path: Path) -> None:
+    result = run_cli("--debug", "run", "--config", "missing.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Traceback (most recent call last)")
+    assert result.stderr.splitlines()[-1].startswith("driftwatch: error: config file")
 
 
 @pytest.mark.slow
