@@ -123,6 +123,33 @@ def test_missing_column_is_reported_and_other_features_still_stored(
     assert rows["weather"] == "critical"
 
 
+@pytest.mark.parametrize(
+    ("numeric", "expected"),
+    [
+        pytest.param(
+            ["temp_max", "weather"],
+            "monitor 'weather', feature 'weather': reference: column 'weather' is declared numeric",
+            id="one-feature",
+        ),
+        pytest.param(
+            ["weather"],
+            "monitor 'weather': every feature failed; 'weather': reference: column 'weather' is",
+            id="every-feature",
+        ),
+    ],
+)
+def test_an_error_line_names_its_monitor_once(
+    tmp_path: Path, write_config: Callable[..., Path], numeric: list[str], expected: str
+) -> None:
+    config = weather_config(tmp_path)
+    config["monitors"][0]["features"] = {"numeric": numeric}
+    result = invoke("run", "--config", str(write_config(config)), "--no-store")
+    assert result.exit_code == 2
+    line = one_error_line(result.output)
+    assert line.startswith(f"driftwatch: error: {expected}"), line
+    assert line.count("monitor 'weather'") == 1, line
+
+
 def test_unreachable_database_never_shows_its_password(
     tmp_path: Path, write_config: Callable[..., Path]
 ) -> None:
