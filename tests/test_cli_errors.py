@@ -414,6 +414,44 @@ def test_a_real_process_with_debug_keeps_exit_code_2_for_a_user_error(tmp_path: 
     assert result.stderr.splitlines()[-1].startswith("driftwatch: error: config file")
 
 
+def _decimal_comma_csv(tmp_path: Path) -> dict[str, Any]:
+    source = {"type": "csv", "path": str(tmp_path / "data.csv")}
+    (tmp_path / "data.csv").write_text("a;b\n0,5;1,5\n2,5;3,5\n", encoding="utf-8")
+    return source
+
+
+def _mysql_typed_table(tmp_path: Path) -> dict[str, Any]:
+    with sqlite3.connect(tmp_path / "data.db") as db:
+        db.execute("CREATE TABLE t (a INT(11), b DOUBLE)")
+        db.execute("INSERT INTO t VALUES (1, 1.5)")
+    return {"type": "sql", "url": f"sqlite:///{tmp_path / 'data.db'}", "table": "t"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        pytest.param(_decimal_comma_csv, "it looks ';'-delimited", id="pandas-parser-warning"),
+        pytest.param(
+            _mysql_typed_table, "column 'c' is absent from the reference", id="sqlalchemy-warning"
+        ),
+    ],
+)
+def test_a_real_process_prints_the_error_line_and_no_library_warning(
+    tmp_path: Path,
+    write_config: Callable[..., Path],
+    source: Callable[[Path], dict[str, Any]],
+    message: str,
+) -> None:
+    data = source(tmp_path)
+    monitor = {"name": "m", "reference": data, "live": data, "features": {"numeric": ["a", "c"]}}
+    path = write_config({"database": f"sqlite:///{tmp_path / 'r.db'}", "monitors": [monitor]})
+    result = run_cli("run", "--config", str(path), "--no-store", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("driftwatch: error: monitor 'm'") and message in result.stderr
+
+
 @pytest.mark.slow
 def test_a_real_process_prints_one_line_for_a_missing_config(tmp_path: Path) -> None:
     result = run_cli("run", "--config", "missing.yaml", cwd=tmp_path)

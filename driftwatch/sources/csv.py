@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from driftwatch.config import CsvSourceConfig
-from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest
+from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest, ignoring
 
 __all__ = ["CsvSource"]
 
@@ -43,7 +43,9 @@ class CsvSource(BaseSource):
         """The header row's names (pandas-style: a repeated name ``x`` reads as ``x.1``)."""
         if self._header is None:
             self._check_file()
-            with self._errors():
+            # A row longer than the header makes pandas warn (ParserWarning) on this read; the
+            # shape check names that row, the delimiter check a header of one column.
+            with self._errors(), ignoring(pd.errors.ParserWarning):
                 header = pd.read_csv(self.path, nrows=0, **self._options())
             names = [str(name) for name in header.columns]
             if len(names) == 1:

@@ -194,6 +194,14 @@ DELIMITERS = [
         db=FAILED,
     ),
     Case(
+        # Decimal commas: read with ',' a row has more fields than the header (pandas warns).
+        "live-decimal-comma-semicolon-file-read-as-comma",
+        2,
+        r"has one column 'a;b;c' in its header: it looks ';'-delimited, not ','",
+        files=live_file(LIVE_CSV.replace(",", ";").replace(".", ",")),
+        db=FAILED,
+    ),
+    Case(
         "comma-file-read-with-semicolon",
         2,
         r"has one column 'a,b,c' in its header: it looks ','-delimited, not ';'",

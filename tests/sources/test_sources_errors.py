@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +66,22 @@ def _corrupt_parquet_in_directory(tmp: Path) -> Source:
     (tmp / "b.parquet").write_bytes(good[: len(good) // 2] + good[-8:])  # truncated body
     return open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE)
 
+
+def _mysql_typed_sqlite(tmp: Path) -> Source:
+    """A SQLite table declared with MySQL's ``INT(11)``, which SQLAlchemy cannot rebuild (it warns
+    on reflecting it)."""
+    url = f"sqlite:///{tmp / 'data.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INT(11), x DOUBLE)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1, 1.5)")
+    engine.dispose()
+    return open_source(SqlSourceConfig(type="sql", url=url, table="t"), role=ROLE)
+
+
+DECIMAL_COMMA = "a;b;c\n0,5;1,25;x\n1,5;2,5;y\n"
+"""A semicolon file with decimal commas: read with ',' its rows have more fields than its
+header (pandas warns on the header read)."""
 
 Case = tuple[Callable[[Path], Source], Callable[[Source], object], type[Exception], list[str]]
 
@@ -164,6 +181,18 @@ CASES: dict[str, Case] = {
         lambda s: list(s.read(["a"])),
         SourceError,
         ["is not valid CSV", "EOF inside string starting at row 2", "'delimiter'"],
+    ),
+    "decimal-comma csv read with commas": (
+        lambda tmp: _csv(tmp, DECIMAL_COMMA),
+        lambda s: s.columns(),
+        SourceError,
+        ["has one column 'a;b;c' in its header: it looks ';'-delimited, not ','"],
+    ),
+    "missing column of a table with a MySQL type": (
+        _mysql_typed_sqlite,
+        lambda s: s.read(["y"]),
+        ColumnError,
+        ["column 'y' not found in sql table t", "available columns: n, x"],
     ),
     "binary file as csv": (
         lambda tmp: _csv(tmp, b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00garbage\xff"),
@@ -288,6 +317,29 @@ def test_error_messages(case: str, tmp_path: Path) -> None:
     assert "SECRETPW" not in message, message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["decimal-comma csv read with commas", "missing column of a table with a MySQL type"],
+    ids=["csv-parser-warning", "sql-reflection-warning"],
+)
+def test_a_library_warning_is_neither_shown_nor_left_in_the_filters(
+    case: str, tmp_path: Path
+) -> None:
+    """The error line says it all: pandas' or SQLAlchemy's warning is dropped for that one call,
+    and the process's warning filters are as they were (the caller's own, not driftwatch's)."""
+    build, action, kind, _ = CASES[case]
+    source = build(tmp_path)
+    before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shown = list(warnings.filters)
+        with pytest.raises(kind):
+            action(source)
+        assert list(warnings.filters) == shown
+    assert [str(w.message) for w in caught] == []
+    assert list(warnings.filters) == before
 
 
 def test_describe_redacts_the_password() -> None:
