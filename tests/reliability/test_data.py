@@ -6,10 +6,13 @@ the exit code, the one error line and what the results database holds afterwards
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.reliability.harness import (
@@ -62,6 +65,20 @@ def frame_with(column: str, values: object) -> str:
     frame[column] = values
     return csv_text(frame)
 
+
+def parquet_bytes(frame: pd.DataFrame, names: list[str] | None = None) -> bytes:
+    """``frame`` as a Parquet file's bytes (its columns renamed to ``names``: repeats allowed)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if names is not None:
+        table = table.rename_columns(names)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+PARQUET_LIVE = config_with("live: {type: csv, path: live.csv}", "live: {type: parquet, path: live}")
+"""The base config with the live data a Parquet folder (``live/``)."""
+LIVE_FRAME = pd.read_csv(io.StringIO(LIVE_CSV))
 
 FAILED = DbState(runs=("failed",))
 LINE_SHAPE = r"line {line} has {got} fields where the header has 3"
@@ -338,6 +355,14 @@ FILES = [
         2,
         r"live.csv",
         config=config_with("live: {type: csv", "live: {type: parquet"),
+        db=FAILED,
+    ),
+    Case(
+        "live-parquet-with-a-repeated-column",
+        2,
+        r"live: parquet file .*live/part-0\.parquet has 2 columns named 'a'; a feature reads one",
+        config=PARQUET_LIVE,
+        files=live_file(b"", **{"live/part-0.parquet": parquet_bytes(LIVE_FRAME, ["a", "a", "c"])}),
         db=FAILED,
     ),
     Case(

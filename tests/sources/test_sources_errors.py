@@ -79,6 +79,15 @@ def _mysql_typed_sqlite(tmp: Path) -> Source:
     return open_source(SqlSourceConfig(type="sql", url=url, table="t"), role=ROLE)
 
 
+def _parquet_with_a_repeated_column(tmp: Path, *, directory: bool) -> Source:
+    table = pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["x", "x"])
+    if directory:
+        pq.write_table(pa.table({"x": [5.0, 6.0]}), tmp / "a.parquet")
+    pq.write_table(table, tmp / "b.parquet")
+    path = tmp if directory else tmp / "b.parquet"
+    return open_source(ParquetSourceConfig(type="parquet", path=path), role=ROLE)
+
+
 DECIMAL_COMMA = "a;b;c\n0,5;1,25;x\n1,5;2,5;y\n"
 """A semicolon file with decimal commas: read with ',' its rows have more fields than its
 header (pandas warns on the header read)."""
@@ -217,6 +226,18 @@ CASES: dict[str, Case] = {
         lambda s: list(s.read(["x"])),
         SourceError,
         ["parquet file /", "/b.parquet cannot be read as Parquet:", "smaller than"],
+    ),
+    "repeated column in a parquet file": (
+        lambda tmp: _parquet_with_a_repeated_column(tmp, directory=False),
+        lambda s: list(s.read(["x"])),
+        ColumnError,
+        ["parquet file /", "/b.parquet has 2 columns named 'x'", "rename or drop the repeated"],
+    ),
+    "repeated column in one parquet file of a directory": (
+        lambda tmp: _parquet_with_a_repeated_column(tmp, directory=True),
+        lambda s: list(s.read(["x"])),
+        ColumnError,
+        ["parquet file /", "/b.parquet has 2 columns named 'x'"],
     ),
     "empty parquet directory": (
         lambda tmp: open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE),
