@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from driftwatch.config import CsvSourceConfig
+from driftwatch.errors import ColumnError
 from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest, ignoring
 
 __all__ = ["CsvSource"]
@@ -34,6 +36,7 @@ class CsvSource(BaseSource):
         super().__init__(config, role=role)
         self.path = absolute(config.path)
         self._header: list[str] | None = None
+        self._repeated: dict[str, str] = {}
         self._shape_checked = False
 
     def describe(self) -> str:
@@ -50,8 +53,42 @@ class CsvSource(BaseSource):
             names = [str(name) for name in header.columns]
             if len(names) == 1:
                 self._check_delimiter(names[0])
+            self._repeated = self._repeated_names(names)
             self._header = names
         return list(self._header)
+
+    def _repeated_names(self, names: list[str]) -> dict[str, str]:
+        """Each header name (pandas' ``x.1`` too) whose column is one of several named alike,
+        mapped to the name as written; read only when pandas may have renamed one."""
+        known = set(names)
+        if not any(n.rpartition(".")[0] in known for n in names if n.rpartition(".")[2].isdigit()):
+            return {}
+        with self._errors(), ignoring(pd.errors.ParserWarning):
+            first = pd.read_csv(
+                self.path, header=None, nrows=1, dtype=str, keep_default_na=False, **self._options()
+            )
+        written = [str(v) for v in first.iloc[0]] if len(first) else []
+        if len(written) != len(names):
+            return {}
+        counts = Counter(written)
+        return {
+            name: raw for name, raw in zip(names, written, strict=True) if raw and counts[raw] > 1
+        }
+
+    def _refuse_repeated(self, names: Iterable[str]) -> None:
+        """ColumnError when a column to read shares its header name with another: pandas would
+        read the first and call the next ``x.1``, and which one a feature means is not ours to
+        guess."""
+        header = self.columns()
+        for name in names:
+            raw = self._repeated.get(name)
+            if raw is not None:
+                fields = [i + 1 for i, n in enumerate(header) if self._repeated.get(n) == raw]
+                raise ColumnError(
+                    f"{self.role}: csv file '{self.path}' has {len(fields)} columns named {raw!r} "
+                    f"in its header (fields {', '.join(map(str, fields))}); a feature reads one "
+                    "column: rename the repeated ones"
+                )
 
     def _check_delimiter(self, name: str) -> None:
         """A one-column header holding another usual delimiter is a wrong ``delimiter`` key; one
@@ -136,6 +173,7 @@ class CsvSource(BaseSource):
 
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
         self._check_file()
+        self._refuse_repeated(plan.fetch)
         self.check_shape()
         # No columns at all still means rows (a count without features): parse the first one.
         usecols: list[str] | list[int] = list(plan.fetch) or [0]

@@ -528,14 +528,30 @@ VALUES = [
         db=DbState(runs=("succeeded",), features={"A": "error", "b": "ok"}),
     ),
     Case(
+        # pandas reads the first 'a' and names the second 'a.1': which one is meant is a guess.
         "repeated-header-name",
-        0,
+        2,
+        r"reference: csv file '.*ref\.csv' has 2 columns named 'a' in its header \(fields 1, 3\); "
+        r"a feature reads one column: rename the repeated ones",
         files={
             "ref.csv": REF_CSV.replace("a,b,c", "a,b,a", 1),
             "live.csv": LIVE_CSV.replace("a,b,c", "a,b,a", 1),
         },
         config=config_with("numeric: [a, b], categorical: [c]", "numeric: [a, b]"),
-        db=DbState(runs=("succeeded",), features={"a": "ok", "b": "ok"}),
+        db=FAILED,
+    ),
+    Case(
+        "repeated-header-name-in-live-only",
+        2,
+        r"live: csv file '.*live\.csv' has 2 columns named 'c' in its header \(fields 3, 4\)",
+        files=live_file(every_row(LIVE_CSV.replace("a,b,c", "a,b,c,c", 1), ",q")),
+        db=FAILED,
+    ),
+    Case(
+        "repeated-header-name-of-no-feature-is-fine",
+        0,
+        files=live_file(every_row(LIVE_CSV.replace("a,b,c", "a,b,c,x,x", 1), ",1,2")),
+        db=DbState(runs=("succeeded",), features=OK),
     ),
 ]
 

@@ -203,6 +203,18 @@ CASES: dict[str, Case] = {
         ColumnError,
         ["column 'y' not found in sql table t", "available columns: n, x"],
     ),
+    "repeated csv header name": (
+        lambda tmp: _csv(tmp, "x,y,x\n1,2,3\n"),
+        lambda s: list(s.read(["y", "x"])),
+        ColumnError,
+        ["csv file '", "data.csv' has 2 columns named 'x' in its header (fields 1, 3)"],
+    ),
+    "pandas' name for a repeated csv header name": (
+        lambda tmp: _csv(tmp, "x,y,x\n1,2,3\n"),
+        lambda s: list(s.read(["x.1"])),
+        ColumnError,
+        ["has 2 columns named 'x' in its header", "rename the repeated ones"],
+    ),
     "binary file as csv": (
         lambda tmp: _csv(tmp, b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00garbage\xff"),
         lambda s: s.columns(),
