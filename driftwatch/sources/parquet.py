@@ -308,6 +308,7 @@ class ParquetSource(BaseSource):
             self._refuse_repeated(file_schema, read, f"parquet file {path}")
             names = set(file_schema.names)
             stored = [c for c in read if c in names]
+            self._refuse_absent([c for c in read if c not in names], path, keys)
             coded = _dictionary_columns(file_schema, stored, plan) if dictionaries else []
             if coded:  # reopened to read them as dictionaries; the footer is not parsed again
                 footer = handle.metadata
@@ -329,6 +330,21 @@ class ParquetSource(BaseSource):
                 yield table
         finally:
             handle.close()
+
+    def _refuse_absent(self, absent: list[str], path: str, keys: dict[str, Any]) -> None:
+        """ColumnError when a file of the directory lacks a column to read that is not one of its
+        hive partition keys (``key=value`` folders): read as nulls, it would pass for a moved
+        ``__missing__`` bin without naming the file."""
+        folders = {part.partition("=")[0] for part in Path(path).parts if "=" in part}
+        lacking = [c for c in absent if c not in keys and c not in folders]
+        if lacking:
+            names = ", ".join(repr(c) for c in lacking)
+            noun = "column" if len(lacking) == 1 else "columns"
+            raise ColumnError(
+                f"{self.role}: parquet file {path} has no {noun} {names}, which the "
+                f"{self.describe()} has; add the {noun} to that file (nulls where unknown) or "
+                "move the file out of the directory"
+            )
 
     def _name_a_repeated_column(self) -> None:
         """ColumnError naming a file of the directory whose schema repeats a column name (pyarrow

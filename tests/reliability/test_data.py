@@ -366,6 +366,35 @@ FILES = [
         db=FAILED,
     ),
     Case(
+        # Read as nulls it was a moved __missing__ bin (critical), naming no file.
+        "live-parquet-folder-with-a-file-lacking-a-column",
+        2,
+        r"live: parquet file .*live/part-1\.parquet has no column 'b', which the parquet "
+        r"directory .*live has; add the column to that file",
+        config=PARQUET_LIVE,
+        files=live_file(
+            b"",
+            **{
+                "live/part-0.parquet": parquet_bytes(LIVE_FRAME),
+                "live/part-1.parquet": parquet_bytes(LIVE_FRAME.drop(columns=["b"])),
+            },
+        ),
+        db=FAILED,
+    ),
+    Case(
+        "live-parquet-folder-of-complete-files",
+        0,
+        config=PARQUET_LIVE,
+        files=live_file(
+            b"",
+            **{
+                "live/part-0.parquet": parquet_bytes(LIVE_FRAME[:100]),
+                "live/part-1.parquet": parquet_bytes(LIVE_FRAME[100:]),
+            },
+        ),
+        db=DbState(runs=("succeeded",), features=OK),
+    ),
+    Case(
         "fewer-rows-than-min-rows-is-no-data",
         0,
         files=live_file(join(lines(LIVE_CSV)[:11])),

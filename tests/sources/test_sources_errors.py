@@ -21,8 +21,10 @@ from driftwatch.config import (
     ParquetSourceConfig,
     SqlSourceConfig,
 )
+from driftwatch.engine import NumericBins
 from driftwatch.errors import ColumnError, SourceError
 from driftwatch.sources import Source, open_source
+from driftwatch.sources.counting import FeatureBins
 from driftwatch.timeutil import TimeWindow
 
 ROLE = "monitor 'weather' live"
@@ -86,6 +88,14 @@ def _parquet_with_a_repeated_column(tmp: Path, *, directory: bool) -> Source:
     pq.write_table(table, tmp / "b.parquet")
     path = tmp if directory else tmp / "b.parquet"
     return open_source(ParquetSourceConfig(type="parquet", path=path), role=ROLE)
+
+
+def _parquet_directory_with_a_file_lacking(tmp: Path, column: str) -> Source:
+    full = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    pq.write_table(pa.Table.from_pandas(full, preserve_index=False), tmp / "a.parquet")
+    short = full.drop(columns=[column])
+    pq.write_table(pa.Table.from_pandas(short, preserve_index=False), tmp / "b.parquet")
+    return open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE)
 
 
 DECIMAL_COMMA = "a;b;c\n0,5;1,25;x\n1,5;2,5;y\n"
@@ -250,6 +260,18 @@ CASES: dict[str, Case] = {
         lambda s: list(s.read(["x"])),
         ColumnError,
         ["parquet file /", "/b.parquet has 2 columns named 'x'"],
+    ),
+    "a file of a parquet directory lacks a column": (
+        lambda tmp: _parquet_directory_with_a_file_lacking(tmp, "y"),
+        lambda s: list(s.read(["x", "y"])),
+        ColumnError,
+        ["parquet file /", "/b.parquet has no column 'y', which the parquet directory /"],
+    ),
+    "a file of a parquet directory lacks a column (counting)": (
+        lambda tmp: _parquet_directory_with_a_file_lacking(tmp, "x"),
+        lambda s: s.count([FeatureBins("x", "numeric", NumericBins(edges=(0.0, 1.0, 2.0)))]),
+        ColumnError,
+        ["/b.parquet has no column 'x'", "add the column to that file (nulls where unknown)"],
     ),
     "empty parquet directory": (
         lambda tmp: open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE),
