@@ -411,7 +411,43 @@ FILES = [
 
 RNG = np.random.default_rng(5)
 
+
+def ids_csv(reused: float, *, seed: int, rows: int = 1_000) -> str:
+    """``rows`` rows: ``a`` as in the base data and ``c`` an id, a ``reused`` share of them ids
+    of the reference (``id0`` …), the rest ids it never had."""
+    rng = np.random.default_rng(seed)
+    old = round(rows * reused)
+    ids = [f"id{i}" for i in rng.choice(rows, old, replace=False)]
+    ids += [f"new{seed}-{i}" for i in range(rows - old)]
+    return csv_text(pd.DataFrame({"a": np.round(rng.normal(size=rows), 6), "c": ids}))
+
+
+IDS_CONFIG = config_with("numeric: [a, b], categorical: [c]", "numeric: [a], categorical: [c]")
+REFERENCE_IDS = csv_text(
+    pd.DataFrame({"a": np.round(np.random.default_rng(8).normal(size=1_000), 6)}).assign(
+        c=[f"id{i}" for i in range(1_000)]
+    )
+)
+"""1,000 reference rows whose ``c`` values are all distinct (an identifier)."""
+
 VALUES = [
+    Case(
+        # Good–Turing expects every live id to be new: half of them old ids is the signal.
+        "all-distinct-reference-ids-half-reused-is-drift",
+        0,
+        config=IDS_CONFIG,
+        files={"ref.csv": REFERENCE_IDS, "live.csv": ids_csv(0.5, seed=9)},
+        args=("run", "--config", "{config}", "--format", "json"),
+        db=DbState(runs=("succeeded",), features={"a": "ok", "c": "critical"}),
+        stdout=r"decided by live values the reference already had, though its own were all",
+    ),
+    Case(
+        "all-distinct-reference-ids-all-new-is-ok",
+        0,
+        config=IDS_CONFIG,
+        files={"ref.csv": REFERENCE_IDS, "live.csv": ids_csv(0.0, seed=10)},
+        db=DbState(runs=("succeeded",), features={"a": "ok", "c": "ok"}),
+    ),
     Case(
         "all-missing-reference-column-is-error",
         2,
