@@ -123,6 +123,33 @@ def test_missing_column_is_reported_and_other_features_still_stored(
     assert rows["weather"] == "critical"
 
 
+@pytest.mark.parametrize(
+    ("numeric", "expected"),
+    [
+        pytest.param(
+            ["temp_max", "weather"],
+            "monitor 'weather', feature 'weather': reference: column 'weather' is declared numeric",
+            id="one-feature",
+        ),
+        pytest.param(
+            ["weather"],
+            "monitor 'weather': every feature failed; 'weather': reference: column 'weather' is",
+            id="every-feature",
+        ),
+    ],
+)
+def test_an_error_line_names_its_monitor_once(
+    tmp_path: Path, write_config: Callable[..., Path], numeric: list[str], expected: str
+) -> None:
+    config = weather_config(tmp_path)
+    config["monitors"][0]["features"] = {"numeric": numeric}
+    result = invoke("run", "--config", str(write_config(config)), "--no-store")
+    assert result.exit_code == 2
+    line = one_error_line(result.output)
+    assert line.startswith(f"driftwatch: error: {expected}"), line
+    assert line.count("monitor 'weather'") == 1, line
+
+
 def test_unreachable_database_never_shows_its_password(
     tmp_path: Path, write_config: Callable[..., Path]
 ) -> None:
@@ -145,10 +172,28 @@ def test_database_in_missing_folder_says_which_folder(
     assert "does not exist; create it" in one_error_line(result.output)
 
 
-def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--debug", "run", "--config", str(tmp_path / "x.yaml")])
-    assert result.exit_code != 0
-    assert result.exception is not None
+def _a_bug(*_args: object, **_kwargs: object) -> None:
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+@pytest.mark.parametrize(
+    ("bug", "code", "line"),
+    [
+        pytest.param(False, 2, "driftwatch: error: config file", id="user-error"),
+        pytest.param(True, 3, "driftwatch: internal error: RuntimeError: boom", id="bug"),
+    ],
+)
+def test_debug_adds_the_traceback_and_keeps_the_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, debug: bool, bug: bool, code: int, line: str
+) -> None:
+    if bug:
+        monkeypatch.setattr("driftwatch.cli.validate.validate_config", _a_bug)
+    args = ["validate", "--config", str(tmp_path / "x.yaml")]
+    result = CliRunner().invoke(cli, ["--debug", *args] if debug else args)
+    assert result.exit_code == code, result.output
+    assert ("Traceback (most recent call last)" in result.output) is debug
+    assert result.output.rstrip("\n").splitlines()[-1].startswith(line)
 
 
 def test_validate_prints_resolved_features(
@@ -359,6 +404,52 @@ def test_a_real_process_prints_one_line_for_a_mistyped_database(tmp_path: Path) 
         "run `driftwatch run` first or fix --database\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_real_process_with_debug_keeps_exit_code_2_for_a_user_error(tmp_path: Path) -> None:
+    result = run_cli("--debug", "run", "--config", "missing.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Traceback (most recent call last)")
+    assert result.stderr.splitlines()[-1].startswith("driftwatch: error: config file")
+
+
+def _decimal_comma_csv(tmp_path: Path) -> dict[str, Any]:
+    source = {"type": "csv", "path": str(tmp_path / "data.csv")}
+    (tmp_path / "data.csv").write_text("a;b\n0,5;1,5\n2,5;3,5\n", encoding="utf-8")
+    return source
+
+
+def _mysql_typed_table(tmp_path: Path) -> dict[str, Any]:
+    with sqlite3.connect(tmp_path / "data.db") as db:
+        db.execute("CREATE TABLE t (a INT(11), b DOUBLE)")
+        db.execute("INSERT INTO t VALUES (1, 1.5)")
+    return {"type": "sql", "url": f"sqlite:///{tmp_path / 'data.db'}", "table": "t"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        pytest.param(_decimal_comma_csv, "it looks ';'-delimited", id="pandas-parser-warning"),
+        pytest.param(
+            _mysql_typed_table, "column 'c' is absent from the reference", id="sqlalchemy-warning"
+        ),
+    ],
+)
+def test_a_real_process_prints_the_error_line_and_no_library_warning(
+    tmp_path: Path,
+    write_config: Callable[..., Path],
+    source: Callable[[Path], dict[str, Any]],
+    message: str,
+) -> None:
+    data = source(tmp_path)
+    monitor = {"name": "m", "reference": data, "live": data, "features": {"numeric": ["a", "c"]}}
+    path = write_config({"database": f"sqlite:///{tmp_path / 'r.db'}", "monitors": [monitor]})
+    result = run_cli("run", "--config", str(path), "--no-store", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("driftwatch: error: monitor 'm'") and message in result.stderr
 
 
 @pytest.mark.slow

@@ -1,8 +1,8 @@
 """The ``driftwatch`` command: a thin shell over the typed functions of the package.
 
 Every :class:`~driftwatch.errors.DriftwatchError` becomes one line on stderr and exit code 2;
-``--debug`` shows the traceback instead. Subcommands are imported when used, not here: the root
-group lists them from :data:`COMMANDS`.
+``--debug`` adds the traceback and keeps the exit code. Subcommands are imported when used, not
+here: the root group lists them from :data:`COMMANDS`.
 """
 
 from __future__ import annotations

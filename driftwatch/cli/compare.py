@@ -12,6 +12,7 @@ from driftwatch.cli import documents, output, render
 from driftwatch.cli.main import EXIT_OK, EXIT_USER_ERROR, config_option, database_option, example
 from driftwatch.cli.main import fail as fail_line
 from driftwatch.cli.run import render_outcome
+from driftwatch.commands.run import error_line
 from driftwatch.config import load_config
 
 __all__ = ["compare", "compare_document"]
@@ -112,7 +113,7 @@ def compare(
         out.print(Text(_against_line(report), style="dim"))
         render_outcome(report.outcome, out, dataset_drift_enabled=enabled)
     errors = [
-        f"monitor {monitor!r}, feature {f.name!r}: {f.reason}"
+        error_line(monitor, f.reason or "failed", feature=f.name)
         for f in report.outcome.features
         if f.status == "error"
     ]

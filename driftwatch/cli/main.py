@@ -6,6 +6,7 @@ import gc
 import importlib
 import logging
 import os
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -85,7 +86,8 @@ def fail(message: str) -> None:
 
 
 class DriftwatchGroup(click.Group):
-    """Turns driftwatch errors into one line and exit code 2, unless --debug asks for tracebacks.
+    """Turns driftwatch errors into one line and exit code 2 (a bug: exit code 3); --debug adds
+    the traceback above that line and keeps the exit code.
 
     Subcommands can be registered lazily (:meth:`add_lazy_command`): by name, the
     ``"module:attribute"`` that defines them and their short help. The module is imported only
@@ -139,8 +141,7 @@ class DriftwatchGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DriftwatchError as exc:
-            if _debug(ctx):
-                raise
+            _traceback(ctx)
             fail(str(exc))
             ctx.exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
@@ -150,13 +151,27 @@ class DriftwatchGroup(click.Group):
             raise
         except Exception as exc:  # a bug, not a user error: still one line unless --debug
             if _debug(ctx):
-                raise
-            click.echo(
-                f"driftwatch: internal error: {type(exc).__name__}: {terminal(exc)} "
-                "(a bug in driftwatch: rerun with --debug for the traceback and report it)",
-                err=True,
-            )
+                _traceback(ctx)
+                click.echo(
+                    f"driftwatch: internal error: {type(exc).__name__}: {terminal(exc)}", err=True
+                )
+            else:
+                click.echo(
+                    f"driftwatch: internal error: {type(exc).__name__}: {terminal(exc)} "
+                    "(a bug in driftwatch: rerun with --debug for the traceback and report it)",
+                    err=True,
+                )
             ctx.exit(EXIT_INTERNAL_ERROR)
+
+
+def _traceback(ctx: click.Context) -> None:
+    """With --debug, the traceback of the exception being handled, on stderr.
+
+    Only shown: the exit code stays the error's own (2 for a user error, 3 for a bug), so a
+    script sees the same code with and without --debug.
+    """
+    if _debug(ctx):
+        click.echo(traceback.format_exc().rstrip("\n"), err=True)
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -266,7 +281,9 @@ def duration_option(_ctx: click.Context, param: click.Parameter, value: Any) -> 
         "driftwatch --log-format json -q run --config config/example.yaml --format json",
     ),
 )
-@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.option(
+    "--debug", is_flag=True, help="Also show an error's traceback (the exit code stays the same)."
+)
 @click.option(
     "--log-level",
     type=click.Choice(["debug", "info", "warning", "error"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ from driftwatch.timeutil import Clock, TimeWindow, system_clock
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["RunReport", "run", "run_monitor"]
+__all__ = ["RunReport", "error_line", "run", "run_monitor"]
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,11 @@ class RunReport:
         """One line per monitor that failed and per feature that could not be computed."""
         lines = []
         for outcome in self.outcomes:
-            prefix = f"monitor {outcome.monitor!r}"
             if outcome.status == "failed":
-                error = outcome.error or "failed"
-                # A source's error already names the monitor ("monitor 'm1' live: ...").
-                lines.append(error if error.startswith(prefix) else f"{prefix}: {error}")
+                lines.append(error_line(outcome.monitor, outcome.error or "failed"))
                 continue  # its line names the features that failed, once
             lines.extend(
-                f"{prefix}, feature {feature.name!r}: {feature.reason}"
+                error_line(outcome.monitor, feature.reason or "failed", feature=feature.name)
                 for feature in outcome.features
                 if feature.status == "error"
             )
@@ -65,6 +63,25 @@ class RunReport:
     def to_frame(self) -> pd.DataFrame:
         """Every outcome's rows in the tidy result frame."""
         return results_frame(self.outcomes)
+
+
+def error_line(monitor: str, error: str, *, feature: str | None = None) -> str:
+    """One error line naming ``monitor`` (and ``feature``) once.
+
+    A source's errors start with its role, which names the monitor (``monitor 'm1' live: ...``),
+    and a feature's reason or a failed run's error can quote one: the line keeps a leading role
+    as it is and drops the monitor from any other, so it never reads ``monitor 'm1': monitor
+    'm1' ...``.
+    """
+    prefix = f"monitor {monitor!r}"
+    if feature is None and error.startswith(f"{prefix} "):
+        return error
+    head = prefix if feature is None else f"{prefix}, feature {feature!r}"
+    return f"{head}: {re.sub(re.escape(prefix) + _ROLE, '', error)}"
+
+
+_ROLE = r" (?=(?:reference|live): )"
+"""What follows the monitor's name in a source's role (``monitor 'm1' live: ...``)."""
 
 
 def run(

@@ -32,6 +32,9 @@ __all__ = ["load_config", "parse_config"]
 _MAX_NODES = 100_000
 """The most values a config may expand to once YAML aliases are resolved: far above any real
 config, far below an alias bomb (a few hundred bytes that expand to billions of values)."""
+_MAX_DEPTH = 64
+"""The deepest a config's collections may nest: a real config nests about six deep; PyYAML
+builds nested collections recursively, and ~300 levels exhaust Python's stack."""
 
 
 class _YamlRefusal(Exception):
@@ -47,9 +50,26 @@ class _Loader(yaml.SafeLoader):
 
     A key given twice in one mapping is an error (PyYAML keeps the last silently, so a second
     ``monitors:`` block would drop the first); aliases are allowed but the document may expand to
-    at most :data:`_MAX_NODES` values; a timestamp that is not a real date (``2024-13-45``) stays
-    text, for the config's validation to name with its key path.
+    at most :data:`_MAX_NODES` values and nest at most :data:`_MAX_DEPTH` levels; a timestamp that
+    is not a real date (``2024-13-45``) stays text, for the config's validation to name with its
+    key path.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self._depth >= _MAX_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _YamlRefusal(
+                event.start_mark.line + 1,
+                f"values nest more than {_MAX_DEPTH} levels deep (lists or mappings inside each "
+                "other); a driftwatch config nests a few: check the brackets and indentation",
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_document(self, node: yaml.Node) -> Any:
         _check_expansion(node)

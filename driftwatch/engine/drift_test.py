@@ -28,6 +28,14 @@ components, each with a valid null, and combines them:
   (Esty 1983, Ann. Statist. 11: variance ≈ (n1·(1 − n1/N) + 2·n2)/N²), so the live count is
   compared with a beta-binomial whose rate has that mean and variance, floored at Beta(1, N) —
   the tails' null — when the reference had no singleton.
+* **reused** (categorical, a reference of all-distinct values such as ids) — :func:`reused_p`.
+  Good–Turing then expects every live value to be new (n1/N = 1), so ``unseen`` cannot fire and
+  new values are no signal: live values the reference *already had* are. Under no drift, N values
+  all distinct says the reference's values hold little mass, and h of n live values landing on
+  them has a small chance: at most sup_t exp(−(N−1)·t/2)·P(Binomial(n, t) ≥ h), t the mass of
+  the reference's values (the chance that N draws spread evenly over N/t values are all distinct,
+  times the live hits given that). Tested only when every reference value is distinct, which
+  leaves ``unseen`` half of its share.
 * **combination** — weighted Bonferroni: ``p = min(1, min_i p_i / w_i)`` with weights summing to 1
   (``interior_weight`` for the G-test, the rest shared by the tails or given to ``unseen``), so
   ``P(p < alpha) ≤ Σ_i alpha·w_i = alpha`` under the null whatever the dependence between the
@@ -61,12 +69,13 @@ __all__ = [
     "empty_slot_laws",
     "good_turing_unseen_rate",
     "interior_table",
+    "reused_p",
     "selection_band",
     "unseen_p",
     "unseen_rate_law",
 ]
 
-Component = Literal["interior", "lower_tail", "upper_tail", "unseen"]
+Component = Literal["interior", "lower_tail", "upper_tail", "unseen", "reused"]
 IntArray = npt.NDArray[np.int64]
 
 
@@ -211,6 +220,43 @@ def unseen_rate_law(n_ref: int, singletons: int, doubletons: int = 0) -> tuple[f
     concentration = min(n_ref + 1.0, spread / esty - 1.0) if spread_known else n_ref + 1.0
     concentration = max(concentration, 1.0)
     return rate * concentration, (1 - rate) * concentration
+
+
+_MASS_GRID = np.geomspace(1e-12, 1.0, 5_527)
+"""The masses on which :func:`reused_p` bounds its supremum: twelve decades in steps of 0.5 %."""
+
+
+def reused_p(h: int, n: int, n_ref: int) -> float:
+    """At most P(``n_ref`` reference values all distinct and at least ``h`` of ``n`` live values
+    equal to one of them) with no drift; 1 when ``h`` is 0.
+
+    For values spread evenly over M (so the reference's N values hold mass t = N/M), N of them
+    are all distinct with probability prod(1 − i/M) ≤ exp(−(N−1)·t/2), and the live values that
+    land on them are then Binomial(n, t). Even spread is what keeps N values distinct longest
+    for a given mass (a heavier value repeats sooner): the bound is the supremum over t of the
+    product (simulated: uniform and two-level spreads at the worst M give at most 0.6·alpha).
+    On each cell of a fixed log grid the first factor is taken at the cell's left end and the
+    second at its right end, so the value returned is never below the supremum (and falls with h).
+    """
+    from scipy import special
+
+    h, n, n_ref = _count(h, "h"), _count(n, "n"), _count(n_ref, "n_ref")
+    if h > n:
+        raise EngineError(f"h={h} live values on reference values out of only n={n}")
+    if h == 0:
+        return 1.0
+    right = _MASS_GRID
+    left = np.concatenate(([0.0], right[:-1]))
+    tail = np.asarray(special.bdtrc(h - 1, n, right), dtype=np.float64)  # P(Binomial(n, t) ≥ h)
+    bound = float(np.max(np.exp(-left * (n_ref - 1) / 2.0) * tail))
+    return min(max(bound, 0.0), 1.0)
+
+
+def _all_distinct(reference: Histogram) -> bool:
+    """True for a categorical reference of at least two values, every one of them distinct."""
+    bins = reference.bins
+    n_ref = reference.n_valid
+    return isinstance(bins, CategoricalBins) and n_ref >= 2 and bins.singletons == n_ref
 
 
 def empty_slot_laws(reference: Histogram) -> dict[int, tuple[float, float]]:
@@ -361,7 +407,8 @@ def drift_test(
     """The combined test of ``live`` against ``reference`` (see the module docstring).
 
     ``interior_weight`` is the interior G-test's share of the false-alarm budget; the tails share
-    the rest equally (numeric), or ``__unseen__`` takes it (categorical). ``permutations``,
+    the rest equally (numeric), or ``__unseen__`` takes it (categorical; it shares it with
+    ``reused`` when every reference value is distinct). ``permutations``,
     ``seed`` and ``min_expected`` go to :func:`~driftwatch.engine.stats.g_test`.
     """
     if live.bins != reference.bins:
@@ -369,7 +416,8 @@ def drift_test(
     if live.n == 0 or reference.n_valid == 0:
         raise EngineError("the test needs live rows and non-missing reference values")
     slots = _side_slots(reference)
-    w_interior, w_side = _weights(len(slots), interior_weight)
+    reused = _all_distinct(reference)
+    w_interior, w_side = _weights(len(slots) + int(reused), interior_weight)
     live_in, ref_in = interior_table(live, reference)
     n_in = int(live_in.sum())
     interior = (
@@ -390,5 +438,10 @@ def drift_test(
             p = beyond_range_p(k, n, n_ref, r)
             expected = n * (r + 1) / (n_ref + 1)
         components.append(ComponentTest(name, p, w_side, k, expected))
+    if reused:
+        assert isinstance(bins, CategoricalBins)
+        h = n - int(live.counts[bins.unseen_index])
+        p = reused_p(h, n, n_ref)
+        components.append(ComponentTest("reused", p, w_side, h, n / (n_ref + 1)))
     combined = min(1.0, min(c.p_value / c.weight for c in components))
     return DriftTestResult(combined, tuple(components), interior)

@@ -14,8 +14,10 @@ import json
 import os
 import queue
 import threading
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -64,6 +66,25 @@ def report_rows(chunks: Iterable[S], on_rows: RowsRead | None, total: int | None
         done += len(chunk)
         on_rows(done, total)
     on_rows(done, done)
+
+
+_WARNING_FILTERS = threading.RLock()
+
+
+@contextmanager
+def ignoring(*categories: type[Warning]) -> Iterator[None]:
+    """Warnings of ``categories`` dropped for the duration of one short call, nothing else.
+
+    For a library's warning that a one-line error already words (pandas' ``ParserWarning`` on a
+    header read, SQLAlchemy's ``SAWarning`` on reflecting column types the read never uses): it
+    would print on stderr before that line. The process's filters are saved and restored by
+    ``warnings.catch_warnings``, under a lock: two threads overlapping would each restore the
+    other's copy and leave this filter in place for good. Keep the body short (it holds the lock).
+    """
+    with _WARNING_FILTERS, warnings.catch_warnings():
+        for category in categories:
+            warnings.filterwarnings("ignore", category=category)
+        yield
 
 
 def prefetch(items: Iterable[T]) -> Iterator[T]:

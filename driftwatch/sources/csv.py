@@ -1,4 +1,5 @@
-"""CSV files, read in chunks with pandas; only the needed columns are parsed.
+"""CSV files, read in chunks with pandas; only the needed columns are converted, and a wide file
+is parsed in fewer rows at a time, so memory follows the columns read, not the file's width.
 
 A file is read as its header says or refused. ``index_col=False`` keeps pandas from taking the
 first column as an index when rows have one field more than the header (which shifted every
@@ -13,17 +14,34 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
 from driftwatch.config import CsvSourceConfig
-from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest
+from driftwatch.errors import ColumnError
+from driftwatch.sources._common import BaseSource, ReadPlan, absolute, file_digest, ignoring
 from driftwatch.text import one_line, shorten
 
 __all__ = ["CsvSource"]
+
+
+_FIELDS_PER_PARSE = 1 << 21
+"""The most fields pandas tokenizes in one parse (~30 MiB of tokenizer memory). Its C parser
+splits every field of a row and ``usecols`` only picks which it converts, so a parse of
+``chunk_rows`` rows of a wide file held all of its columns: reading 100 of 5,000 columns
+peaked at 917 MB."""
+
+
+def _rows_per_parse(chunk_rows: int, needed: int, width: int) -> int:
+    """Rows per pandas parse: ``chunk_rows`` at most, and no more fields than ``chunk_rows`` ×
+    ``needed`` or :data:`_FIELDS_PER_PARSE`, whichever is smaller, so memory follows the columns
+    read rather than the file's width."""
+    fields = min(chunk_rows * max(needed, 1), _FIELDS_PER_PARSE)
+    return max(1, min(chunk_rows, fields // max(width, 1)))
 
 
 class CsvSource(BaseSource):
@@ -35,6 +53,7 @@ class CsvSource(BaseSource):
         super().__init__(config, role=role)
         self.path = absolute(config.path)
         self._header: list[str] | None = None
+        self._repeated: dict[str, str] = {}
         self._shape_checked = False
 
     def describe(self) -> str:
@@ -44,13 +63,49 @@ class CsvSource(BaseSource):
         """The header row's names (pandas-style: a repeated name ``x`` reads as ``x.1``)."""
         if self._header is None:
             self._check_file()
-            with self._errors():
+            # A row longer than the header makes pandas warn (ParserWarning) on this read; the
+            # shape check names that row, the delimiter check a header of one column.
+            with self._errors(), ignoring(pd.errors.ParserWarning):
                 header = pd.read_csv(self.path, nrows=0, **self._options())
             names = [str(name) for name in header.columns]
             if len(names) == 1:
                 self._check_delimiter(names[0])
+            self._repeated = self._repeated_names(names)
             self._header = names
         return list(self._header)
+
+    def _repeated_names(self, names: list[str]) -> dict[str, str]:
+        """Each header name (pandas' ``x.1`` too) whose column is one of several named alike,
+        mapped to the name as written; read only when pandas may have renamed one."""
+        known = set(names)
+        if not any(n.rpartition(".")[0] in known for n in names if n.rpartition(".")[2].isdigit()):
+            return {}
+        with self._errors(), ignoring(pd.errors.ParserWarning):
+            first = pd.read_csv(
+                self.path, header=None, nrows=1, dtype=str, keep_default_na=False, **self._options()
+            )
+        written = [str(v) for v in first.iloc[0]] if len(first) else []
+        if len(written) != len(names):
+            return {}
+        counts = Counter(written)
+        return {
+            name: raw for name, raw in zip(names, written, strict=True) if raw and counts[raw] > 1
+        }
+
+    def _refuse_repeated(self, names: Iterable[str]) -> None:
+        """ColumnError when a column to read shares its header name with another: pandas would
+        read the first and call the next ``x.1``, and which one a feature means is not ours to
+        guess."""
+        header = self.columns()
+        for name in names:
+            raw = self._repeated.get(name)
+            if raw is not None:
+                fields = [i + 1 for i, n in enumerate(header) if self._repeated.get(n) == raw]
+                raise ColumnError(
+                    f"{self.role}: csv file '{self.path}' has {len(fields)} columns named {raw!r} "
+                    f"in its header (fields {', '.join(map(str, fields))}); a feature reads one "
+                    "column: rename the repeated ones"
+                )
 
     def _check_delimiter(self, name: str) -> None:
         """A one-column header holding another usual delimiter is a wrong ``delimiter`` key; one
@@ -135,14 +190,14 @@ class CsvSource(BaseSource):
 
     def _scan(self, plan: ReadPlan) -> Iterator[pd.DataFrame]:
         self._check_file()
+        self._refuse_repeated(plan.fetch)
         self.check_shape()
         # No columns at all still means rows (a count without features): parse the first one.
         usecols: list[str] | list[int] = list(plan.fetch) or [0]
+        rows = _rows_per_parse(plan.chunk_rows, len(usecols), len(self.columns()))
         with (
             self._errors(),
-            pd.read_csv(
-                self.path, usecols=usecols, chunksize=plan.chunk_rows, **self._options()
-            ) as reader,
+            pd.read_csv(self.path, usecols=usecols, chunksize=rows, **self._options()) as reader,
         ):
             for chunk in reader:
                 yield self._filter(chunk, plan)

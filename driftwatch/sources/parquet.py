@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from driftwatch.config import ParquetSourceConfig
+from driftwatch.errors import ColumnError
 from driftwatch.sources._common import (
     COLUMNS_PER_PASS,
     DEFAULT_CHUNK_ROWS,
@@ -249,6 +250,7 @@ class ParquetSource(BaseSource):
             return
         dataset = self._dataset()
         schema = dataset.schema
+        self._refuse_repeated(schema, plan.fetch, self.describe())
         expression = self._pushdown(schema, plan) if plan.filters_time else None
         columns = list(dict.fromkeys(plan.columns)) if expression is not None else list(plan.fetch)
         with self._errors():
@@ -304,8 +306,10 @@ class ParquetSource(BaseSource):
         handle = open_file()
         try:
             file_schema = handle.schema_arrow
+            self._refuse_repeated(file_schema, read, f"parquet file {path}")
             names = set(file_schema.names)
             stored = [c for c in read if c in names]
+            self._refuse_absent([c for c in read if c not in names], path, keys)
             coded = _dictionary_columns(file_schema, stored, plan) if dictionaries else []
             if coded:  # reopened to read them as dictionaries; the footer is not parsed again
                 footer = handle.metadata
@@ -327,6 +331,42 @@ class ParquetSource(BaseSource):
                 yield table
         finally:
             handle.close()
+
+    def _refuse_absent(self, absent: list[str], path: str, keys: dict[str, Any]) -> None:
+        """ColumnError when a file of the directory lacks a column to read that is not one of its
+        hive partition keys (``key=value`` folders): read as nulls, it would pass for a moved
+        ``__missing__`` bin without naming the file."""
+        folders = {part.partition("=")[0] for part in Path(path).parts if "=" in part}
+        lacking = [c for c in absent if c not in keys and c not in folders]
+        if lacking:
+            names = ", ".join(repr(c) for c in lacking)
+            noun = "column" if len(lacking) == 1 else "columns"
+            raise ColumnError(
+                f"{self.role}: parquet file {path} has no {noun} {names}, which the "
+                f"{self.describe()} has; add the {noun} to that file (nulls where unknown) or "
+                "move the file out of the directory"
+            )
+
+    def _name_a_repeated_column(self) -> None:
+        """ColumnError naming a file of the directory whose schema repeats a column name (pyarrow
+        cannot make one dataset of it), if there is one."""
+        for path in sorted(p for p in self.path.rglob("*") if p.is_file()):
+            try:
+                schema = pq.read_schema(path)
+            except (pa.ArrowException, OSError):
+                continue
+            self._refuse_repeated(schema, schema.names, f"parquet file {path}")
+
+    def _refuse_repeated(self, schema: Any, names: Sequence[str], where: str) -> None:
+        """ColumnError when one of ``names`` names more than one column of ``schema``: which of
+        them a feature means is not the reader's to guess."""
+        for name in dict.fromkeys(names):
+            count = len(schema.get_all_field_indices(name))
+            if count > 1:
+                raise ColumnError(
+                    f"{self.role}: {where} has {count} columns named {name!r}; a feature reads "
+                    "one column: rename or drop the repeated one in the data"
+                )
 
     @staticmethod
     def _complete(table: Any, names: list[str], keys: dict[str, Any], schema: Any) -> Any:
@@ -388,7 +428,12 @@ class ParquetSource(BaseSource):
         with self._errors():
             import pyarrow.dataset as ds
 
-            dataset = ds.dataset(str(self.path), format="parquet", partitioning="hive")
+            try:
+                dataset = ds.dataset(str(self.path), format="parquet", partitioning="hive")
+            except pa.ArrowInvalid as exc:
+                if "duplicate field names" in str(exc):
+                    self._name_a_repeated_column()
+                raise
         if not dataset.files:
             raise self._fail(
                 f"directory '{self.path}' holds no Parquet files; fix the 'path' key or add files"

@@ -46,6 +46,7 @@ from driftwatch.sources._common import (
     BaseSource,
     ReadPlan,
     RowsRead,
+    ignoring,
     listing,
     parse_timestamps,
     report_rows,
@@ -352,7 +353,10 @@ class SqlSource(BaseSource):
         inspector = sa.inspect(conn)
         schema = self.config.db_schema
         try:
-            return [str(c["name"]) for c in inspector.get_columns(str(self.config.table), schema)]
+            # Only the names are used: a type SQLAlchemy cannot rebuild (INT(11)) is no warning.
+            with ignoring(sa.exc.SAWarning):
+                reflected = inspector.get_columns(str(self.config.table), schema)
+            return [str(c["name"]) for c in reflected]
         except sa.exc.NoSuchTableError:
             names = sorted([*inspector.get_table_names(schema), *inspector.get_view_names(schema)])
             raise self._fail(

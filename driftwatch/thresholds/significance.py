@@ -50,6 +50,7 @@ _WORDS = {
     "lower_tail": "values below the reference's minimum",
     "upper_tail": "values above the reference's maximum",
     "unseen": "categories the reference never had (unseen)",
+    "reused": "live values the reference already had, though its own were all distinct",
 }
 
 

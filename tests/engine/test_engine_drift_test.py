@@ -23,7 +23,7 @@ from driftwatch.engine import (
     selection_band,
     unseen_p,
 )
-from driftwatch.engine.drift_test import empty_slot_laws, unseen_rate_law
+from driftwatch.engine.drift_test import empty_slot_laws, reused_p, unseen_rate_law
 from driftwatch.errors import EngineError
 
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -387,3 +387,77 @@ def test_a_reference_of_singletons_only_still_has_an_unseen_law() -> None:
     a, b = unseen_rate_law(200, 200, 0)  # Esty's variance is 0 here
     assert a > 0 and b > 0
     assert unseen_p(0, 50, 200, 200) == 1.0
+
+
+# ------------------------------------------------------------------- a reference of all-distinct
+
+
+def ids_histograms(n_ref: int, n: int, reused: float) -> tuple[Histogram, Histogram]:
+    """``n_ref`` distinct reference ids (top 50 kept, the rest pooled) and ``n`` live values, a
+    ``reused`` share of them reference ids and the rest ids the reference never had."""
+    ids = {f"id{i}": 1 for i in range(n_ref)}
+    bins = fit_categorical_bins_from_counts(ids, top_k=50)
+    old = round(n * reused)
+    live = {f"id{i % n_ref}": 0 for i in range(min(old, n_ref))}
+    for i in range(old):
+        live[f"id{i % n_ref}"] += 1
+    live["brand-new"] = n - old  # one label stands for many: only the slot's count matters
+    return Histogram(bins, bins.count_labels(live)), Histogram(bins, bins.count_labels(ids))
+
+
+@pytest.mark.parametrize("n", [200, 1_000, 1_000_000], ids=["n200", "n1000", "n1M"])
+def test_half_the_live_ids_already_in_an_all_distinct_reference_is_significant(n: int) -> None:
+    """The unseen test cannot fire (Good–Turing expects every value new); the reused one does."""
+    live, reference = ids_histograms(1_000, n, reused=0.5)
+    result = drift_test(live, reference)
+    assert result.p_value < 1e-10
+    assert result.decisive.name == "reused"
+    assert [c.name for c in result.components] == ["interior", "unseen", "reused"]
+    assert [c.weight for c in result.components] == pytest.approx([0.8, 0.1, 0.1])
+    assert result.components[1].p_value > 0.5  # half new, where all were expected new
+
+
+@pytest.mark.parametrize("n", [200, 1_000, 1_000_000], ids=["n200", "n1000", "n1M"])
+def test_live_ids_all_new_against_an_all_distinct_reference_are_not_drift(n: int) -> None:
+    live, reference = ids_histograms(1_000, n, reused=0.0)
+    reused = drift_test(live, reference).components[-1]
+    assert (reused.name, reused.observed, reused.p_value) == ("reused", 0, 1.0)
+
+
+def test_a_reference_with_one_repeat_has_no_reused_component() -> None:
+    ids = {f"id{i}": 1 for i in range(999)} | {"twice": 2}
+    bins = fit_categorical_bins_from_counts(ids, top_k=50)
+    reference = Histogram(bins, bins.count_labels(ids))
+    result = drift_test(Histogram(bins, bins.count_labels({"id1": 10})), reference)
+    assert [c.name for c in result.components] == ["interior", "unseen"]
+
+
+@given(h=st.integers(0, 300), extra=st.integers(0, 300), n_ref=st.integers(2, 5_000))
+@SETTINGS
+def test_reused_p_is_a_probability_decreasing_in_h(h: int, extra: int, n_ref: int) -> None:
+    n = h + extra + 1
+    p = reused_p(h, n, n_ref)
+    assert 0.0 <= p <= 1.0
+    assert reused_p(min(h + 1, n), n, n_ref) <= p + 1e-12
+    assert reused_p(0, n, n_ref) == 1.0
+
+
+@pytest.mark.parametrize("spread", [8, 3], ids=["M=N^2/8", "M=N^2/3"])
+def test_reused_holds_its_size_where_distinct_references_are_likeliest_to_mislead(
+    spread: int,
+) -> None:
+    """Ids drawn evenly from M values, N = n = 200: a reference comes out all distinct with
+    probability 2 % (M = N²/8) or 22 % (M = N²/3), and then the live window lands on it ~N²/M
+    times; the two together fire at most alpha of the time."""
+    rng = np.random.default_rng([11, spread])
+    n_ref = n = 200
+    values = n_ref * n_ref // spread
+    alpha, reps = 0.01, 4000
+    hits = 0
+    for _ in range(reps):
+        ref = rng.integers(0, values, n_ref)
+        if np.unique(ref).size < n_ref:
+            continue
+        h = int(np.isin(rng.integers(0, values, n), ref).sum())
+        hits += reused_p(h, n, n_ref) < alpha
+    assert hits / reps <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / reps)

@@ -138,8 +138,27 @@ ALIASES = [
     ),
 ]
 
+DEEP = 500
+"""How deep the nesting cases go: PyYAML's recursive composer overflowed Python's stack."""
+
 SYNTAX = [
     refused("unclosed-bracket", "monitors: [\n", r"not valid YAML at line \d+"),
+    refused(
+        "flow-lists-nested-500-deep",
+        top("x: " + "[" * DEEP + "]" * DEEP),
+        FILE + r", line 2: values nest more than 64 levels deep",
+    ),
+    refused(
+        "block-lists-nested-500-deep",
+        top("x:\n" + "".join("  " * i + "-\n" for i in range(1, DEEP)) + "  " * DEEP + "- 1"),
+        FILE + r", line \d+: values nest more than 64 levels deep",
+    ),
+    refused(
+        "mappings-nested-500-deep",
+        top("x:\n" + "".join("  " * i + "k:\n" for i in range(1, DEEP)) + "  " * DEEP + "k: 1"),
+        FILE + r", line \d+: values nest more than 64 levels deep",
+        validate=True,
+    ),
     refused(
         "tab-indentation",
         BASE_CONFIG.replace("    live:", "\tlive:"),

@@ -6,10 +6,13 @@ the exit code, the one error line and what the results database holds afterwards
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from tests.reliability.harness import (
@@ -62,6 +65,20 @@ def frame_with(column: str, values: object) -> str:
     frame[column] = values
     return csv_text(frame)
 
+
+def parquet_bytes(frame: pd.DataFrame, names: list[str] | None = None) -> bytes:
+    """``frame`` as a Parquet file's bytes (its columns renamed to ``names``: repeats allowed)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if names is not None:
+        table = table.rename_columns(names)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    return sink.getvalue()
+
+
+PARQUET_LIVE = config_with("live: {type: csv, path: live.csv}", "live: {type: parquet, path: live}")
+"""The base config with the live data a Parquet folder (``live/``)."""
+LIVE_FRAME = pd.read_csv(io.StringIO(LIVE_CSV))
 
 FAILED = DbState(runs=("failed",))
 LINE_SHAPE = r"line {line} has {got} fields where the header has 3"
@@ -191,6 +208,14 @@ DELIMITERS = [
         2,
         r"reference: csv file .* it looks ';'-delimited, not ','",
         files=ref_file(REF_CSV.replace(",", ";")),
+        db=FAILED,
+    ),
+    Case(
+        # Decimal commas: read with ',' a row has more fields than the header (pandas warns).
+        "live-decimal-comma-semicolon-file-read-as-comma",
+        2,
+        r"has one column 'a;b;c' in its header: it looks ';'-delimited, not ','",
+        files=live_file(LIVE_CSV.replace(",", ";").replace(".", ",")),
         db=FAILED,
     ),
     Case(
@@ -333,6 +358,43 @@ FILES = [
         db=FAILED,
     ),
     Case(
+        "live-parquet-with-a-repeated-column",
+        2,
+        r"live: parquet file .*live/part-0\.parquet has 2 columns named 'a'; a feature reads one",
+        config=PARQUET_LIVE,
+        files=live_file(b"", **{"live/part-0.parquet": parquet_bytes(LIVE_FRAME, ["a", "a", "c"])}),
+        db=FAILED,
+    ),
+    Case(
+        # Read as nulls it was a moved __missing__ bin (critical), naming no file.
+        "live-parquet-folder-with-a-file-lacking-a-column",
+        2,
+        r"live: parquet file .*live/part-1\.parquet has no column 'b', which the parquet "
+        r"directory .*live has; add the column to that file",
+        config=PARQUET_LIVE,
+        files=live_file(
+            b"",
+            **{
+                "live/part-0.parquet": parquet_bytes(LIVE_FRAME),
+                "live/part-1.parquet": parquet_bytes(LIVE_FRAME.drop(columns=["b"])),
+            },
+        ),
+        db=FAILED,
+    ),
+    Case(
+        "live-parquet-folder-of-complete-files",
+        0,
+        config=PARQUET_LIVE,
+        files=live_file(
+            b"",
+            **{
+                "live/part-0.parquet": parquet_bytes(LIVE_FRAME[:100]),
+                "live/part-1.parquet": parquet_bytes(LIVE_FRAME[100:]),
+            },
+        ),
+        db=DbState(runs=("succeeded",), features=OK),
+    ),
+    Case(
         "fewer-rows-than-min-rows-is-no-data",
         0,
         files=live_file(join(lines(LIVE_CSV)[:11])),
@@ -349,7 +411,43 @@ FILES = [
 
 RNG = np.random.default_rng(5)
 
+
+def ids_csv(reused: float, *, seed: int, rows: int = 1_000) -> str:
+    """``rows`` rows: ``a`` as in the base data and ``c`` an id, a ``reused`` share of them ids
+    of the reference (``id0`` …), the rest ids it never had."""
+    rng = np.random.default_rng(seed)
+    old = round(rows * reused)
+    ids = [f"id{i}" for i in rng.choice(rows, old, replace=False)]
+    ids += [f"new{seed}-{i}" for i in range(rows - old)]
+    return csv_text(pd.DataFrame({"a": np.round(rng.normal(size=rows), 6), "c": ids}))
+
+
+IDS_CONFIG = config_with("numeric: [a, b], categorical: [c]", "numeric: [a], categorical: [c]")
+REFERENCE_IDS = csv_text(
+    pd.DataFrame({"a": np.round(np.random.default_rng(8).normal(size=1_000), 6)}).assign(
+        c=[f"id{i}" for i in range(1_000)]
+    )
+)
+"""1,000 reference rows whose ``c`` values are all distinct (an identifier)."""
+
 VALUES = [
+    Case(
+        # Good–Turing expects every live id to be new: half of them old ids is the signal.
+        "all-distinct-reference-ids-half-reused-is-drift",
+        0,
+        config=IDS_CONFIG,
+        files={"ref.csv": REFERENCE_IDS, "live.csv": ids_csv(0.5, seed=9)},
+        args=("run", "--config", "{config}", "--format", "json"),
+        db=DbState(runs=("succeeded",), features={"a": "ok", "c": "critical"}),
+        stdout=r"decided by live values the reference already had, though its own were all",
+    ),
+    Case(
+        "all-distinct-reference-ids-all-new-is-ok",
+        0,
+        config=IDS_CONFIG,
+        files={"ref.csv": REFERENCE_IDS, "live.csv": ids_csv(0.0, seed=10)},
+        db=DbState(runs=("succeeded",), features={"a": "ok", "c": "ok"}),
+    ),
     Case(
         "all-missing-reference-column-is-error",
         2,
@@ -495,14 +593,30 @@ VALUES = [
         db=DbState(runs=("succeeded",), features={"A": "error", "b": "ok"}),
     ),
     Case(
+        # pandas reads the first 'a' and names the second 'a.1': which one is meant is a guess.
         "repeated-header-name",
-        0,
+        2,
+        r"reference: csv file '.*ref\.csv' has 2 columns named 'a' in its header \(fields 1, 3\); "
+        r"a feature reads one column: rename the repeated ones",
         files={
             "ref.csv": REF_CSV.replace("a,b,c", "a,b,a", 1),
             "live.csv": LIVE_CSV.replace("a,b,c", "a,b,a", 1),
         },
         config=config_with("numeric: [a, b], categorical: [c]", "numeric: [a, b]"),
-        db=DbState(runs=("succeeded",), features={"a": "ok", "b": "ok"}),
+        db=FAILED,
+    ),
+    Case(
+        "repeated-header-name-in-live-only",
+        2,
+        r"live: csv file '.*live\.csv' has 2 columns named 'c' in its header \(fields 3, 4\)",
+        files=live_file(every_row(LIVE_CSV.replace("a,b,c", "a,b,c,c", 1), ",q")),
+        db=FAILED,
+    ),
+    Case(
+        "repeated-header-name-of-no-feature-is-fine",
+        0,
+        files=live_file(every_row(LIVE_CSV.replace("a,b,c", "a,b,c,x,x", 1), ",1,2")),
+        db=DbState(runs=("succeeded",), features=OK),
     ),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +21,10 @@ from driftwatch.config import (
     ParquetSourceConfig,
     SqlSourceConfig,
 )
+from driftwatch.engine import NumericBins
 from driftwatch.errors import ColumnError, SourceError
 from driftwatch.sources import Source, open_source
+from driftwatch.sources.counting import FeatureBins
 from driftwatch.timeutil import TimeWindow
 
 ROLE = "monitor 'weather' live"
@@ -65,6 +68,39 @@ def _corrupt_parquet_in_directory(tmp: Path) -> Source:
     (tmp / "b.parquet").write_bytes(good[: len(good) // 2] + good[-8:])  # truncated body
     return open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE)
 
+
+def _mysql_typed_sqlite(tmp: Path) -> Source:
+    """A SQLite table declared with MySQL's ``INT(11)``, which SQLAlchemy cannot rebuild (it warns
+    on reflecting it)."""
+    url = f"sqlite:///{tmp / 'data.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INT(11), x DOUBLE)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1, 1.5)")
+    engine.dispose()
+    return open_source(SqlSourceConfig(type="sql", url=url, table="t"), role=ROLE)
+
+
+def _parquet_with_a_repeated_column(tmp: Path, *, directory: bool) -> Source:
+    table = pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0])], names=["x", "x"])
+    if directory:
+        pq.write_table(pa.table({"x": [5.0, 6.0]}), tmp / "a.parquet")
+    pq.write_table(table, tmp / "b.parquet")
+    path = tmp if directory else tmp / "b.parquet"
+    return open_source(ParquetSourceConfig(type="parquet", path=path), role=ROLE)
+
+
+def _parquet_directory_with_a_file_lacking(tmp: Path, column: str) -> Source:
+    full = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 4.0]})
+    pq.write_table(pa.Table.from_pandas(full, preserve_index=False), tmp / "a.parquet")
+    short = full.drop(columns=[column])
+    pq.write_table(pa.Table.from_pandas(short, preserve_index=False), tmp / "b.parquet")
+    return open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE)
+
+
+DECIMAL_COMMA = "a;b;c\n0,5;1,25;x\n1,5;2,5;y\n"
+"""A semicolon file with decimal commas: read with ',' its rows have more fields than its
+header (pandas warns on the header read)."""
 
 Case = tuple[Callable[[Path], Source], Callable[[Source], object], type[Exception], list[str]]
 
@@ -165,6 +201,30 @@ CASES: dict[str, Case] = {
         SourceError,
         ["is not valid CSV", "EOF inside string starting at row 2", "'delimiter'"],
     ),
+    "decimal-comma csv read with commas": (
+        lambda tmp: _csv(tmp, DECIMAL_COMMA),
+        lambda s: s.columns(),
+        SourceError,
+        ["has one column 'a;b;c' in its header: it looks ';'-delimited, not ','"],
+    ),
+    "missing column of a table with a MySQL type": (
+        _mysql_typed_sqlite,
+        lambda s: s.read(["y"]),
+        ColumnError,
+        ["column 'y' not found in sql table t", "available columns: n, x"],
+    ),
+    "repeated csv header name": (
+        lambda tmp: _csv(tmp, "x,y,x\n1,2,3\n"),
+        lambda s: list(s.read(["y", "x"])),
+        ColumnError,
+        ["csv file '", "data.csv' has 2 columns named 'x' in its header (fields 1, 3)"],
+    ),
+    "pandas' name for a repeated csv header name": (
+        lambda tmp: _csv(tmp, "x,y,x\n1,2,3\n"),
+        lambda s: list(s.read(["x.1"])),
+        ColumnError,
+        ["has 2 columns named 'x' in its header", "rename the repeated ones"],
+    ),
     "binary file as csv": (
         lambda tmp: _csv(tmp, b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x00garbage\xff"),
         lambda s: s.columns(),
@@ -188,6 +248,30 @@ CASES: dict[str, Case] = {
         lambda s: list(s.read(["x"])),
         SourceError,
         ["parquet file /", "/b.parquet cannot be read as Parquet:", "smaller than"],
+    ),
+    "repeated column in a parquet file": (
+        lambda tmp: _parquet_with_a_repeated_column(tmp, directory=False),
+        lambda s: list(s.read(["x"])),
+        ColumnError,
+        ["parquet file /", "/b.parquet has 2 columns named 'x'", "rename or drop the repeated"],
+    ),
+    "repeated column in one parquet file of a directory": (
+        lambda tmp: _parquet_with_a_repeated_column(tmp, directory=True),
+        lambda s: list(s.read(["x"])),
+        ColumnError,
+        ["parquet file /", "/b.parquet has 2 columns named 'x'"],
+    ),
+    "a file of a parquet directory lacks a column": (
+        lambda tmp: _parquet_directory_with_a_file_lacking(tmp, "y"),
+        lambda s: list(s.read(["x", "y"])),
+        ColumnError,
+        ["parquet file /", "/b.parquet has no column 'y', which the parquet directory /"],
+    ),
+    "a file of a parquet directory lacks a column (counting)": (
+        lambda tmp: _parquet_directory_with_a_file_lacking(tmp, "x"),
+        lambda s: s.count([FeatureBins("x", "numeric", NumericBins(edges=(0.0, 1.0, 2.0)))]),
+        ColumnError,
+        ["/b.parquet has no column 'x'", "add the column to that file (nulls where unknown)"],
     ),
     "empty parquet directory": (
         lambda tmp: open_source(ParquetSourceConfig(type="parquet", path=tmp), role=ROLE),
@@ -288,6 +372,29 @@ def test_error_messages(case: str, tmp_path: Path) -> None:
     assert "SECRETPW" not in message, message
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["decimal-comma csv read with commas", "missing column of a table with a MySQL type"],
+    ids=["csv-parser-warning", "sql-reflection-warning"],
+)
+def test_a_library_warning_is_neither_shown_nor_left_in_the_filters(
+    case: str, tmp_path: Path
+) -> None:
+    """The error line says it all: pandas' or SQLAlchemy's warning is dropped for that one call,
+    and the process's warning filters are as they were (the caller's own, not driftwatch's)."""
+    build, action, kind, _ = CASES[case]
+    source = build(tmp_path)
+    before = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shown = list(warnings.filters)
+        with pytest.raises(kind):
+            action(source)
+        assert list(warnings.filters) == shown
+    assert [str(w.message) for w in caught] == []
+    assert list(warnings.filters) == before
 
 
 def test_describe_redacts_the_password() -> None:
