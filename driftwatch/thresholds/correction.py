@@ -34,7 +34,6 @@ from driftwatch.thresholds.base import ThresholdSettings, format_number
 from driftwatch.thresholds.significance import significance_status
 
 __all__ = [
-    "CORRECTIONS",
     "DEFAULT_CORRECTION",
     "AdjustedVerdict",
     "AlertBudget",
@@ -49,7 +48,6 @@ __all__ = [
 
 Correction = Literal["none", "bh"]
 """``bh``: Benjamini-Hochberg over the window's family; ``none``: each p-value on its own."""
-CORRECTIONS: tuple[Correction, ...] = ("none", "bh")
 DEFAULT_CORRECTION: Correction = "bh"
 
 _NOTE_HEAD = "Benjamini-Hochberg over "
