@@ -12,6 +12,11 @@ Markdown tables with 95 % Wilson intervals:
    generating them.
 2. conditional on one reference draw: the false-alarm rate over many live windows, per reference
    draw, for references of 1 000 and 10 000 rows (the reference's own sampling error).
+3. with ``--monitors``, a monitor's error budget: the share of no-drift windows in which a
+   monitor of 10 / 50 / 300 / 1 000 independent features (normal, lognormal, 5 categories, 60 %
+   zeros) raises any feature alert, with ``correction: none``, ``bh`` (driftwatch's
+   :func:`~driftwatch.evaluate.correct`) and Holm's step-down, at n = 50 / 1 000 / 100 000; and
+   the detection of drifting features among quiet ones under each.
 
 The default (``significance``) is :func:`~driftwatch.engine.drift_test` (interior G-test + tails /
 ``__unseen__``, weighted Bonferroni) ``p < alpha`` and the bias-corrected js graded by the
@@ -28,6 +33,7 @@ p is within Monte Carlo error of alpha.
     python benchmarks/stat_power.py --quick    # CI-sized: fewer repetitions, same code path
     python benchmarks/stat_power.py --null-only --reps 5000 --rules 2 --seed 777  # no-drift only
     python benchmarks/stat_power.py --null-only --scenario zipf --sizes 100000 --reps 5000
+    python benchmarks/stat_power.py --monitors          # the monitor-level tables (~6–25 min)
 """
 
 from __future__ import annotations
@@ -40,13 +46,14 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from driftwatch.config import DEFAULT_THRESHOLDS, ThresholdConfig
+from driftwatch.config import DEFAULT_THRESHOLDS, BinningConfig, FeatureSpec, ThresholdConfig
 from driftwatch.engine import (
     CategoricalBins,
     Histogram,
@@ -56,9 +63,12 @@ from driftwatch.engine import (
     js_divergence,
 )
 from driftwatch.engine.binning import Bins, NumericBins
+from driftwatch.engine.drift_test import drift_test
 from driftwatch.engine.stats import g_test
-from driftwatch.evaluate import evaluate
+from driftwatch.evaluate import correct, evaluate
+from driftwatch.results import FeatureOutcome, MetricOutcome, Verdict
 from driftwatch.thresholds import EvaluationContext, grade
+from driftwatch.thresholds.significance import INTERIOR_WEIGHT, significance_status
 
 N_REFERENCE = 10_000
 SIZES = (50, 200, 1_000, 10_000, 100_000)
@@ -423,6 +433,205 @@ def conditional(references: int, windows: int, seed: int) -> str:
     return "\n".join(lines)
 
 
+# --- the monitor's error budget: many features, one window ---------------------------------------
+
+MONITOR_FEATURES = (10, 50, 300, 1_000)
+MONITOR_SIZES = (50, 1_000, 100_000)
+MONITOR_WINDOWS = {10: 1_000, 50: 500, 300: 200, 1_000: 100}
+"""No-drift windows per monitor size and live size (1,000 features at n = 100,000: half, for the
+run time); ``--quick`` takes a tenth."""
+REFERENCE_EVERY = 20
+"""Windows per reference draw: every feature's reference (and bins) is drawn afresh this often."""
+CHUNK = 50
+"""Windows per task of the process pool (its own seed), so two workers share a big cell."""
+LOGNORMAL = Law(stats.lognorm(s=1.0))
+MONITOR_LAWS = (
+    SCENARIOS[0],  # normal
+    _numeric("no drift, lognormal", LOGNORMAL, LOGNORMAL, True),  # skewed
+    SCENARIOS[1],  # 5 categories
+    SCENARIOS[5],  # 60 % zeros + lognormal
+)
+"""Feature i of a monitor follows law i mod 4, independently of the others."""
+MONITOR_DRIFTS: dict[str, tuple[Scenario, int, int, int]] = {
+    # name: (the drifting features' scenario, how many drift, monitor size, live size)
+    "normal, mean +0.3σ, 1 of 50 features, n = 1,000": (SCENARIOS[8], 1, 50, 1_000),
+    "one new category at 5 % (Zipf top_k 50), 1 of 50, n = 1,000": (SCENARIOS[15], 1, 50, 1_000),
+    "normal, mean +0.1σ, 10 of 50 features, n = 2,000": (SCENARIOS[7], 10, 50, 2_000),
+    "normal, mean +1σ, 1 of 300 features, n = 50": (
+        _numeric("normal, mean +1σ", NORMAL, Law(stats.norm(loc=1.0)), False),
+        1,
+        300,
+        50,
+    ),
+}
+CORRECTIONS = ("none", "bh", "holm")
+"""``none`` and ``bh`` are driftwatch's (``correct``); Holm's step-down is computed here only to
+compare: the same p-values (after ``correct``'s permutation refinement) and effects."""
+_MONITOR_JS = DEFAULT_THRESHOLDS["js"]  # 20,000 permutations: BH's bar is alpha / m
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values, in input order (for the comparison only)."""
+    m = p_values.size
+    order = np.argsort(p_values, kind="stable")
+    scaled = np.minimum(1.0, np.maximum.accumulate(p_values[order] * (m - np.arange(m))))
+    out = np.empty(m)
+    out[order] = scaled
+    return out
+
+
+def _spec(index: int, law: Scenario) -> FeatureSpec:
+    kind: Literal["numeric", "categorical"] = "categorical" if "categor" in law.name else "numeric"
+    return FeatureSpec(f"f{index}", kind, BinningConfig(), ("js",), {"js": _MONITOR_JS}, 0.5)
+
+
+def _window(
+    specs: list[FeatureSpec],
+    references: list[Histogram],
+    probs: list[np.ndarray],
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[FeatureOutcome, ...]:
+    """Every feature of one live window scored by the default rule (no correction yet).
+
+    The rule's drift test runs first on its own: a feature with ``p ≥ alpha`` is ``ok`` under
+    every correction (an adjusted p-value is at least the raw one), so only its p-value is kept
+    (it still counts in the family); the others go through the whole rule (``evaluate``).
+    """
+    js = _MONITOR_JS
+    outcomes = []
+    for spec, reference, p in zip(specs, references, probs, strict=True):
+        live = Histogram(reference.bins, rng.multinomial(n, p))
+        test = drift_test(
+            live,
+            reference,
+            interior_weight=INTERIOR_WEIGHT,
+            permutations=js.permutations,
+            seed=js.seed,
+            min_expected=js.min_expected,
+        )
+        value: float | None = None
+        if test.p_value >= js.alpha:
+            kind = f"drift-test:{test.interior.method}"
+            verdict = Verdict("ok", js.warn, js.critical, "significance", test.p_value, kind)
+        else:
+            value = js_divergence(live.counts, reference.counts)
+            context = EvaluationContext(spec.name, "js", reference, live)
+            verdict = evaluate(value, js, context)
+        metric = MetricOutcome("js", value, "bits", verdict.status, verdict)
+        outcomes.append(
+            FeatureOutcome(spec.name, spec.kind, verdict.status, (metric,), reference, live)
+        )
+    return tuple(outcomes)
+
+
+def _flagged(
+    outcomes: tuple[FeatureOutcome, ...], specs: list[FeatureSpec]
+) -> dict[str, list[bool]]:
+    """Per correction, which features of the window are at warn or worse."""
+    breaching = ("warn", "critical")
+    corrected = correct(outcomes, specs)
+    verdicts = [f.metrics[0].verdict for f in corrected]  # raw p-values (refined if they were)
+    p = np.array([v.p_value if v and v.p_value is not None else 1.0 for v in verdicts])
+    holm_p = holm(p)
+    return {
+        "none": [f.status in breaching for f in outcomes],
+        "bh": [f.status in breaching for f in corrected],
+        "holm": [
+            v is not None
+            and v.effect is not None
+            and significance_status(v.effect, float(q), _MONITOR_JS) in breaching
+            for v, q in zip(verdicts, holm_p, strict=True)
+        ],
+    }
+
+
+def _monitor_chunk(args: tuple[int, int, int, int, int, str | None]) -> dict[str, list[int]]:
+    """One chunk of windows of a monitor cell: per correction, [windows with any alert, windows,
+    drifted-feature detections, drifted-feature windows]."""
+    features, n, windows, seed, chunk, drift = args
+    drifting, k = (MONITOR_DRIFTS[drift][0], MONITOR_DRIFTS[drift][1]) if drift else (None, 0)
+    laws = [drifting if i < k and drifting else MONITOR_LAWS[i % 4] for i in range(features)]
+    specs = [_spec(i, law) for i, law in enumerate(laws)]
+    tag = list(MONITOR_DRIFTS).index(drift) + 1 if drift else 0
+    rng = np.random.default_rng([seed, features, n, tag, chunk])
+    counts = {c: [0, 0, 0, 0] for c in CORRECTIONS}
+    references: list[Histogram] = []
+    probs: list[np.ndarray] = []
+    for w in range(windows):
+        if w % REFERENCE_EVERY == 0:
+            references, probs = [], []
+            for law in laws:
+                bins, ref_counts = law.reference(rng, N_REFERENCE)
+                references.append(Histogram(bins, ref_counts))
+                probs.append(law.live_probs(bins))
+        for correction, flags in _flagged(_window(specs, references, probs, n, rng), specs).items():
+            c = counts[correction]
+            c[0] += any(flags[k:])  # an alert from a feature that did not drift
+            c[1] += 1
+            c[2] += sum(flags[:k])
+            c[3] += k
+    return counts
+
+
+def _run_chunks(
+    cells: list[tuple[int, int, int, str | None]], seed: int, jobs: int
+) -> dict[tuple[int, int, str | None], dict[str, list[int]]]:
+    tasks = [
+        (features, n, min(CHUNK, windows - start), seed, start // CHUNK, drift)
+        for features, n, windows, drift in cells
+        for start in range(0, windows, CHUNK)
+    ]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            done = list(pool.map(_monitor_chunk, tasks))
+    else:
+        done = [_monitor_chunk(t) for t in tasks]
+    totals: dict[tuple[int, int, str | None], dict[str, list[int]]] = {}
+    for task, counts in zip(tasks, done, strict=True):
+        key = (task[0], task[1], task[5])
+        total = totals.setdefault(key, {c: [0, 0, 0, 0] for c in CORRECTIONS})
+        for correction, values in counts.items():
+            total[correction] = [a + b for a, b in zip(total[correction], values, strict=True)]
+    return totals
+
+
+def monitor_tables(seed: int, *, scale: float = 1.0, jobs: int = 1) -> str:
+    """Windows with any feature alert (no drift) per monitor size and live size, and the power
+    on the drifting features when some of a monitor's features drift, per correction."""
+    null_cells = [
+        (features, n, max(10, round(MONITOR_WINDOWS[features] * scale * half)), None)
+        for features in MONITOR_FEATURES
+        for n in MONITOR_SIZES
+        for half in [0.5 if features * n >= 100_000_000 else 1.0]
+    ]
+    drift_cells = [  # 300 windows, 100 for the 300-feature monitor
+        (m, n, max(10, round(min(300, 30_000 / m) * scale)), name)
+        for name, (_, _, m, n) in MONITOR_DRIFTS.items()
+    ]
+    totals = _run_chunks(null_cells + drift_cells, seed, jobs)
+    lines = [
+        "| features | live n | windows | `none` | `bh` (default) | Holm |",
+        "|---|---|---|---|---|---|",
+    ]
+    for features, n, windows, _ in null_cells:
+        row = totals[(features, n, None)]
+        shown = [cell(row[c][0], row[c][1]) for c in CORRECTIONS]
+        lines.append(f"| {features:,} | {n:,} | {windows} | " + " | ".join(shown) + " |")
+    lines += [
+        "",
+        "| drift | windows | detected `none` | `bh` (default) | Holm | "
+        "other features alerting: `none` | `bh` | Holm |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for features, n, windows, name in drift_cells:
+        row = totals[(features, n, name)]
+        power = [cell(row[c][2], row[c][3]) for c in CORRECTIONS]
+        others = [cell(row[c][0], row[c][1]) for c in CORRECTIONS]
+        lines.append(f"| {name} | {windows} | " + " | ".join(power + others) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized run (fewer repetitions)")
@@ -446,8 +655,20 @@ def main(argv: list[str] | None = None) -> int:
         default=SIZES,
         help="comma-separated live sizes, a subset of 50,200,1000,10000,100000 (default all)",
     )
+    parser.add_argument(
+        "--monitors",
+        action="store_true",
+        help="instead: the monitor-level tables (windows with any alert, none / bh / Holm)",
+    )
     parser.add_argument("--seed", type=int, default=20261127)
     args = parser.parse_args(argv)
+    if args.monitors:
+        started = time.perf_counter()
+        scale = 0.1 if args.quick else 1.0
+        print("## Monitor level: windows with any feature alert, and the power cost\n")
+        print(monitor_tables(args.seed, scale=scale, jobs=args.jobs))
+        print(f"\n(finished in {time.perf_counter() - started:.0f} s)")
+        return 0
     reps = args.reps or (100 if args.quick else 1000)
     drift_reps = args.drift_reps or (40 if args.quick else 300)
     names = (*RULES, *CALIBRATED) if args.calibrated else tuple(RULES)

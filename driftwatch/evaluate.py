@@ -3,8 +3,9 @@
 :func:`score_feature` turns one feature's two histograms into a :class:`FeatureOutcome` (each
 metric's value and its rule's verdict, the bins that moved most, the worst status) — or into an
 ``error``/``no_data`` outcome with the reason, when a problem was found upstream. :func:`correct`
-applies the run's Benjamini-Hochberg correction across the features, :func:`dataset_drift` decides
-whether the dataset as a whole drifted. The rules themselves live in :mod:`driftwatch.thresholds`.
+applies the window's Benjamini-Hochberg correction (one p-value per feature),
+:func:`dataset_drift` decides whether the dataset as a whole drifted. The rules themselves live
+in :mod:`driftwatch.thresholds`.
 """
 
 from __future__ import annotations
@@ -15,14 +16,11 @@ from dataclasses import replace
 
 from driftwatch.config import FeatureSpec
 from driftwatch.engine import Histogram, bin_contributions, get_metric
+from driftwatch.engine.stats import MAX_RESAMPLES
 from driftwatch.errors import ConfigError
 from driftwatch.results import FeatureOutcome, MetricOutcome, Problem, Status, Verdict, worst
-from driftwatch.thresholds import (
-    EvaluationContext,
-    ThresholdSettings,
-    adjust_verdicts,
-    threshold_rule,
-)
+from driftwatch.thresholds import EvaluationContext, ThresholdSettings, threshold_rule
+from driftwatch.thresholds.correction import Family, family_p_value
 
 __all__ = ["correct", "dataset_drift", "decided_status", "evaluate", "score_feature"]
 
@@ -164,43 +162,105 @@ def _score_metric(
 def correct(
     features: Sequence[FeatureOutcome], specs: Sequence[FeatureSpec]
 ) -> tuple[FeatureOutcome, ...]:
-    """Benjamini-Hochberg across the run's features, one family per metric.
+    """Benjamini-Hochberg over the window's family: one p-value per feature.
 
-    Each ``significance`` verdict is re-decided on its adjusted p-value
-    (:func:`driftwatch.thresholds.adjust_verdicts`); other verdicts are kept.
+    A feature's member of the family is its decision p-value (:func:`family_p_value` of its
+    ``decide_on`` metrics' verdicts: the drift test they share); features deciding by another
+    rule, and those without data, are not in it. Every ``significance`` verdict of a member, the
+    shown metrics' too, is re-decided on the member's adjusted p-value
+    (:meth:`~driftwatch.thresholds.correction.Family.redecide`); other verdicts are kept. The
+    dataset-drift share and ``for: N`` then count the corrected statuses.
+
+    A permutation p-value is at least ``1/(permutations + 1)``, which the family's bar (``alpha
+    / m`` for a lone drift among m features) may be below: a member significant on its own
+    (``p < alpha``) whose p-value came from permutations and that the correction lifts to
+    ``alpha`` or above is rescored once with :data:`~driftwatch.engine.stats.MAX_RESAMPLES`
+    permutations (same seed, so the first draws are the same) before the family is adjusted
+    (:func:`_refined`).
     """
-    thresholds = {spec.name: spec.thresholds for spec in specs}
     specs_by = {spec.name: spec for spec in specs}
-    metrics = {f.name: list(f.metrics) for f in features}
-    changed: set[str] = set()
-    for name in sorted({m.metric for f in features for m in f.metrics}):
-        slots = [
-            (feature, i, m.value, m.verdict)
-            for feature, outcomes in metrics.items()
-            for i, m in enumerate(outcomes)
-            if m.metric == name and m.verdict is not None and m.value is not None
-        ]
-        entries = [(value, verdict, thresholds[f][name]) for f, _, value, verdict in slots]
-        for (feature, i, _, _), adjusted in zip(slots, adjust_verdicts(entries), strict=True):
+    out = list(features)
+    members = _members(out, specs_by)
+    family = Family.of(p for _, p in members)
+    refined = False
+    for member, (i, _) in enumerate(members):
+        rescored = _refined(out[i], specs_by[out[i].name], family.adjusted[member])
+        if rescored is not None:
+            out[i], refined = rescored, True
+    if refined:
+        members = _members(out, specs_by)
+        family = Family.of(p for _, p in members)
+    for member, (i, _) in enumerate(members):
+        feature, spec = out[i], specs_by[out[i].name]
+        metrics = list(feature.metrics)
+        for j, m in enumerate(metrics):
+            if m.verdict is None or m.value is None:
+                continue
+            adjusted = family.redecide(member, m.value, m.verdict, spec.thresholds[m.metric])
             if adjusted is not None:
-                metrics[feature][i] = replace(
-                    metrics[feature][i],
+                metrics[j] = replace(
+                    m,
                     status=adjusted.verdict.status,
                     verdict=adjusted.verdict,
                     reason=adjusted.verdict.note,
                     p_value_adjusted=adjusted.p_value_adjusted,
                 )
-                changed.add(feature)
-    return tuple(
-        replace(
-            f,
-            metrics=tuple(metrics[f.name]),
-            status=decided_status(specs_by[f.name], metrics[f.name]),
-        )
-        if f.name in changed
-        else f
-        for f in features
+        out[i] = replace(feature, metrics=tuple(metrics), status=decided_status(spec, metrics))
+    return tuple(out)
+
+
+def _members(
+    features: Sequence[FeatureOutcome], specs: dict[str, FeatureSpec]
+) -> list[tuple[int, float]]:
+    """(position, decision p-value) of each feature in the family."""
+    members = []
+    for i, feature in enumerate(features):
+        deciding = set(specs[feature.name].decision_metrics)
+        p = family_p_value(m.verdict for m in feature.metrics if m.metric in deciding)
+        if p is not None:
+            members.append((i, p))
+    return members
+
+
+def _refined(
+    feature: FeatureOutcome, spec: FeatureSpec, p_adjusted: float
+) -> FeatureOutcome | None:
+    """``feature`` rescored with :data:`MAX_RESAMPLES` permutations when one of its deciding
+    verdicts is a permutation p-value below ``alpha`` that the correction lifts to ``alpha`` or
+    above (more draws can resolve a p-value below the family's bar); None otherwise.
+
+    Valid as a two-stage Monte Carlo p-value: a p-value below the first stage's floor can only
+    come from the second stage's draws, each a valid p-value on its own.
+    """
+    if feature.reference is None or feature.live is None:
+        return None
+    deciding = set(spec.decision_metrics)
+    limited = any(
+        m.verdict.kind == "significance"
+        and m.verdict.test == "drift-test:permutation"
+        and m.verdict.p_value is not None
+        and m.verdict.p_value < spec.thresholds[m.metric].alpha <= p_adjusted
+        and spec.thresholds[m.metric].permutations < MAX_RESAMPLES
+        for m in feature.metrics
+        if m.metric in deciding and m.verdict is not None
     )
+    if not limited:
+        return None
+    more = {
+        name: threshold.model_copy(update={"permutations": MAX_RESAMPLES})
+        for name, threshold in spec.thresholds.items()
+    }
+    rescored = score_feature(replace(spec, thresholds=more), feature.reference, feature.live)
+    return replace(rescored, metrics=tuple(_tagged(m) for m in rescored.metrics))
+
+
+def _tagged(metric: MetricOutcome) -> MetricOutcome:
+    """A rescored metric whose note says where its p-value came from."""
+    verdict = metric.verdict
+    if verdict is None or verdict.test != "drift-test:permutation":
+        return metric
+    note = f"{verdict.note} [p-value from {MAX_RESAMPLES:,} permutations]"
+    return replace(metric, verdict=replace(verdict, note=note), reason=note)
 
 
 def dataset_drift(features: Sequence[FeatureOutcome], share: float) -> bool:

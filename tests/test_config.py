@@ -75,6 +75,34 @@ def test_defaults_cascade_into_monitors(write_config: Callable[..., Path]) -> No
     )
 
 
+def test_correction_defaults_to_benjamini_hochberg(write_config: Callable[..., Path]) -> None:
+    config = load_config(write_config(MONITOR))
+    assert (config.defaults.correction, config.monitors[0].correction) == ("bh", None)
+
+
+@pytest.mark.parametrize(
+    ("defaults", "monitor", "used"),
+    [
+        pytest.param("none", None, "none", id="defaults-none"),
+        pytest.param("bh", None, "bh", id="defaults-bh"),
+        pytest.param(None, "none", "none", id="monitor-none"),
+        pytest.param("none", "bh", "bh", id="monitor-overrides"),
+    ],
+)
+def test_correction_accepts_none_and_bh_and_the_monitor_overrides(
+    write_config: Callable[..., Path], defaults: str | None, monitor: str | None, used: str
+) -> None:
+    text = (f"defaults: {{correction: {defaults}}}\n" if defaults else "") + MONITOR
+    text += f"    correction: {monitor}\n" if monitor else ""
+    config = load_config(write_config(text))
+    assert (config.monitors[0].correction or config.defaults.correction) == used
+
+
+def test_an_unknown_correction_names_the_accepted_ones(write_config: Callable[..., Path]) -> None:
+    with pytest.raises(ConfigError, match="expected 'none' or 'bh'"):
+        load_config(write_config("defaults: {correction: holm}\n" + MONITOR))
+
+
 BAD_CONFIGS = [
     pytest.param(
         MONITOR.replace("window: 1h", "window: soon"),

@@ -26,7 +26,8 @@ __all__ = ["render_validation", "validate", "validation_document"]
 
 
 def validation_document(checked: ValidationReport, config_path: str) -> dict[str, Any]:
-    """``driftwatch validate --format json``: the verdict and every resolved feature."""
+    """``driftwatch validate --format json``: the verdict, each monitor's error budget and every
+    resolved feature."""
     return {
         "config": config_path,
         "valid": checked.ok,
@@ -43,6 +44,7 @@ def validation_document(checked: ValidationReport, config_path: str) -> dict[str
                     }
                     for source in monitor.sources
                 ],
+                "alert_budget": monitor.budget.document(),
                 "features": [
                     {
                         "name": spec.name,
@@ -79,7 +81,8 @@ def _thresholds(spec: FeatureSpec) -> str:
 
 
 def render_validation(checked: ValidationReport, config_path: str, out: Console) -> None:
-    """The config's verdict, then per monitor its sources and a table of resolved features.
+    """The config's verdict, then per monitor its sources, its error budget (how often a quiet
+    window may alert) and a table of resolved features.
 
     Thresholds are shown as configured (never rounded); in the compact layout each feature's
     thresholds go on their own line under it.
@@ -93,6 +96,7 @@ def render_validation(checked: ValidationReport, config_path: str, out: Console)
         for source in monitor.sources:
             if source.description is not None:
                 out.print(f"  {source.role}: {source.description}")
+        out.print(f"  error budget: {monitor.budget.text}")
         columns = [Column("feature"), Column("kind"), Column("binning"), Column("metrics")]
         rows = [
             Row([spec.name, spec.kind, _bins(spec), ", ".join(spec.metrics)], _thresholds(spec))
@@ -105,7 +109,8 @@ def render_validation(checked: ValidationReport, config_path: str, out: Console)
 @config_option
 @output.format_option("table", "json")
 def validate(config_path: str, output_format: str) -> None:
-    """Check a config without running it: resolved sources, features, bins and thresholds.
+    """Check a config without running it: resolved sources, features, bins and thresholds, and
+    how often each monitor may alert when nothing drifts.
 
     Exit code 2 when a source cannot be opened or lacks a configured column.
     """

@@ -2,8 +2,10 @@
 
 Every source is opened and its columns are compared with the configured features (a CSV file's
 rows are checked against its header too); the settings
-each feature runs with (after the defaults < monitor < override cascade) are resolved. Problems
-are collected, never raised one at a time, so one pass names every fix.
+each feature runs with (after the defaults < monitor < override cascade) are resolved, and each
+monitor's error budget is stated: the share of quiet windows in which it may raise any feature
+alert (:func:`~driftwatch.thresholds.correction.alert_budget`). Problems are collected, never
+raised one at a time, so one pass names every fix.
 
 Light by design: the results database is not opened, and a source imports only what reading its
 column names needs (pyarrow for a Parquet footer, pandas for a CSV header, SQLAlchemy to reach a
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from driftwatch.config import Config, FeatureSpec, MonitorConfig, load_config, resolve_features
 from driftwatch.errors import DriftwatchError, StoreError
 from driftwatch.sources import open_source
+from driftwatch.thresholds.correction import AlertBudget, alert_budget
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,11 +47,13 @@ class SourceCheck:
 
 @dataclass(frozen=True)
 class MonitorCheck:
-    """One monitor: its two sources and the resolved settings of each feature."""
+    """One monitor: its two sources, the resolved settings of each feature, its error budget."""
 
     name: str
     sources: tuple[SourceCheck, ...]
     features: tuple[FeatureSpec, ...]
+    budget: AlertBudget
+    """How often a window without drift may alert somewhere, given the monitor's correction."""
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -124,15 +129,26 @@ def validate(
     run time). Raises ConfigError when the config itself does not load.
     """
     cfg = config if isinstance(config, Config) else load_config(Path(config))
-    checks = tuple(
-        MonitorCheck(
-            monitor.name,
-            (_check_source(monitor, "reference", frames), _check_source(monitor, "live", frames)),
-            resolve_features(cfg, monitor),
+    checks = []
+    for monitor in cfg.monitors:
+        specs = resolve_features(cfg, monitor)
+        sources = (
+            _check_source(monitor, "reference", frames),
+            _check_source(monitor, "live", frames),
         )
-        for monitor in cfg.monitors
-    )
-    return ValidationReport(cfg, checks, _database_problem(cfg))
+        checks.append(MonitorCheck(monitor.name, sources, specs, _budget(cfg, monitor, specs)))
+    return ValidationReport(cfg, tuple(checks), _database_problem(cfg))
+
+
+def _budget(cfg: Config, monitor: MonitorConfig, specs: tuple[FeatureSpec, ...]) -> AlertBudget:
+    """The monitor's error budget from each feature's deciding metrics and its correction."""
+    decisions = {
+        spec.name: [
+            (spec.thresholds[m].kind, spec.thresholds[m].alpha) for m in spec.decision_metrics
+        ]
+        for spec in specs
+    }
+    return alert_budget(monitor.correction or cfg.defaults.correction, decisions)
 
 
 def _database_problem(cfg: Config) -> str | None:

@@ -39,6 +39,7 @@ from driftwatch.errors import ConfigError
 from driftwatch.name_lengths import FEATURE_NAME_LENGTH, MONITOR_NAME_LENGTH
 from driftwatch.text import did_you_mean
 from driftwatch.thresholds import threshold_rule
+from driftwatch.thresholds.correction import DEFAULT_CORRECTION, Correction
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -253,7 +254,13 @@ class Defaults(_MetricsMixin):
     min_rows: int = Field(30, ge=1)
     on_rerun: Literal["replace", "skip"] = "replace"
     chunk_rows: int = Field(250_000, ge=1_000)
-    correction: Literal["none", "bh"] = "none"
+    correction: Correction = Field(
+        DEFAULT_CORRECTION,
+        description=(
+            "bh: Benjamini-Hochberg over each window's features, so a quiet window alerts at "
+            "most alpha of the time whatever the number of features; none: alpha per feature"
+        ),
+    )
     reference_sample_rows: int = Field(
         1_000_000, ge=1_000, description="numeric edges are fitted on at most this many rows"
     )
@@ -284,7 +291,7 @@ class MonitorConfig(_MetricsMixin):
     max_catchup: int = Field(24, ge=0)
     run_timeout: Duration | None = None
     dataset_drift: DatasetDriftConfig = DatasetDriftConfig()
-    correction: Literal["none", "bh"] | None = None
+    correction: Correction | None = None
 
     @model_validator(mode="after")
     def _overrides_name_features(self) -> MonitorConfig:

@@ -25,6 +25,7 @@ from driftwatch.engine.divergences import bin_contributions
 from driftwatch.results import DISPLAY_ORDER, FeatureOutcome, RunOutcome, verdict_columns
 from driftwatch.store import queries
 from driftwatch.store.repository import Store
+from driftwatch.thresholds.correction import run_budget
 
 __all__ = [
     "TOP_BINS",
@@ -54,6 +55,7 @@ class MetricView:
     p_value: float | None
     decision_threshold: float | None
     reason: str | None
+    threshold_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class MonitorView:
     dataset_drift: bool | None
     error: str | None
     features: tuple[FeatureView, ...]
+    budget: str | None = None
+    """The monitor's error budget in words: how often a window without drift may alert, under
+    the correction the shown run was decided with (:func:`run_budget`)."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,16 @@ def severity_key(feature: FeatureView) -> tuple[int, float, str]:
     return (DISPLAY_ORDER.get(feature.status, len(DISPLAY_ORDER)), -value, feature.name)
 
 
+def _budget(features: Sequence[FeatureView]) -> str | None:
+    """The error budget of a shown run, from each feature's primary (deciding) verdict."""
+    decisions = {
+        f.name: (f.primary.threshold_kind, f.primary.reason) if f.primary else (None, None)
+        for f in features
+    }
+    budget = run_budget(decisions)
+    return budget.text if budget is not None else None
+
+
 def _shares(counts: Sequence[int]) -> tuple[float, ...]:
     total = sum(counts)
     return tuple(c / total if total else 0.0 for c in counts)
@@ -174,6 +189,7 @@ def feature_from_outcome(feature: FeatureOutcome) -> FeatureView:
                 p_value=columns["p_value"],
                 decision_threshold=_number(columns["decision_threshold"]),
                 reason=metric.reason or feature.reason,
+                threshold_kind=columns["threshold_kind"],
             )
         )
     reference, live = feature.reference, feature.live
@@ -213,6 +229,7 @@ def monitor_from_outcome(outcome: RunOutcome) -> MonitorView:
         dataset_drift=outcome.dataset_drift,
         error=outcome.error,
         features=tuple(features),
+        budget=_budget(features),
     )
 
 
@@ -273,6 +290,7 @@ def _metric_view(row: Record, decision: float | None) -> MetricView:
         p_value=_number(row["p_value"]),
         decision_threshold=decision,
         reason=_text(row["reason"]),
+        threshold_kind=_text(row["threshold_kind"]),
     )
 
 
@@ -347,6 +365,7 @@ def _monitor_from_store(store: Store, name: str) -> MonitorView:
         dataset_drift=bool(record["dataset_drift"]) if record is not None else None,
         error=_text(record["error"]) if record is not None else None,
         features=tuple(sorted(features, key=severity_key)),
+        budget=_budget(features),
     )
 
 

@@ -47,3 +47,19 @@ def test_wilson_interval(
     lo, hi = stat_power.wilson(hits, n)
     assert lo == pytest.approx(low, abs=1e-4)
     assert hi == pytest.approx(high, abs=1e-4)
+
+
+def test_monitor_chunk_counts_windows_per_correction(stat_power: ModuleType) -> None:
+    counts = stat_power._monitor_chunk((8, 1_000, 2, 1, 0, None))
+    assert set(counts) == {"none", "bh", "holm"}
+    assert all(c[1] == 2 and c[3] == 0 for c in counts.values())
+    drift = next(iter(stat_power.MONITOR_DRIFTS))
+    drifted = stat_power._monitor_chunk((4, 1_000, 2, 1, 0, drift))
+    assert all(c[3] == 2 for c in drifted.values())
+
+
+def test_holm_matches_its_step_down_definition(stat_power: ModuleType) -> None:
+    import numpy as np
+
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(stat_power.holm(p), [0.03, 0.06, 0.06, 0.02])
