@@ -9,7 +9,6 @@ import click
 import pandas as pd
 from rich.console import Console
 
-from driftwatch import api
 from driftwatch.cli import output, render
 from driftwatch.cli.main import (
     EXIT_UNDELIVERED,
@@ -20,10 +19,11 @@ from driftwatch.cli.main import (
     fail,
 )
 from driftwatch.cli.output import Column, Row
+from driftwatch.commands import alerts as alerts_command
 
 __all__ = ["alerts"]
 
-STATES = (*api.ALERT_STATES, "all")
+STATES = (*alerts_command.ALERT_STATES, "all")
 ALERT_COLUMNS = [
     "monitor", "feature", "metric", "state", "severity", "value", "threshold", "since",
     "last_notified_at",
@@ -51,8 +51,10 @@ def _table(out: Console, title: str, frame: pd.DataFrame, columns: list[str]) ->
 def _list(
     config_path: str, database: str | None, state: str, monitor: str | None, output_format: str
 ) -> None:
-    chosen = None if state == "all" else cast(api.AlertStateName, state)
-    listing = api.alerts_list(config_path, database=database, state=chosen, monitor=monitor)
+    chosen = None if state == "all" else cast(alerts_command.AlertStateName, state)
+    listing = alerts_command.alerts_list(
+        config_path, database=database, state=chosen, monitor=monitor
+    )
     document = {
         "alerts": output.frame_records(listing.alerts),
         "notifications": output.frame_records(listing.notifications),
@@ -141,7 +143,7 @@ def dispatch(config_path: str, database: str | None) -> None:
 
     Exit code 4 when some could not be delivered (left to retry, or dead).
     """
-    sent = api.alerts_dispatch(config_path, database=database)
+    sent = alerts_command.alerts_dispatch(config_path, database=database)
     click.echo(f"notifications: {sent}")
     _undelivered(sent.retried, sent.dead)
 
@@ -153,7 +155,7 @@ def dispatch(config_path: str, database: str | None) -> None:
 @click.option("--sink", default=None, help="Only this sink's dead notifications.")
 def retry(config_path: str, database: str | None, ids: tuple[int, ...], sink: str | None) -> None:
     """Queue dead notifications again and send them now (exit code 4 when some still fail)."""
-    done = api.alerts_retry(config_path, database=database, ids=ids, sink=sink)
+    done = alerts_command.alerts_retry(config_path, database=database, ids=ids, sink=sink)
     click.echo(
         f"{done.queued} dead notification(s) queued again; notifications: {done.notifications}"
     )
@@ -167,7 +169,7 @@ def retry(config_path: str, database: str | None, ids: tuple[int, ...], sink: st
 @click.option("--sink", "sink_name", required=True, help="Name of the sink under alerts.sinks.")
 def test_command(config_path: str, sink_name: str) -> None:
     """Send a test notification to one sink, straight away (exit 2 when it fails)."""
-    message = api.alerts_test(config_path, sink_name)
+    message = alerts_command.alerts_test(config_path, sink_name)
     click.echo(f"test notification {message.idempotency_key} delivered to sink {sink_name!r}")
 
 
@@ -194,7 +196,7 @@ def silence(
     reason: str,
 ) -> None:
     """Mute a monitor's (or one feature's) notifications for a while; states still update."""
-    created = api.alerts_silence(
+    created = alerts_command.alerts_silence(
         config_path, monitor, duration, feature=feature, reason=reason, database=database
     )
     what = f"monitor {monitor!r}" + (f", feature {feature!r}" if feature else "")
@@ -213,5 +215,7 @@ def silence(
 @click.option("--feature", "-f", default=None, help="Only the silences of this feature.")
 def unsilence(config_path: str, database: str | None, monitor: str, feature: str | None) -> None:
     """End active silences now (silences from the config file end only by editing it)."""
-    ended = api.alerts_unsilence(config_path, monitor, feature=feature, database=database)
+    ended = alerts_command.alerts_unsilence(
+        config_path, monitor, feature=feature, database=database
+    )
     click.echo(f"{ended} silence(s) ended")

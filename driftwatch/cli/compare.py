@@ -7,18 +7,19 @@ from typing import Any
 import click
 from rich.text import Text
 
-from driftwatch import api
 from driftwatch.cli import documents, output, render
 from driftwatch.cli.main import EXIT_OK, EXIT_USER_ERROR, config_option, database_option, example
 from driftwatch.cli.main import fail as fail_line
 from driftwatch.cli.run import render_outcome
+from driftwatch.commands import compare as compare_command
 from driftwatch.commands.run import error_line
+from driftwatch.comparison import DriftReport
 from driftwatch.config import load_config
 
 __all__ = ["compare", "compare_document"]
 
 
-def _against_line(report: api.DriftReport) -> str:
+def _against_line(report: DriftReport) -> str:
     """``live: 3 stored windows summed`` and, on a line of its own (80 columns hold it),
     ``reference: previous, 3 stored windows 2018-10-01 00:00 → 2019-01-01 00:00``."""
     outcome = report.outcome
@@ -35,7 +36,7 @@ def _against_line(report: api.DriftReport) -> str:
     )
 
 
-def compare_document(report: api.DriftReport, *, dataset_drift_enabled: bool) -> dict[str, Any]:
+def compare_document(report: DriftReport, *, dataset_drift_enabled: bool) -> dict[str, Any]:
     """The run document of the comparison, with what it was compared against."""
     outcome = report.outcome
     document = documents.run_document(outcome, dataset_drift_enabled=dataset_drift_enabled)
@@ -100,7 +101,9 @@ def compare(
     with one line naming the windows (exit 2).
     """
     try:
-        report = api.compare_stored(config_path, monitor, window, against, database=database)
+        report = compare_command.compare_stored(
+            config_path, monitor, window, against, database=database
+        )
     except ValueError as exc:  # --window or --against is not one of the accepted forms
         raise click.BadParameter(str(exc)) from None
     enabled = load_config(config_path).monitor(monitor).dataset_drift.enabled

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from driftwatch import api
 from driftwatch.cli.main import config_option, database_option, example
+from driftwatch.commands import db as db_command
 
 _FIX = {
     "up to date": "up to date",
@@ -26,7 +26,7 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(config_path: str, database: str | None, revision: str) -> None:
     """Apply schema migrations (creates the tables on a new database)."""
-    change = api.db_upgrade(config_path, database=database, revision=revision)
+    change = db_command.db_upgrade(config_path, database=database, revision=revision)
     click.echo(f"{change.database}: schema {change.before or 'empty'} -> {change.after}")
 
 
@@ -36,7 +36,7 @@ def upgrade(config_path: str, database: str | None, revision: str) -> None:
 @click.argument("revision")
 def downgrade(config_path: str, database: str | None, revision: str) -> None:
     """Revert schema migrations down to REVISION ('base' drops every driftwatch table)."""
-    change = api.db_downgrade(config_path, revision, database=database)
+    change = db_command.db_downgrade(config_path, revision, database=database)
     click.echo(f"{change.database}: schema now at {change.after or 'base'}")
 
 
@@ -45,7 +45,7 @@ def downgrade(config_path: str, database: str | None, revision: str) -> None:
 @database_option
 def current(config_path: str, database: str | None) -> None:
     """Print the database's schema revision and the one this driftwatch needs (writes nothing)."""
-    found = api.db_current(config_path, database=database)
+    found = db_command.db_current(config_path, database=database)
     click.echo(
         f"{found.database}: revision {found.revision or 'none'} "
         f"(head {found.head}, {_FIX[found.state]})"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from driftwatch import api
 from driftwatch.results import FeatureOutcome, MetricOutcome, RunOutcome, verdict_columns
 
 if TYPE_CHECKING:
+    from driftwatch.commands.run import RunReport
+    from driftwatch.commands.status import StatusReport
     from driftwatch.scheduler.status import MonitorStatus
 
 __all__ = [
@@ -96,7 +97,7 @@ def run_document(outcome: RunOutcome, *, dataset_drift_enabled: bool) -> dict[st
     }
 
 
-def run_report_document(done: api.RunReport) -> dict[str, Any]:
+def run_report_document(done: RunReport) -> dict[str, Any]:
     """The whole of ``driftwatch run --format json``: every run, and what was sent."""
     sent = done.notifications
     return {
@@ -137,7 +138,7 @@ def _monitor_status(item: MonitorStatus) -> dict[str, Any]:
     }
 
 
-def status_document(state: api.StatusReport) -> dict[str, Any]:
+def status_document(state: StatusReport) -> dict[str, Any]:
     """``driftwatch status --format json``."""
     return {
         "database": state.database,

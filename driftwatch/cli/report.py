@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import click
 
-from driftwatch import api
 from driftwatch.cli import output, render
 from driftwatch.cli.main import config_option, database_option, example, parse_since
 from driftwatch.cli.output import Column, Row
+from driftwatch.commands import report as report_command
 
 __all__ = ["history", "report"]
 
@@ -59,13 +59,13 @@ def report(
     fields are the columns of the latest_results view (README, "Machine-readable output").
     """
     if html_path is not None:
-        written = api.report_html(config_path, database, monitors, path=html_path)
+        written = report_command.report_html(config_path, database, monitors, path=html_path)
         click.echo(
             f"wrote {written.path} ({written.size_bytes / 1e6:.1f} MB): "
             f"{len(written.monitors)} monitors, {written.features} features from {written.database}"
         )
         return
-    latest = api.report(config_path, database=database, monitors=monitors, metric=metric)
+    latest = report_command.report(config_path, database=database, monitors=monitors, metric=metric)
     frame = latest.frame
     document = {"database": latest.database, "rows": output.frame_records(frame)}
     if output.emit_rows(frame, output_format, document=document):
@@ -140,7 +140,9 @@ def history(
     json is one array of objects (one per window), ndjson one object per line, csv the rows.
     """
     start = parse_since(since)
-    series = api.history(config_path, monitor, feature, metric, database=database, since=start)
+    series = report_command.history(
+        config_path, monitor, feature, metric, database=database, since=start
+    )
     frame = series.frame
     if output.emit_rows(frame, output_format):
         return

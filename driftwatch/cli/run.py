@@ -6,7 +6,6 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from driftwatch import api
 from driftwatch.cli import documents, output, render
 from driftwatch.cli.main import (
     EXIT_DRIFT,
@@ -22,6 +21,7 @@ from driftwatch.cli.main import (
 )
 from driftwatch.cli.output import Column, Row
 from driftwatch.cli.progress import progress_reporter
+from driftwatch.commands import run as run_command
 from driftwatch.escaping import terminal
 from driftwatch.results import (
     DISPLAY_ORDER,
@@ -142,7 +142,7 @@ def render_outcome(outcome: RunOutcome, out: Console, *, dataset_drift_enabled: 
     out.print()
 
 
-def run_exit_code(done: api.RunReport, fail_on: str) -> int:
+def run_exit_code(done: run_command.RunReport, fail_on: str) -> int:
     """2: a monitor or feature failed; 4: notifications undelivered; 1: drift at ``fail_on``."""
     if done.errors:
         return EXIT_USER_ERROR
@@ -221,7 +221,7 @@ def run(
             raise click.BadParameter("must be after --window-start", param_hint="--window-end")
         window = TimeWindow(start, end)
     with progress_reporter() as progress:
-        done = api.run(
+        done = run_command.run(
             config_path,
             monitors,
             window=window,

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from driftwatch import api
 from driftwatch.cli import documents, output, render
 from driftwatch.cli.logs import configure_logging
 from driftwatch.cli.main import (
@@ -28,6 +27,8 @@ from driftwatch.cli.main import (
 )
 from driftwatch.cli.output import Column, Row
 from driftwatch.cli.progress import progress_reporter
+from driftwatch.commands import schedule as schedule_command
+from driftwatch.commands import status as status_command
 
 # driftwatch.scheduler (and through it APScheduler) is imported inside the commands that use it, so
 # that `driftwatch run` and `--help` do not pay for the scheduler.
@@ -142,7 +143,7 @@ def schedule(
     _setup_logging(log_format)
     stop = threading.Event()
     _stop_on_signals(stop)
-    clean = api.schedule(
+    clean = schedule_command.schedule(
         config_path,
         database=database,
         claim_ttl=claim_ttl,
@@ -212,7 +213,7 @@ def backfill(
     stop = threading.Event()
     _stop_on_signals(stop)
     with progress_reporter() as progress:
-        done = api.backfill(
+        done = schedule_command.backfill(
             config_path,
             monitor,
             start,
@@ -241,7 +242,7 @@ def backfill(
         raise SystemExit(EXIT_USER_ERROR)
 
 
-def _backfill_document(done: api.BackfillReport) -> dict[str, object]:
+def _backfill_document(done: schedule_command.BackfillReport) -> dict[str, object]:
     windows = done.windows
     return {
         "monitor": done.monitor,
@@ -296,7 +297,7 @@ def status(config_path: str, database: str | None, output_format: str) -> None:
     given up); "gaps" are windows since the first computed one that have no result (failed, or
     given up), which `driftwatch backfill` can fill. A last run's error goes on its own line.
     """
-    state = api.status(config_path, database=database)
+    state = status_command.status(config_path, database=database)
     if output_format == "json":
         output.emit_json(documents.status_document(state))
         return

@@ -72,7 +72,9 @@ def test_exit_code_3_is_an_internal_error(tmp_path: Path, monkeypatch: pytest.Mo
     def broken(*_args: Any, **_kwargs: Any) -> api.RunReport:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(api, "run", broken)
+    from driftwatch.commands import run as run_command
+
+    monkeypatch.setattr(run_command, "run", broken)
     result = invoke("run", "--config", str(weather(tmp_path)))
     assert result.exit_code == 3 and "internal error: RuntimeError: a bug" in result.output
 
