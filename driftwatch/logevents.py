@@ -99,7 +99,8 @@ class Outage:
     The first failure is logged in full (with its traceback when ``exc_info`` is given); while it
     goes on, at most one line per ``every`` seconds counts the failures and gives the latest
     reason; the first success after it logs ``recovered after N s``. A 40 s outage polled every
-    tick is therefore three lines, not one traceback per tick. Thread-safe.
+    tick is therefore three lines, not one traceback per tick. The first line is at ``level``
+    (ERROR unless told), the others at WARNING. Thread-safe.
     """
 
     def __init__(
@@ -109,10 +110,12 @@ class Outage:
         *,
         every: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        level: int = logging.ERROR,
     ) -> None:
         self.logger = logger
         self.what = what
         self.every = every
+        self.level = level
         self._clock = clock
         self._lock = threading.Lock()
         self._since: float | None = None
@@ -138,7 +141,7 @@ class Outage:
                 return
             failures, since = self._failures, self._since
         if first:
-            self.logger.error("%s failed: %s", self.what, reason, exc_info=exc_info)
+            self.logger.log(self.level, "%s failed: %s", self.what, reason, exc_info=exc_info)
             return
         line = one_line(reason)
         self.logger.warning(
