@@ -215,15 +215,29 @@ def exchange(
 def _claim(session: Session, rows: Sequence[Due], now: datetime, lease: timedelta) -> list[Claimed]:
     lease_end = now + lease
     ids = [row.id for row in rows]
-    due_now = (Notification.status == "pending", Notification.next_attempt_at <= now)
-    free = (
-        sa.select(Notification.id)
-        .where(Notification.id.in_(ids), *due_now)
-        .with_for_update(skip_locked=True)
-    )
+    where: tuple[sa.ColumnElement[bool], ...]
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the rows first, skipping those another dispatcher is claiming, then check them:
+        # the locks hold until the commit. Both statements go by the primary key alone (a
+        # subquery also testing the due index was planned as a loop over every due row).
+        locked = session.execute(
+            sa.select(Notification.id, Notification.status, Notification.next_attempt_at)
+            .where(Notification.id.in_(ids))
+            .with_for_update(skip_locked=True)
+        ).all()
+        free = [i for i, status, at in locked if status == "pending" and at <= now]
+        if not free:
+            return []
+        where = (Notification.id.in_(free),)
+    else:  # SQLite: one statement, writers take turns
+        where = (
+            Notification.id.in_(ids),
+            Notification.status == "pending",
+            Notification.next_attempt_at <= now,
+        )
     found: Any = session.execute(
         sa.update(Notification)
-        .where(Notification.id.in_(free.scalar_subquery()), *due_now)
+        .where(*where)
         .values(attempts=Notification.attempts + 1, next_attempt_at=lease_end)
         .returning(
             Notification.id,
