@@ -273,15 +273,18 @@ class _Lane:
         flushed = time.monotonic()
         try:
             while True:
-                halted = self.ended or self.stop.is_set()
                 with work.lock:
+                    self.ended = self.ended or work.halted
+                    halted = self.ended or self.stop.is_set()
                     released = [job.claimed for job in work.ready] if halted else []
                     if halted:
                         work.ready.clear()
                     queued, running = len(work.ready), len(work.running)
                 wanted: list[Due] = []
                 if not halted and ready and queued < 2 * self.capacity:
-                    room = PREFETCH * self.capacity - queued - running
+                    # Until the first delivery one row at a time: a dead sink costs one attempt.
+                    ahead = PREFETCH if self.capacity > 1 else 1
+                    room = ahead * self.capacity - queued - running
                     while ready and len(wanted) < room:
                         wanted.append(queues[heapq.heappop(ready)[1]].popleft())
                 idle = not queued and not running and not wanted
@@ -363,8 +366,8 @@ class _Lane:
         target = self.target
         while True:
             with work.lock:
-                while not work.ready and not work.closed:
-                    work.lock.wait()
+                while not work.closed and (not work.ready or work.halted or self.stop.is_set()):
+                    work.lock.wait(0.5 if work.ready else None)  # the stop has no condition
                 if work.closed:
                     return
                 job = work.ready.popleft()
@@ -378,6 +381,10 @@ class _Lane:
             else:
                 message = Message.stored(claimed.idempotency_key, claimed.event, claimed.payload)
                 sent = _attempt(target.sink, message, target.secrets, self.name)
+            retry = sent.error is not None and not sent.permanent
+            if retry and claimed.attempt < self.alerts.max_attempts:
+                with work.lock:  # the lane ends: the other workers start nothing more
+                    work.halted = True
             work.results.put((claimed.id, sent))
 
     @staticmethod
@@ -457,6 +464,8 @@ class _Work:
         self.running: dict[int, _Job] = {}
         self.results: queue.SimpleQueue[tuple[int, _Sent]] = queue.SimpleQueue()
         self.staff = 0
+        self.halted = False
+        """A send failed and may pass later: no new send starts (the lane ends)."""
         self.closed = False
 
     def finish(self, row_id: int) -> _Job | None:
