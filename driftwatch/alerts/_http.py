@@ -26,7 +26,6 @@ __all__ = [
     "BODY_CAP",
     "MAX_RETRY_AFTER",
     "RETRYABLE_STATUS",
-    "new_client",
     "post",
     "retry_after_seconds",
     "transport_failure",
@@ -39,16 +38,6 @@ EXCERPT = 200
 """The most characters of an error answer's body quoted in the error."""
 MAX_RETRY_AFTER = 3600.0
 """A longer ``Retry-After`` is cut to this (seconds): a receiver cannot park a row for days."""
-
-
-def new_client(timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:
-    """The client of one sink (see :class:`~driftwatch.alerts.base.HttpClientSlot`).
-
-    ``Accept-Encoding: identity``: the capped body is raw bytes, never a decompressed bomb.
-    """
-    return httpx.Client(
-        timeout=timeout, transport=transport, headers={"Accept-Encoding": "identity"}
-    )
 
 
 def post(

@@ -76,7 +76,11 @@ class RetryLater(DeliveryError):
 
 class HttpClientSlot:
     """One ``httpx.Client`` of a sink, made at its first send and shared by the sends that follow
-    (one connection pool: connections are reused), until :meth:`close`; thread-safe."""
+    (one connection pool: connections are reused), until :meth:`close`; thread-safe.
+
+    It asks for ``Accept-Encoding: identity``: the bounded read of an answer
+    (:mod:`driftwatch.alerts._http`) is then raw bytes, never a decompressed bomb.
+    """
 
     def __init__(self, timeout: timedelta, transport: httpx.BaseTransport | None) -> None:
         self._timeout = timeout.total_seconds()
@@ -87,9 +91,13 @@ class HttpClientSlot:
     def get(self) -> httpx.Client:
         with self._lock:
             if self._client is None:
-                from driftwatch.alerts._http import new_client  # httpx only when a sink sends
+                import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
 
-                self._client = new_client(self._timeout, self._transport)
+                self._client = httpx.Client(
+                    timeout=self._timeout,
+                    transport=self._transport,
+                    headers={"Accept-Encoding": "identity"},
+                )
             return self._client
 
     def close(self) -> None:
