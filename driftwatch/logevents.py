@@ -27,6 +27,7 @@ from driftwatch.text import one_line
 __all__ = [
     "FIELDS_ATTRIBUTE",
     "Outage",
+    "RepeatFilter",
     "event_fields",
     "log_event",
     "render_fields",
@@ -99,7 +100,8 @@ class Outage:
     The first failure is logged in full (with its traceback when ``exc_info`` is given); while it
     goes on, at most one line per ``every`` seconds counts the failures and gives the latest
     reason; the first success after it logs ``recovered after N s``. A 40 s outage polled every
-    tick is therefore three lines, not one traceback per tick. Thread-safe.
+    tick is therefore three lines, not one traceback per tick. The first line is at ``level``
+    (ERROR unless told), the others at WARNING. Thread-safe.
     """
 
     def __init__(
@@ -109,10 +111,12 @@ class Outage:
         *,
         every: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        level: int = logging.ERROR,
     ) -> None:
         self.logger = logger
         self.what = what
         self.every = every
+        self.level = level
         self._clock = clock
         self._lock = threading.Lock()
         self._since: float | None = None
@@ -138,7 +142,7 @@ class Outage:
                 return
             failures, since = self._failures, self._since
         if first:
-            self.logger.error("%s failed: %s", self.what, reason, exc_info=exc_info)
+            self.logger.log(self.level, "%s failed: %s", self.what, reason, exc_info=exc_info)
             return
         line = one_line(reason)
         self.logger.warning(
@@ -164,3 +168,22 @@ class Outage:
             failures,
             "" if failures == 1 else "s",
         )
+
+
+class RepeatFilter(logging.Filter):
+    """A logging filter that applies the :class:`Outage` rule to another library's repeated
+    warning (APScheduler's "Execution of job ... skipped", logged at every tick the outbox pass is
+    still running): ``outage`` logs the first one (its first line) and counts the next ones (one
+    line per its ``every`` seconds); records not starting with ``prefix`` pass untouched."""
+
+    def __init__(self, prefix: str, outage: Outage) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.outage = outage
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith(self.prefix):
+            return True
+        self.outage.failed(message.splitlines()[0] if message else message)
+        return False

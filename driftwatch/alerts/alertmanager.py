@@ -26,7 +26,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from driftwatch.alerts.base import SinkOptions
+from driftwatch.alerts.base import HttpClientSlot, SinkOptions
 from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import AlertmanagerSinkConfig
 from driftwatch.errors import redact_url
@@ -133,7 +133,7 @@ class AlertmanagerSink:
         self.clock = options.clock
         self.url = config.url.rstrip("/") + "/api/v2/alerts"
         self.where = f"alertmanager sink {config.name!r} ({redact_url(self.url)})"
-        self.transport = options.transport
+        self.http = HttpClientSlot(config.timeout, options.transport)
 
     def send(self, message: Message) -> None:
         alerts = alertmanager_alerts(
@@ -146,11 +146,9 @@ class AlertmanagerSink:
             return
         body = json.dumps(alerts).encode()
         headers = {**self.config.headers, "Content-Type": "application/json"}
-        import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
+        from driftwatch.alerts._http import post  # httpx only when a sink sends
 
-        from driftwatch.alerts._http import post
+        post(self.http.get(), self.url, body, headers, where=self.where)
 
-        with httpx.Client(
-            timeout=self.config.timeout.total_seconds(), transport=self.transport
-        ) as client:
-            post(client, self.url, body, headers, where=self.where)
+    def close(self) -> None:
+        self.http.close()

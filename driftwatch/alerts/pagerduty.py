@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from driftwatch.alerts.base import SinkOptions
+from driftwatch.alerts.base import HttpClientSlot, SinkOptions
 from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import PagerDutySinkConfig
 from driftwatch.errors import redact_url
@@ -119,7 +119,7 @@ class PagerDutySink:
         self.config = config
         self.clock = options.clock
         self.where = f"pagerduty sink {config.name!r} ({redact_url(config.url)})"
-        self.transport = options.transport
+        self.http = HttpClientSlot(config.timeout, options.transport)
 
     def send(self, message: Message) -> None:
         events = pagerduty_events(
@@ -129,12 +129,11 @@ class PagerDutySink:
             now=self.clock(),
         )
         headers = {"Content-Type": "application/json"}
-        import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
+        from driftwatch.alerts._http import post  # httpx only when a sink sends
 
-        from driftwatch.alerts._http import post
+        client = self.http.get()
+        for event in events:
+            post(client, self.config.url, json.dumps(event).encode(), headers, where=self.where)
 
-        with httpx.Client(
-            timeout=self.config.timeout.total_seconds(), transport=self.transport
-        ) as client:
-            for event in events:
-                post(client, self.config.url, json.dumps(event).encode(), headers, where=self.where)
+    def close(self) -> None:
+        self.http.close()

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from driftwatch.alerts.base import SinkOptions
+from driftwatch.alerts.base import HttpClientSlot, SinkOptions
 from driftwatch.alerts.payload import AlertItem, Message, Payload, show_number
 from driftwatch.config import SlackSinkConfig
 from driftwatch.escaping import slack_mrkdwn as escape
@@ -129,15 +129,14 @@ class SlackSink:
         self.config = config
         host = urlsplit(config.url).netloc.rsplit("@", 1)[-1] or "?"
         self.where = f"slack sink {config.name!r} (host {host})"
-        self.transport = options.transport
+        self.http = HttpClientSlot(config.timeout, options.transport)
 
     def send(self, message: Message) -> None:
         body = json.dumps(slack_message(message.payload, self.config.top_features)).encode()
         headers = {"Content-Type": "application/json"}
-        timeout = self.config.timeout.total_seconds()
-        import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
+        from driftwatch.alerts._http import post  # httpx only when a sink sends
 
-        from driftwatch.alerts._http import post
+        post(self.http.get(), self.config.url, body, headers, where=self.where)
 
-        with httpx.Client(timeout=timeout, transport=self.transport) as client:
-            post(client, self.config.url, body, headers, where=self.where)
+    def close(self) -> None:
+        self.http.close()

@@ -19,7 +19,7 @@ import json
 from typing import ClassVar
 
 from driftwatch._version import __version__
-from driftwatch.alerts.base import SinkOptions
+from driftwatch.alerts.base import HttpClientSlot, SinkOptions
 from driftwatch.alerts.payload import Message
 from driftwatch.config import WebhookSinkConfig
 from driftwatch.errors import redact_url
@@ -50,7 +50,7 @@ class WebhookSink:
         self.config = config
         self.clock = options.clock
         self.where = f"webhook sink {config.name!r} ({redact_url(config.url)})"
-        self.transport = options.transport
+        self.http = HttpClientSlot(config.timeout, options.transport)
 
     def send(self, message: Message) -> None:
         body = encode_body(message)
@@ -64,10 +64,9 @@ class WebhookSink:
         if self.config.secret:
             timestamp = int(self.clock().timestamp())
             headers[SIGNATURE_HEADER] = sign(self.config.secret, timestamp, body)
-        timeout = self.config.timeout.total_seconds()
-        import httpx  # here, not at the top: `driftwatch run` should not pay for httpx
+        from driftwatch.alerts._http import post  # httpx only when a sink sends
 
-        from driftwatch.alerts._http import post
+        post(self.http.get(), self.config.url, body, headers, where=self.where)
 
-        with httpx.Client(timeout=timeout, transport=self.transport) as client:
-            post(client, self.config.url, body, headers, where=self.where)
+    def close(self) -> None:
+        self.http.close()

@@ -442,7 +442,7 @@ class WindowRunner:
             return
         outage = self._outage("outbox dispatch")
         try:
-            report = dispatch_pending(self.store, self.config, clock=self.clock)
+            report = dispatch_pending(self.store, self.config, clock=self.clock, stop=self.stop)
         except DriftwatchError as exc:  # the results database went away: retried every tick
             outage.failed(f"{exc}; retrying at every tick")
             return

@@ -2,18 +2,21 @@
 
 Signals are the caller's business: :func:`serve` runs until ``runner.stop`` is set (the CLI sets
 it on SIGTERM/SIGINT, a test or an embedding application whenever it likes), then gives the runs
-in flight a bounded grace to finish and returns whether they all did.
+and the outbox pass in flight a bounded grace to finish and returns whether they all did.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from driftwatch.errors import SchedulerError
-from driftwatch.logevents import log_event
+from driftwatch.logevents import Outage, RepeatFilter, log_event
 from driftwatch.scheduler.runner import WindowRunner
 from driftwatch.scheduler.service import SchedulerService
 from driftwatch.timeutil import format_duration
@@ -46,8 +49,10 @@ def serve(
     schedule or the metrics port cannot be bound.
 
     A run still in flight when the grace ends is abandoned: its claim is no longer renewed nor
-    released, so it expires after ``claim_ttl`` and the window is retried then. The caller
-    should then end the process (``driftwatch schedule`` does, with ``os._exit``): the
+    released, so it expires after ``claim_ttl`` and the window is retried then. The outbox pass
+    starts no send once stopped; one still in flight at the end of the grace is abandoned too (its
+    notification stays pending and is sent again, same idempotency key, once its lease ends). The
+    caller should then end the process (``driftwatch schedule`` does, with ``os._exit``): the
     abandoned threads cannot be killed, only outlived.
     """
     scheduled = runner.scheduled_monitors()
@@ -62,13 +67,16 @@ def serve(
     for monitor in runner.config.monitors:
         if monitor.schedule is None:
             log.info("monitor %s has no schedule: not scheduled", monitor.name)
+    handlers = _Handlers(runner)
     service = SchedulerService(
         runner.config,
-        runner,
+        handlers,
         dispatch_interval=dispatch_interval,
         max_workers=min(len(scheduled), runner.config.defaults.max_parallel) + 1,
     )
     metrics = _serve_metrics(runner, metrics_address)
+    skipped_ticks = logging.getLogger("apscheduler.scheduler")
+    skipped_ticks.addFilter(handlers.quiet)
     report = service.start()
     clean = True
     try:
@@ -98,6 +106,8 @@ def serve(
     finally:
         runner.stop.set()
         service.shutdown(wait=False)
+        skipped_ticks.removeFilter(handlers.quiet)
+        ends = time.monotonic() + grace.total_seconds()
         if not runner.wait_idle(grace.total_seconds()):
             clean = False
             runner.abandon.set()
@@ -108,10 +118,55 @@ def serve(
                 format_duration(grace),
                 format_duration(runner.claim_ttl),
             )
+        if not handlers.wait_dispatched(max(0.0, ends - time.monotonic())):
+            clean = False
+            log.warning(
+                "the outbox pass still had sends in flight after the %s grace: abandoned; their "
+                "notifications stay pending and are sent again (same idempotency keys) once "
+                "their lease ends",
+                format_duration(grace),
+            )
         if metrics is not None:
             metrics.close()
     log_event(log, logging.INFO, "stopped", {"clean": clean})
     return clean
+
+
+class _Handlers:
+    """The runner's job handlers, with the outbox pass in flight tracked: a stop waits for it
+    within the grace, and while one pass outlasts the dispatch interval (a long backlog, a slow
+    sink) APScheduler's warning at every skipped tick goes through the Outage rule: one WARNING
+    for the stretch, and a line when the pass ends."""
+
+    def __init__(self, runner: WindowRunner) -> None:
+        self.runner = runner
+        self._idle = threading.Event()
+        self._idle.set()
+        self._ticks = Outage(
+            log,
+            "the outbox dispatch tick (a pass is still running)",
+            every=math.inf,
+            level=logging.WARNING,
+        )
+        self.quiet = RepeatFilter('Execution of job "outbox dispatch', self._ticks)
+
+    def fire(self, monitor: str) -> None:
+        self.runner.fire(monitor)
+
+    def startup(self, monitor: str) -> None:
+        self.runner.startup(monitor)
+
+    def dispatch(self) -> None:
+        self._idle.clear()
+        try:
+            self.runner.dispatch()
+        finally:
+            self._idle.set()
+            self._ticks.succeeded()
+
+    def wait_dispatched(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the outbox pass in flight; True when none is."""
+        return self._idle.wait(timeout)
 
 
 def _serve_metrics(runner: WindowRunner, address: tuple[str, int] | None) -> MetricsServer | None:

@@ -1,7 +1,8 @@
 """Fixtures for the alert tests: a fake clock, tiny deterministic data, configs, real receivers.
 
-* ``receiver``: a real HTTP server (``http.server.ThreadingHTTPServer``) on 127.0.0.1 in a thread,
-  recording every request and answering with scripted statuses (and optional delays / holds).
+* ``receiver``: a real HTTP/1.1 server (``http.server.ThreadingHTTPServer``) on 127.0.0.1 in a
+  thread, recording every request and answering with scripted statuses, headers and bodies (and
+  optional delays / holds).
 * ``smtp_server``: a real SMTP server (aiosmtpd) on 127.0.0.1 recording every message.
 * ``alert_config``: a config over in-memory DataFrames whose drift level is chosen per run
   (``ok`` / ``warn`` / ``critical`` / ``no_data``), thresholds ``kind: constant`` set explicitly.
@@ -9,15 +10,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import json
 import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -130,12 +134,23 @@ class Received:
 
 
 @dataclass
+class Answer:
+    """A scripted answer: a status, headers, and a body (bytes, or chunks sent as they come)."""
+
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | Callable[[], Iterable[bytes]] = b"ok"
+
+
+@dataclass
 class Receiver:
-    """An HTTP endpoint on 127.0.0.1: records requests, answers queued statuses (else 200)."""
+    """An HTTP endpoint on 127.0.0.1: records requests, answers queued statuses or answers (else
+    200 "ok"); HTTP/1.1, so a client may keep its connection (``connections`` counts them)."""
 
     port: int
     requests: list[Received] = field(default_factory=list)
-    statuses: deque[int] = field(default_factory=deque)
+    statuses: deque[int | Answer] = field(default_factory=deque)
+    connections: set[tuple[str, int]] = field(default_factory=set)
     delay: float = 0.0
     arrived: threading.Event = field(default_factory=threading.Event)
     release: threading.Event | None = None
@@ -145,32 +160,45 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hook"
 
-    def respond(self, *statuses: int) -> None:
+    def respond(self, *statuses: int | Answer) -> None:
         self.statuses.extend(statuses)
 
     def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else each answer waits for a delayed ACK (40 ms)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 receiver.requests.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+                receiver.connections.add(self.client_address)
                 receiver.arrived.set()
                 if receiver.release is not None:
                     receiver.release.wait(timeout=30)
                 if receiver.delay:
                     time.sleep(receiver.delay)
-                status = receiver.statuses.popleft() if receiver.statuses else 200
+                scripted = receiver.statuses.popleft() if receiver.statuses else 200
+                answer = Answer(scripted) if isinstance(scripted, int) else scripted
                 try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", "2")
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    if isinstance(answer.body, bytes):
+                        self.send_header("Content-Length", str(len(answer.body)))
+                        self.end_headers()
+                        self.wfile.write(answer.body)
+                        return
+                    self.send_header("Connection", "close")
                     self.end_headers()
-                    self.wfile.write(b"ok")
+                    for chunk in answer.body():  # until the client stops reading
+                        self.wfile.write(chunk)
                 except OSError:
-                    pass  # the client gave up (a timeout test) or was killed (the crash test)
+                    self.close_connection = True  # the client gave up, or was killed
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
@@ -189,6 +217,43 @@ class Receiver:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for IP 127.0.0.1 and its key, written as PEM files."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
 
 
 def free_port() -> int:

@@ -270,20 +270,26 @@ def test_a_run_past_its_deadline_is_abandoned_and_recorded_failed_while_others_f
 
 class Receiver:
     """A real HTTP server on 127.0.0.1: records the idempotency key of each JSON POST, or sleeps
-    before answering."""
+    before answering (until released, or ``delay`` seconds)."""
 
-    def __init__(self, *, sleep: bool) -> None:
+    def __init__(self, *, sleep: bool, delay: float = 0.0) -> None:
         self.keys: list[str] = []
         self.release = threading.Event()
+        self.delay = delay
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
             def do_POST(self) -> None:
                 json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 if sleep:
                     receiver.release.wait(60)
+                time.sleep(receiver.delay)
                 receiver.keys.append(self.headers["X-Driftwatch-Idempotency-Key"])
                 self.send_response(200)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -407,6 +413,66 @@ def test_sigterm_stops_within_the_grace_and_leaves_the_stuck_window_to_its_lease
 
 
 TTL = timedelta(seconds=30)
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_long_outbox_drain_exits_within_the_grace_and_loses_nothing(
+    tmp_path: Path, scheduler: Callable[..., Scheduler]
+) -> None:
+    from driftwatch.store import Store
+    from driftwatch.store.outbox import NewNotification, queue
+
+    write_data(tmp_path)
+    database = f"sqlite:///{tmp_path / 'results.db'}"
+    slow = Receiver(sleep=False, delay=0.05)  # 8 sends at once: ~160 a second, a minute's work
+    try:
+        sinks = [{"name": "hook", "type": "webhook", "url": slow.url, "timeout": "5s"}]
+        hourly = csv_monitor("m", schedule={"interval": "1h"})
+        config_file(tmp_path, database, hourly, alerts={"sinks": sinks})
+        keys = [f"drain-{i:05d}" for i in range(10_000)]
+        store = Store.open(database)
+        try:
+            with store.session() as session:
+                queue(
+                    session,
+                    [
+                        NewNotification(
+                            key, "hook", "firing", "m", f"f{i % 50}", "js", "warn", None,
+                            {"idempotency_key": key}, datetime.now(UTC),
+                        )
+                        for i, key in enumerate(keys)
+                    ],
+                )  # fmt: skip
+        finally:
+            store.close()
+        running = scheduler(tmp_path, "--stop-grace", "3s", "--dispatch-interval", "1s")
+        wait_for(lambda: len(slow.keys) >= 300, 60, "the drain under way")
+
+        signalled = time.monotonic()
+        assert running.terminate(timeout=30) == 0
+        took = time.monotonic() - signalled
+        at_exit = len(slow.keys)
+
+        assert took < 3.0 + 1.5, f"{took:.1f} s after SIGTERM, grace 3 s:\n{running.output()}"
+        assert '"clean": true' in running.output() or "clean=true" in running.output()
+        state = rows_of(database, "SELECT idempotency_key, status, attempts FROM notifications")
+        sent = sorted(key for key, status, _ in state if status == "sent")
+        pending = [(key, attempts) for key, status, attempts in state if status == "pending"]
+        assert len(sent) + len(pending) == len(keys) and pending
+        assert sorted(slow.keys) == sent  # every one received was settled, and once
+        assert {attempts for _, attempts in pending} == {0}  # claimed, unsent: given back
+        time.sleep(0.5)
+        assert len(slow.keys) == at_exit  # nothing goes out once it has exited
+
+        slow.delay = 0.0
+        done = driftwatch(
+            tmp_path, "alerts", "dispatch", "--config", "driftwatch.yaml", timeout=180
+        )
+        assert done.returncode == 0, done.stderr
+        assert sorted(slow.keys) == keys  # all delivered, each exactly once
+        print(f"SIGTERM to exit: {took:.2f} s (grace 3 s); {len(sent)} sent before it")
+    finally:
+        slow.close()
 
 
 # --- the results database goes away and comes back ------------------------------------------
@@ -607,6 +673,70 @@ def test_a_task_that_raises_raises_in_the_caller_after_the_others() -> None:
     with pytest.raises(RuntimeError, match="bug"):
         run_bounded(tasks, 2)
     assert done == [1]
+
+
+def test_ticks_skipped_while_an_outbox_pass_runs_log_one_warning_then_its_end(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from driftwatch.scheduler.serve import _Handlers
+
+    class Runner:
+        passes = 0
+
+        def dispatch(self) -> None:
+            self.passes += 1
+            skipped = 30 if self.passes == 1 else 0  # a long pass, then one within its tick
+            for _ in range(skipped):  # APScheduler's warning at each tick the pass outlasts
+                apscheduler.warning(
+                    'Execution of job "%s" skipped: maximum number of running instances '
+                    "reached (%d)",
+                    "outbox dispatch (trigger: interval[0:00:05], next run at: 2026-03-01)",
+                    1,
+                )
+
+    apscheduler = logging.getLogger("apscheduler.scheduler")
+    handlers = _Handlers(Runner())  # type: ignore[arg-type]
+    apscheduler.addFilter(handlers.quiet)
+    caplog.set_level(logging.INFO)
+    try:
+        handlers.dispatch()
+        handlers.dispatch()  # a pass within its tick: nothing to say
+    finally:
+        apscheduler.removeFilter(handlers.quiet)
+
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert len(lines) == 2, lines  # one WARNING for the stretch, then its end; not 30
+    assert lines[0][0] == "WARNING" and "skipped: maximum number of running" in lines[0][1]
+    assert lines[1][0] == "WARNING" and "recovered after" in lines[1][1]
+    assert "(30 failures)" in lines[1][1]
+    assert handlers.wait_dispatched(0)
+
+
+@pytest.mark.slow
+def test_sigterm_abandons_a_send_stuck_past_the_grace_and_its_row_stays_pending(
+    tmp_path: Path, scheduler: Callable[..., Scheduler], receivers: tuple[Receiver, Receiver]
+) -> None:
+    sleeping, _ = receivers
+    write_data(tmp_path, features=5, drift=3.0)  # the catch-up queues 5 notifications
+    database = f"sqlite:///{tmp_path / 'results.db'}"
+    sinks = [{"name": "stuck", "type": "webhook", "url": sleeping.url, "timeout": "20s"}]
+    monitor = csv_monitor("m", 5, schedule={"interval": "1h"}, alerts=["stuck"])
+    config_file(tmp_path, database, monitor, alerts={"sinks": sinks})
+    running = scheduler(tmp_path, "--stop-grace", "3s", "--dispatch-interval", "1s")
+    claimed = "SELECT attempts FROM notifications WHERE attempts > 0"
+    wait_for(lambda: rows_of(database, claimed), 60, "a send in flight")
+
+    signalled = time.monotonic()
+    assert running.terminate(timeout=30) == 0
+    took = time.monotonic() - signalled
+
+    assert took < 3.0 + 1.5, f"{took:.1f} s after SIGTERM, grace 3 s:\n{running.output()}"
+    assert "the outbox pass still had sends in flight after the 3s grace" in running.output()
+    states = rows_of(database, "SELECT status, attempts FROM notifications ORDER BY id")
+    assert sorted(states) == [("pending", 0)] * 4 + [("pending", 1)]  # the stuck one leased
+    assert sleeping.keys == []
 
 
 class Ticks:
