@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "validate": (
         "driftwatch.cli.validate:validate",
-        "Check a config without running it: resolved sources, features, bins and thresholds.",
+        "Check a config without running it: sources, features, bins, thresholds, error budget.",
     ),
     "db": ("driftwatch.cli.db:db", "Create, inspect and migrate the results database schema."),
     "report": (

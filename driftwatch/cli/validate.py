@@ -109,8 +109,9 @@ def render_validation(checked: ValidationReport, config_path: str, out: Console)
 @config_option
 @output.format_option("table", "json")
 def validate(config_path: str, output_format: str) -> None:
-    """Check a config without running it: resolved sources, features, bins and thresholds, and
-    how often each monitor may alert when nothing drifts.
+    """Check a config without running it: sources, features, bins, thresholds, error budget.
+
+    The error budget is how often each monitor may alert when nothing drifts.
 
     Exit code 2 when a source cannot be opened or lacks a configured column.
     """
